@@ -1,0 +1,39 @@
+"""fastlr: fast, trustworthy logistic regression — Numba kernels checked against NumPy.
+
+Submodules load on first use, so ``import fastlr`` compiles nothing and imports neither Numba nor
+scikit-learn, Dask or matplotlib:
+
+* :mod:`fastlr.kernels` — the compiled kernels (sigmoid, cost, fused loss_grad, loss_grad_loops)
+* :mod:`fastlr.reference` — the vectorized NumPy reference with the same signatures
+* :mod:`fastlr.course` — the course-style API (X of shape (n_x, m))
+* :func:`fastlr.check_grad` — finite-difference gradient check
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_SUBMODULES = {"kernels", "reference", "course", "gradcheck"}
+_ATTRIBUTES = {
+    "check_grad": ("gradcheck", "check_grad"),
+    "GradCheck": ("gradcheck", "GradCheck"),
+}
+
+__all__ = sorted(_SUBMODULES | set(_ATTRIBUTES) | {"__version__"})
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _ATTRIBUTES:
+        module, attr = _ATTRIBUTES[name]
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__
