@@ -1,74 +1,158 @@
-"""``fastlr`` command line: ``fastlr bench`` compares every implementation side by side."""
+"""``fastlr`` command line.
+
+* ``fastlr bench`` — the slide-015 vectorization demo, every kernel checked against the NumPy
+  reference, a table of times per size, and a fit comparison with scikit-learn. Exit status 1 when
+  any kernel disagrees with the reference, 2 for bad options (or ``--plot`` without matplotlib).
+* ``fastlr demo`` — "is this digit a zero?" on scikit-learn's digits with :mod:`fastlr.course`.
+
+Also ``python -m fastlr ...``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-import time
-
-import numpy as np
 
 __all__ = ["main"]
 
+_BENCH_EPILOG = """\
+examples:
+  fastlr bench                                  # default: 200000x100 and 20000x1000, float64, C order
+  fastlr bench --quick                          # a few seconds: one small size, no fit
+  fastlr bench --sizes 1000000x100 --threads 1,2 --layout C,F --dtype float64,float32
+  fastlr bench --slides                         # the kernels issue's headline figures (~1-2 min)
+  fastlr bench --json results.json --plot bench.png
+"""
 
-def _median_time(func, *args, repeat: int = 5) -> float:
-    func(*args)  # warm-up: compiles on the first call, never timed
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func(*args)
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+
+def _bench_parser(sub):
+    p = sub.add_parser(
+        "bench",
+        help="check every kernel against the NumPy reference and time them side by side",
+        description="Check every kernel against the NumPy reference and time them side by side.",
+        epilog=_BENCH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--sizes", help="comma-separated N_SAMPLESxN_FEATURES (default 200000x100,20000x1000)")
+    p.add_argument("--dtype", default="float64", help="float64, float32 or both: float64,float32")
+    p.add_argument("--layout", default="C", help="memory order of X: C, F or C,F")
+    p.add_argument("--threads", default="1,all",
+                   help="Numba (and BLAS) thread counts to time, e.g. 1,2 or 1,all (default 1,all)")
+    p.add_argument("--repeat", type=int, default=None, help="timed samples per measurement (default 5)")
+    p.add_argument("--quick", action="store_true",
+                   help="one small size, 3 samples, the Python loops on slices, no fit")
+    p.add_argument("--slides", action="store_true",
+                   help="preset: 10000x100 and 1000000x100, threads 1,all, C and F, float64 and "
+                        "float32, pure-Python loop timed in full at 10000x100")
+    p.add_argument("--no-fit", action="store_true", help="skip the fit comparison with scikit-learn")
+    p.add_argument("--fit-size", default=None, help="size of the fit comparison (default 100000x20)")
+    p.add_argument("--json", metavar="PATH", help="write machine-readable results to PATH")
+    p.add_argument("--plot", metavar="PATH.png",
+                   help="save time vs size per implementation and the fit's learning curve "
+                        "(needs matplotlib: pip install 'fastlr-numba[plot]')")
+    p.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
+    return p
 
 
-def bench(n_samples: int = 200_000, n_features: int = 100, out=sys.stdout) -> int:
+def _bench_config(args, parser):
     import numba
 
-    from . import kernels, reference
+    from . import bench
 
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((n_samples, n_features))
-    y = (rng.random(n_samples) < 0.5).astype(np.float64)
-    w = 0.1 * rng.standard_normal(n_features)
-    b = 0.1
+    config = bench.BenchConfig()
+    try:
+        if args.slides:
+            preset = bench.SLIDES_PRESET
+            config.sizes = preset["sizes"]
+            config.layouts = preset["layouts"]
+            config.dtypes = preset["dtypes"]
+            config.python_elements = preset["python_elements"]
+            threads_text = preset["threads"]
+            config.fit = False
+        else:
+            threads_text = args.threads
+            config.layouts = bench.parse_choices(args.layout, bench.LAYOUTS, "layout")
+            config.dtypes = bench.parse_choices(args.dtype, bench.DTYPES, "dtype")
+        if args.quick:
+            config.sizes = bench.QUICK_SIZES
+            config.repeat = 3
+            config.python_elements = 20_000
+            config.dot_python_elements = 100_000
+            config.fit = False
+        if args.sizes:
+            config.sizes = bench.parse_sizes(args.sizes)
+        if args.fit_size:
+            (config.fit_size,) = bench.parse_sizes(args.fit_size)
+        config.threads = bench.parse_threads(threads_text, numba.config.NUMBA_NUM_THREADS)
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.repeat is not None:
+        if args.repeat < 1:
+            parser.error("--repeat must be at least 1")
+        config.repeat = args.repeat
+    if args.no_fit:
+        config.fit = False
+    return config
 
-    expected = reference.loss_grad(w, b, X, y)
-    status = 0
-    for name, func in (("loops", kernels.loss_grad_loops), ("fused", kernels.loss_grad)):
-        J, dw, db = func(w, b, X, y)
-        err = max(abs(J - expected[0]), float(np.max(np.abs(dw - expected[1]))), abs(db - expected[2]))
-        ok = err <= 1e-10 * max(1.0, abs(expected[0]))
-        status |= not ok
-        print(f"check {name:6s} vs reference: max abs error {err:.2e} {'ok' if ok else 'MISMATCH'}", file=out)
 
-    threads = numba.get_num_threads()
-    small = 2_000  # the pure-Python loop is timed on a slice and scaled: it is ~1000x slower
-    rows = [("pure-Python loop", _median_time(reference.loss_grad_python, w, b, X[:small], y[:small], repeat=1)
-             * n_samples / small)]
-    rows.append(("compiled loop", _median_time(kernels.loss_grad_loops, w, b, X, y)))
-    rows.append(("NumPy reference", _median_time(reference.loss_grad, w, b, X, y)))
-    numba.set_num_threads(1)
-    rows.append(("fused, 1 thread", _median_time(kernels.loss_grad, w, b, X, y)))
-    numba.set_num_threads(threads)
-    rows.append((f"fused, {threads} threads", _median_time(kernels.loss_grad, w, b, X, y)))
+def _run_bench(args, parser) -> int:
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            print("fastlr bench: --plot needs matplotlib, which is not installed; "
+                  "install it with: pip install 'fastlr-numba[plot]' (or pip install matplotlib)",
+                  file=sys.stderr)
+            return 2
+    config = _bench_config(args, parser)
+    from . import bench
 
-    ref_time = rows[2][1]
-    print(f"\nloss_grad on X of {n_samples} x {n_features} float64, C order", file=out)
-    print(f"{'implementation':<22}{'time':>12}{'vs NumPy':>11}", file=out)
-    for name, seconds in rows:
-        print(f"{name:<22}{seconds * 1e3:>10.2f}ms{ref_time / seconds:>10.2f}x", file=out)
-    return status
+    progress = bench.Progress(enabled=not args.no_progress)
+    results = bench.run(config, progress=progress)
+    progress.done()
+    print(bench.format_report(results))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(results, fh, indent=1, default=float)
+        print(f"results written to {args.json}")
+    if args.plot:
+        bench.plot(results, args.plot)
+        print(f"plot saved to {args.plot}")
+    return 0 if results["ok"] else 1
+
+
+def _demo_parser(sub):
+    p = sub.add_parser(
+        "demo",
+        help='train "is this digit a zero?" on scikit-learn\'s digits with fastlr.course',
+        description='Train "is this digit a zero?" on scikit-learn\'s bundled 8x8 digits with the '
+                    "course API (fastlr.course.model), print the cost every 100 iterations and the "
+                    "train/test accuracy, and save the learning curve (needs scikit-learn; the "
+                    "plot needs matplotlib).",
+    )
+    p.add_argument("--iterations", type=int, default=1000, help="gradient-descent iterations (default 1000)")
+    p.add_argument("--learning-rate", type=float, default=0.5, help="learning rate α (default 0.5)")
+    p.add_argument("--plot", metavar="PATH.png", default="learning_curve.png",
+                   help="where to save the learning curve (default learning_curve.png)")
+    p.add_argument("--no-plot", action="store_true", help="do not save the learning curve")
+    return p
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="fastlr", description=__doc__)
+    """Entry point of the ``fastlr`` console script; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="fastlr", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    p_bench = sub.add_parser("bench", help="check every kernel against the reference and time them")
-    p_bench.add_argument("--n-samples", type=int, default=200_000)
-    p_bench.add_argument("--n-features", type=int, default=100)
+    bench_parser = _bench_parser(sub)
+    _demo_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "bench":
-        return bench(args.n_samples, args.n_features)
+        return _run_bench(args, bench_parser)
+    if args.command == "demo":
+        from . import demo
+
+        return demo.main(iterations=args.iterations, learning_rate=args.learning_rate,
+                         plot=None if args.no_plot else args.plot)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 
