@@ -1,0 +1,24 @@
+"""scikit-learn's estimator checks on fastlr.LogisticRegression, with no expected failures.
+
+Three configurations: the default (``solver="auto"``, Newton on these small dense problems), L-BFGS,
+and the slides' gradient descent (with a step that converges on the checks' standardised data).
+"""
+
+import pytest
+
+pytest.importorskip("sklearn")
+
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+from fastlr.estimator import LogisticRegression  # noqa: E402
+
+ESTIMATORS = [
+    LogisticRegression(),
+    LogisticRegression(solver="lbfgs"),
+    LogisticRegression(solver="gd", learning_rate=1.0, max_iter=300),
+]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
