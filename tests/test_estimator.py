@@ -1,0 +1,320 @@
+"""fastlr.LogisticRegression against scikit-learn and independent NumPy/SciPy computations.
+
+Optima are compared through scikit-learn's objective F(w, b) = C·Σ sᵢ·Lᵢ + ½‖w‖², evaluated here
+with NumPy (``np.logaddexp``) from the fitted ``coef_``/``intercept_``, not with fastlr's kernels.
+"""
+
+import sys
+import types
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+sklearn = pytest.importorskip("sklearn")
+
+from scipy.special import expit  # noqa: E402
+from sklearn.datasets import load_breast_cancer, load_digits, make_classification  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.linear_model import LogisticRegression as SkLogisticRegression  # noqa: E402
+from sklearn.multiclass import OneVsRestClassifier  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+from fastlr import _objective  # noqa: E402
+from fastlr.estimator import LogisticRegression  # noqa: E402
+from fastlr.kernels.hessian import loss_grad_hess_dense  # noqa: E402
+
+RTOL = 1e-7
+
+
+def sk_objective(coef, intercept, X, y01, C, sample_weight=None, penalty=True):
+    """scikit-learn's F = C·Σ sᵢ·(log(1 + e^z) − y·z) + ½‖w‖², in float64 NumPy."""
+    X = np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=np.float64)
+    w = np.asarray(coef, dtype=np.float64).ravel()
+    z = X @ w + float(intercept)
+    s = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+    F = C * np.sum(s * (np.logaddexp(0.0, z) - y01 * z))
+    return F + 0.5 * w @ w if penalty else F
+
+
+def sk_fit(X, y, C, **kw):
+    return SkLogisticRegression(C=C, tol=1e-12, max_iter=100_000, **kw).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    X, y = load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X / 16.0, y
+
+
+@pytest.mark.parametrize("C", [0.01, 1.0, 100.0])
+@pytest.mark.parametrize("solver", ["lbfgs", "newton"])
+def test_breast_cancer_same_optimum_as_sklearn(cancer, solver, C):
+    X, y = cancer
+    ours = LogisticRegression(C=C, solver=solver, tol=1e-10, max_iter=10_000).fit(X, y)
+    ref = sk_fit(X, y, C)
+    f_ours = sk_objective(ours.coef_, ours.intercept_[0], X, y, C)
+    f_ref = sk_objective(ref.coef_, ref.intercept_[0], X, y, C)
+    assert f_ours <= f_ref * (1 + RTOL)
+    assert f_ref <= f_ours * (1 + RTOL)
+    assert ours.coef_.shape == (1, X.shape[1]) and ours.intercept_.shape == (1,)
+    assert ours.n_iter_.shape == (1,) and ours.n_iter_[0] >= 1
+    np.testing.assert_array_equal(ours.classes_, ref.classes_)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-5)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton"])
+def test_float32_gives_float32_and_the_float32_problems_optimum(cancer, solver):
+    X, y = cancer
+    X32 = X.astype(np.float32)
+    C = 1.0
+    ours = LogisticRegression(C=C, solver=solver, tol=1e-10, max_iter=10_000).fit(X32, y)
+    assert ours.coef_.dtype == np.float32 and ours.intercept_.dtype == np.float32
+    assert ours.decision_function(X32).dtype == np.float32
+    # The float32 problem is the float64 problem on the rounded data; at the optimum, rounding
+    # coef_ to float32 moves F only to second order, so the 1e-7 tolerance still holds.
+    X_rounded = X32.astype(np.float64)
+    ref = sk_fit(X_rounded, y, C)
+    f_ours = sk_objective(ours.coef_, ours.intercept_[0], X_rounded, y, C)
+    f_ref = sk_objective(ref.coef_, ref.intercept_[0], X_rounded, y, C)
+    assert abs(f_ours - f_ref) <= RTOL * f_ref
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton"])
+@pytest.mark.parametrize("C", [0.05, 1.0])
+def test_digits_one_vs_rest_same_optimum_per_class(digits, solver, C):
+    X, y = digits
+    ours = LogisticRegression(C=C, solver=solver, tol=1e-10, max_iter=10_000).fit(X, y)
+    ref = OneVsRestClassifier(SkLogisticRegression(C=C, tol=1e-12, max_iter=100_000)).fit(X, y)
+    assert ours.coef_.shape == (10, 64) and ours.n_iter_.shape == (10,)
+    assert len(ours.loss_history_) == 10
+    for k, est in enumerate(ref.estimators_):
+        y01 = (y == k).astype(float)
+        f_ours = sk_objective(ours.coef_[k], ours.intercept_[k], X, y01, C)
+        f_ref = sk_objective(est.coef_, est.intercept_[0], X, y01, C)
+        assert abs(f_ours - f_ref) <= RTOL * f_ref, k
+    # same normalisation of the per-class sigmoids as scikit-learn's one-vs-rest
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-5)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+
+
+def test_no_penalty_reaches_the_unpenalised_optimum():
+    X, y = make_classification(500, 8, flip_y=0.2, class_sep=0.5, random_state=0)
+    ours = LogisticRegression(penalty=None, tol=1e-10, max_iter=1000).fit(X, y)
+    # the unpenalised gradient, computed with NumPy, vanishes at the optimum
+    z = X @ ours.coef_[0] + ours.intercept_[0]
+    r = expit(z) - y
+    assert np.max(np.abs(np.r_[X.T @ r, r.sum()])) / len(y) < 1e-8
+    ref = sk_fit(X, y, np.inf)
+    f = sk_objective(ours.coef_, ours.intercept_[0], X, y, 1.0, penalty=False)
+    f_ref = sk_objective(ref.coef_, ref.intercept_[0], X, y, 1.0, penalty=False)
+    assert abs(f - f_ref) <= RTOL * f_ref
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton"])
+def test_sample_weight_equals_repeated_rows_and_sklearn(cancer, solver):
+    X, y = cancer
+    sw = np.random.default_rng(0).integers(0, 4, size=len(y))
+    weighted = LogisticRegression(solver=solver, tol=1e-10, max_iter=1000).fit(X, y, sample_weight=sw)
+    repeated = LogisticRegression(solver=solver, tol=1e-10, max_iter=1000).fit(
+        np.repeat(X, sw, axis=0), np.repeat(y, sw))
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, rtol=1e-6, atol=1e-9)
+    ref = sk_fit(X, y, 1.0).fit(X, y, sample_weight=sw)
+    f = sk_objective(weighted.coef_, weighted.intercept_[0], X, y, 1.0, sw)
+    f_ref = sk_objective(ref.coef_, ref.intercept_[0], X, y, 1.0, sw)
+    assert abs(f - f_ref) <= RTOL * f_ref
+
+
+def test_class_weight_balanced_matches_sklearn(cancer):
+    X, y = cancer
+    ours = LogisticRegression(class_weight="balanced", tol=1e-10).fit(X, y)
+    ref = sk_fit(X, y, 1.0, class_weight="balanced")
+    sw = len(y) / (2 * np.bincount(y))[y]
+    f = sk_objective(ours.coef_, ours.intercept_[0], X, y, 1.0, sw)
+    f_ref = sk_objective(ref.coef_, ref.intercept_[0], X, y, 1.0, sw)
+    assert abs(f - f_ref) <= RTOL * f_ref
+
+
+def test_gradient_descent_learning_curve_decreases_every_iteration(cancer):
+    X, y = cancer
+    model = LogisticRegression(solver="gd", learning_rate=0.01, max_iter=200, penalty=None)
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        model.fit(X, y)
+    J = model.loss_history_
+    assert J.shape == (201,)
+    assert J[0] == pytest.approx(np.log(2.0), rel=1e-12)  # w = 0, b = 0: every σ is ½
+    assert np.all(np.diff(J) < 0)
+    # the curve is the slides' cost J at the final parameters, computed independently
+    z = X @ model.coef_[0] + model.intercept_[0]
+    assert J[-1] == pytest.approx(np.mean(np.logaddexp(0, z) - y * z), rel=1e-12)
+
+
+def test_convergence_warning_says_what_to_change(cancer):
+    X, y = cancer
+    with pytest.warns(ConvergenceWarning, match=r"max_iter.*tol.*scale"):
+        LogisticRegression(solver="lbfgs", max_iter=2).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        LogisticRegression().fit(X, y)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton", "gd"])
+def test_verbose_prints_one_line_per_iteration(cancer, capsys, solver):
+    X, y = cancer
+    model = LogisticRegression(solver=solver, verbose=1, max_iter=5, tol=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("iter")]
+    assert len(lines) == model.n_iter_[0] == len(model.loss_history_) - 1
+    assert all("objective" in ln and "max|grad|" in ln and "elapsed" in ln for ln in lines)
+    first = float(lines[0].split("objective")[1].split()[0])
+    assert first == pytest.approx(model.loss_history_[1], rel=1e-9)
+
+
+def test_concurrent_fits_match_serial():
+    # large enough for the parallel kernels (above the one-thread cut-off)
+    X, y = make_classification(20_000, 12, random_state=1)
+    configs = [dict(solver="lbfgs", C=0.1), dict(solver="newton", C=1.0),
+               dict(solver="lbfgs", C=10.0), dict(solver="newton", C=0.3)]
+    serial = [LogisticRegression(**c).fit(X, y).coef_ for c in configs]
+    with ThreadPoolExecutor(4) as pool:
+        concurrent = list(pool.map(lambda c: LogisticRegression(**c).fit(X, y).coef_, configs))
+    for a, b in zip(serial, concurrent):
+        np.testing.assert_array_equal(a, b)  # the kernels are bitwise reproducible
+
+
+def test_warm_start_continues_from_previous_fit(cancer):
+    X, y = cancer
+    model = LogisticRegression(solver="lbfgs", warm_start=True, max_iter=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+        first_end = model.loss_history_[-1]
+        model.fit(X, y)
+    assert model.loss_history_[0] == pytest.approx(first_end, rel=1e-12)
+    cold = LogisticRegression(solver="lbfgs", warm_start=False, max_iter=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        cold.fit(X, y)
+        cold.fit(X, y)
+    assert cold.loss_history_[0] == pytest.approx(np.log(2.0))
+
+
+def test_n_threads_is_restored(cancer):
+    import numba
+
+    X, y = cancer
+    before = numba.get_num_threads()
+    LogisticRegression(n_threads=1).fit(X, y).predict(X)
+    assert numba.get_num_threads() == before
+
+
+def test_string_labels_pandas_and_feature_names(cancer):
+    pd = pytest.importorskip("pandas")
+    X, y = cancer
+    df = pd.DataFrame(np.ascontiguousarray(X[:, :5]), columns=[f"f{i}" for i in range(5)])
+    labels = np.where(y == 1, "benign", "malignant")
+    model = LogisticRegression(tol=1e-10).fit(df, labels)
+    np.testing.assert_array_equal(model.classes_, ["benign", "malignant"])
+    np.testing.assert_array_equal(model.feature_names_in_, df.columns)
+    # classes_[1] is the positive class, as in scikit-learn
+    ref = sk_fit(df, labels, 1.0)
+    np.testing.assert_allclose(model.coef_, ref.coef_, rtol=1e-6)
+
+
+def test_probabilities_are_consistent_and_warning_free_at_extremes(digits):
+    X, y = digits
+    binary = LogisticRegression().fit(X, y == 3)
+    multi = LogisticRegression().fit(X, y)
+    X_far = X * 1e6  # huge margins: probabilities hit 0 and 1
+    for model in (binary, multi):
+        for data in (X, X_far):
+            P = model.predict_proba(data)
+            logP = model.predict_log_proba(data)
+            assert np.all(np.isfinite(logP))
+            np.testing.assert_allclose(P.sum(axis=1), 1.0)
+            np.testing.assert_allclose(np.exp(logP), P, atol=1e-12)
+        # (at huge margins several one-vs-rest sigmoids round to 1 and tie, so only on X)
+        np.testing.assert_array_equal(model.classes_[np.argmax(model.predict_proba(X), axis=1)],
+                                      model.predict(X))
+
+
+def test_no_copy_of_float_X_in_any_order(cancer, monkeypatch):
+    X, y = cancer
+    seen = []
+
+    class Recording(_objective.BinaryObjective):
+        def __init__(self, X, *args, **kwargs):
+            super().__init__(X, *args, **kwargs)
+            seen.append(self.X)
+
+    monkeypatch.setattr("fastlr.estimator.BinaryObjective", Recording)
+    for data in (X, np.asfortranarray(X), X.astype(np.float32), X[::2]):
+        seen.clear()
+        LogisticRegression(solver="lbfgs").fit(data, y[:: 2 if data.shape[0] < len(y) else 1])
+        assert seen and all(obj is data for obj in seen)  # the kernel reads the caller's array
+
+
+def test_dask_collections_are_handed_to_fastlr_distributed(monkeypatch):
+    calls = []
+    fake = types.ModuleType("fastlr.distributed")
+    fake.fit_dask = lambda est, X, y, sw: calls.append((est, X, y, sw)) or est
+    monkeypatch.setitem(sys.modules, "fastlr.distributed", fake)
+    FakeDaskArray = type("Array", (), {"__module__": "dask.array.core"})
+    X = FakeDaskArray()
+    model = LogisticRegression()
+    assert model.fit(X, "y", sample_weight="sw") is model
+    assert calls == [(model, X, "y", "sw")]
+
+
+@pytest.mark.parametrize("params, error, match", [
+    (dict(C=-1.0), ValueError, "C must be"),
+    (dict(C="1"), TypeError, "C must be"),
+    (dict(penalty="l1"), ValueError, "penalty"),
+    (dict(solver="sag"), ValueError, "solver"),
+    (dict(max_iter=0), ValueError, "max_iter"),
+    (dict(tol=-1.0), ValueError, "tol"),
+    (dict(solver="gd", learning_rate=0.0), ValueError, "learning_rate"),
+    (dict(n_threads=0), ValueError, "n_threads"),
+])
+def test_bad_parameters_are_rejected_in_fit(cancer, params, error, match):
+    X, y = cancer
+    model = LogisticRegression(**params)  # __init__ only stores
+    with pytest.raises(error, match=match):
+        model.fit(X, y)
+
+
+def test_one_class_with_positive_weight_is_rejected(cancer):
+    X, y = cancer
+    with pytest.raises(ValueError, match="class"):
+        LogisticRegression().fit(X, y, sample_weight=(y == 1).astype(float))
+
+
+@pytest.mark.parametrize("order, dtype", [("C", np.float64), ("F", np.float64), ("C", np.float32)])
+def test_hessian_kernel_matches_numpy(order, dtype):
+    rng = np.random.default_rng(3)
+    m, n = 3000, 9
+    X = np.asarray(rng.standard_normal((m, n)), dtype=dtype, order=order)
+    y = (rng.random(m) < 0.4).astype(float)
+    s = rng.random(m)
+    w, b, l2 = rng.standard_normal(n) * 0.5, 0.3, 0.01
+    J, g, H = loss_grad_hess_dense(X, y, s, w, b, s.sum(), l2)
+    Xt = np.hstack([X.astype(np.float64), np.ones((m, 1))])
+    z = Xt @ np.r_[w, b]
+    a = expit(z)
+    S = s.sum()
+    J_ref = np.sum(s * (np.logaddexp(0, z) - y * z)) / S + 0.5 * l2 * w @ w
+    g_ref = Xt.T @ (s * (a - y)) / S + l2 * np.r_[w, 0.0]
+    H_ref = (Xt * (s * a * (1 - a))[:, None]).T @ Xt / S + l2 * np.diag(np.r_[np.ones(n), 0.0])
+    assert J == pytest.approx(J_ref, rel=1e-12)
+    np.testing.assert_allclose(g, g_ref, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(H, H_ref, rtol=1e-10, atol=1e-14)
+    np.testing.assert_array_equal(H, H.T)
