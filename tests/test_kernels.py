@@ -100,3 +100,22 @@ def test_other_real_X_dtypes_computed_in_float64(impl, Xdtype):
 def _closed(X, y, w, b, s=None, l2=0.0):
     from cases import closed_form
     return closed_form(X, y, w, b, s, l2)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_course_propagate_on_the_slides_shape(dtype):
+    """n_x = 12288 (64·64·3), m = 209: course.propagate on X (n_x, m) equals the reference on X.T and
+    the closed form."""
+    from cases import closed_form
+    from fastlr import course, reference
+    rng = np.random.default_rng(9)
+    X = rng.standard_normal((12288, 209)).astype(dtype)
+    Y = (rng.random((1, 209)) < 0.5).astype(np.float64)
+    w = rng.standard_normal((12288, 1)) * 0.01
+    grads, cost = course.propagate(w, 0.1, X, Y)
+    assert grads["dw"].shape == (12288, 1)
+    J, dw, db = reference.loss_grad(w[:, 0], 0.1, X.T, Y[0])
+    want, scales = closed_form(X.T, Y[0], w[:, 0], 0.1)
+    got = (cost, grads["dw"][:, 0], grads["db"])
+    assert_close(got, want, scales, dtype)
+    assert_close(got, (float(J), np.asarray(dw, np.float64), float(db)), scales, dtype, factor=2.0)
