@@ -88,6 +88,8 @@ def _field(data, name, kinds, ndim=None):
         arr = data[name]
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
         raise _bad(f"field {name!r} cannot be read ({exc})") from exc
+    if not isinstance(arr, np.ndarray):
+        raise _bad(f"field {name!r} is not a .npy array")
     if arr.dtype.kind not in kinds:
         raise _bad(f"field {name!r} has dtype {arr.dtype}")
     if ndim is not None and arr.ndim != ndim:
