@@ -297,5 +297,43 @@ def fit_dask(estimator, X, y, sample_weight=None):
             obj.loss_grad, x0s[k], solver=solver, max_iter=estimator.max_iter,
             tol=estimator.tol, learning_rate=estimator.learning_rate,
             loss_grad_hess=obj.loss_grad_hess, verbose=estimator.verbose))
-    return estimator._set_fit_results(results, classes, data.shape[1], data.dtype, solver,
-                                      feature_names=columns)
+    estimator.n_features_in_ = data.shape[1]
+    names = None if columns is None else np.asarray(columns, dtype=object)
+    if names is not None and all(isinstance(name, str) for name in names):
+        estimator.feature_names_in_ = names
+    elif hasattr(estimator, "feature_names_in_"):
+        del estimator.feature_names_in_
+    return estimator._set_fit_results(results, classes, data.shape[1], data.dtype, solver)
+
+
+def _predict_block(X_block, estimator, method, columns):
+    if columns is not None:  # fitted on a DataFrame: keep the feature-name check meaningful
+        import pandas as pd
+
+        X_block = pd.DataFrame(X_block, columns=columns)
+    return getattr(estimator, method)(X_block)
+
+
+def predict_dask(estimator, X, method):
+    """``estimator.<method>(X)`` on a Dask collection: a lazy Dask array, block by block.
+
+    ``decision_function`` of a binary model and ``predict`` give shape (n_samples,); probabilities
+    and one-vs-rest margins give (n_samples, n_classes).
+    """
+    X = _as_dask_array(X, "X")
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D, got a dask array of shape {X.shape}")
+    if len(X.chunks[1]) > 1:
+        X = X.rechunk({1: -1})
+    n_classes = len(estimator.classes_)
+    one_column = method == "predict" or (method == "decision_function" and n_classes == 2)
+    if method == "predict":
+        dtype = estimator.classes_.dtype
+    else:
+        dtype = np.result_type(X.dtype, np.float32)
+    columns = getattr(estimator, "feature_names_in_", None)
+    if one_column:
+        return X.map_blocks(_predict_block, estimator, method, columns, dtype=dtype,
+                            drop_axis=1)
+    return X.map_blocks(_predict_block, estimator, method, columns, dtype=dtype,
+                        chunks=(X.chunks[0], (n_classes,)))

@@ -19,6 +19,7 @@ This module imports scikit-learn at module level; ``fastlr/__init__.py`` loads i
 
 from __future__ import annotations
 
+import functools
 import numbers
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -67,6 +68,22 @@ _CLASS_PARALLEL_MAX_ELEMENTS = 2_000_000
 
 def _is_dask_collection(X) -> bool:
     return type(X).__module__.split(".")[0] == "dask"
+
+
+def _dask_aware(method):
+    """Route a Dask collection to ``fastlr.distributed.predict_dask``: a lazy Dask array."""
+    name = method.__name__
+
+    @functools.wraps(method)
+    def wrapper(self, X):
+        if _is_dask_collection(X):
+            from .distributed import predict_dask
+
+            check_is_fitted(self)
+            return predict_dask(self, X, name)
+        return method(self, X)
+
+    return wrapper
 
 
 def _resolve_threads(n_threads):
@@ -259,6 +276,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 small = X.shape[0] * n_features <= _SERIAL_MAX_ELEMENTS
                 results = [solve(k, 1 if small else None) for k in range(n_problems)]
 
+        return self._set_fit_results(results, classes, n_features, X.dtype, solver)
+
+    def _set_fit_results(self, results, classes, n_features, dtype, solver):
+        """Warn about unconverged problems and set the fitted attributes from solver results.
+
+        Shared by the in-memory fit and ``fastlr.distributed.fit_dask``.
+        """
+        n_problems = len(results)
         for k, res in enumerate(results):
             if not res.converged:
                 label = "" if n_problems == 1 else f" (class {classes[k]} vs rest)"
@@ -267,10 +292,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                     f"{res.message}. Increase max_iter (now {self.max_iter}) or loosen tol "
                     f"(now {self.tol}), or scale the data (e.g. with "
                     "sklearn.preprocessing.StandardScaler).",
-                    ConvergenceWarning, stacklevel=2)
+                    ConvergenceWarning, stacklevel=3)
 
-        coef = np.empty((n_problems, n_features), dtype=X.dtype)
-        intercept = np.zeros(n_problems, dtype=X.dtype)
+        coef = np.empty((n_problems, n_features), dtype=dtype)
+        intercept = np.zeros(n_problems, dtype=dtype)
         for k, res in enumerate(results):
             coef[k] = res.x[:n_features]
             if self.fit_intercept:
@@ -302,6 +327,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return points
 
     # ------------------------------------------------------------------ predict
+    @_dask_aware
     def decision_function(self, X):
         """Margins X·wᵀ + b: shape (n_samples,) for binary, (n_samples, n_classes) otherwise."""
         check_is_fitted(self)
@@ -312,6 +338,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                                      dense_output=True) + self.intercept_.astype(X.dtype)
         return scores.ravel() if scores.shape[1] == 1 else scores
 
+    @_dask_aware
     def predict(self, X):
         """Class labels: the larger probability (binary: margin > 0; OvR: argmax margin)."""
         scores = self.decision_function(X)
@@ -319,6 +346,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             return self.classes_[(scores > 0).astype(np.intp)]
         return self.classes_[np.argmax(scores, axis=1)]
 
+    @_dask_aware
     def predict_proba(self, X):
         """σ(margin) for binary; one-vs-rest: per-class sigmoids normalised to sum to 1."""
         scores = self.decision_function(X)
@@ -328,6 +356,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         p = expit(scores)
         return p / p.sum(axis=1, keepdims=True)
 
+    @_dask_aware
     def predict_log_proba(self, X):
         """log of ``predict_proba``, computed stably (log σ(z) without forming σ(z) first)."""
         scores = self.decision_function(X)

@@ -14,10 +14,16 @@ from fastlr import kernels  # noqa: E402
 from fastlr.distributed import loss_grad as dask_loss_grad  # noqa: E402
 
 
+def local_cluster(**kwargs):
+    """A loopback cluster with the dashboard off (its bare HTTP server on a free port)."""
+    return distributed.LocalCluster(threads_per_worker=1, dashboard_address=None,
+                                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                                    **kwargs)
+
+
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
+    with local_cluster(n_workers=2, processes=False) as cluster:
         with distributed.Client(cluster) as c:
             yield c
 
@@ -67,3 +73,136 @@ def test_distributed_loss_grad_rejects_bad_input(client, problem):
         dask_loss_grad(w, 0.0, X, y)
     with pytest.raises(ValueError, match="w must be 1-D"):
         dask_loss_grad(w[:3], 0.0, da.from_array(X), da.from_array(y))
+
+
+# ---------------------------------------------------------------- the estimator on Dask input
+
+def _estimator(**params):
+    from fastlr.estimator import LogisticRegression
+
+    return LogisticRegression(**params)
+
+
+@pytest.fixture(scope="module")
+def multiclass():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((900, 5))
+    y = np.argmax(X[:, :3] + 0.5 * rng.standard_normal((900, 3)), axis=1)
+    return X, np.array(["a", "b", "c"])[y]
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton"])
+def test_dask_fit_equals_in_memory_fit(client, problem, solver):
+    X, y, s, _ = problem
+    params = dict(solver=solver, C=0.5, tol=1e-10, max_iter=200)
+    expected = _estimator(**params).fit(X, y, sample_weight=s)
+    chunks = (100, 450, 450)
+    got = _estimator(**params).fit(da.from_array(X, chunks=(chunks, 6)),
+                                   da.from_array(y, chunks=(chunks,)),
+                                   sample_weight=da.from_array(s, chunks=(chunks,)))
+    np.testing.assert_allclose(got.coef_, expected.coef_, rtol=1e-8)
+    np.testing.assert_allclose(got.intercept_, expected.intercept_, rtol=1e-8)
+    np.testing.assert_array_equal(got.classes_, expected.classes_)
+    assert got.n_features_in_ == 6
+
+
+def test_dask_gradient_descent_follows_the_in_memory_learning_curve(client, problem):
+    X, y, _, _ = problem
+    params = dict(solver="gd", learning_rate=0.5, max_iter=30, tol=0.0)
+    with pytest.warns(Warning):  # both stop at max_iter and say so
+        expected = _estimator(**params).fit(X, y)
+    with pytest.warns(Warning):
+        got = _estimator(**params).fit(da.from_array(X, chunks=(300, 6)), da.from_array(y, chunks=300))
+    np.testing.assert_allclose(got.loss_history_, expected.loss_history_, rtol=1e-12)
+    np.testing.assert_allclose(got.coef_, expected.coef_, rtol=1e-10)
+
+
+def test_two_dask_fits_are_bitwise_identical(client, problem):
+    X, y, _, _ = problem
+    Xd, yd = da.from_array(X, chunks=(130, 6)), da.from_array(y, chunks=130)
+    a = _estimator(tol=1e-8).fit(Xd, yd)
+    b = _estimator(tol=1e-8).fit(Xd, yd)
+    assert a.coef_.tobytes() == b.coef_.tobytes()
+    assert a.intercept_.tobytes() == b.intercept_.tobytes()
+
+
+def test_dask_one_vs_rest_and_class_weight(client, multiclass):
+    X, y = multiclass
+    params = dict(tol=1e-10, class_weight="balanced", max_iter=300)
+    expected = _estimator(**params).fit(X, y)
+    got = _estimator(**params).fit(da.from_array(X, chunks=(200, 5)), da.from_array(y, chunks=200))
+    np.testing.assert_array_equal(got.classes_, ["a", "b", "c"])
+    np.testing.assert_allclose(got.coef_, expected.coef_, rtol=1e-8)
+    np.testing.assert_allclose(got.intercept_, expected.intercept_, rtol=1e-8, atol=1e-12)
+
+
+def test_dask_predictions_are_lazy_dask_arrays(client, multiclass):
+    X, y = multiclass
+    model = _estimator(tol=1e-8).fit(X, y)
+    Xd = da.from_array(X, chunks=(250, 5))
+    for method in ("predict", "predict_proba", "predict_log_proba", "decision_function"):
+        lazy = getattr(model, method)(Xd)
+        assert isinstance(lazy, da.Array), method
+        expected = getattr(model, method)(X)
+        assert lazy.shape == expected.shape
+        result = lazy.compute()
+        if method == "predict":
+            np.testing.assert_array_equal(result, expected)
+        else:
+            np.testing.assert_allclose(result, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_dask_dataframe_input_keeps_feature_names(client, problem):
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    X, y, _, _ = problem
+    frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(6)])
+    expected = _estimator(tol=1e-10).fit(frame, y)
+    got = _estimator(tol=1e-10).fit(dd.from_pandas(frame, npartitions=3),
+                                    dd.from_pandas(pd.Series(y), npartitions=3))
+    np.testing.assert_array_equal(got.feature_names_in_, expected.feature_names_in_)
+    np.testing.assert_allclose(got.coef_, expected.coef_, rtol=1e-8)
+    proba = got.predict_proba(dd.from_pandas(frame, npartitions=3)).compute()
+    np.testing.assert_allclose(proba, expected.predict_proba(frame), rtol=1e-7)
+
+
+@pytest.fixture(scope="module")
+def process_client():
+    """Three worker processes: one more than the blocks need, so a killed one has a stand-in."""
+    with local_cluster(n_workers=3, processes=True) as cluster:
+        with distributed.Client(cluster) as c:
+            yield c
+
+
+def test_worker_processes_and_a_killed_worker_do_not_change_the_fit(process_client, problem,
+                                                                     monkeypatch):
+    import os
+
+    from fastlr.distributed import DaskObjective
+
+    X, y, _, _ = problem
+    Xd, yd = da.from_array(X, chunks=(250, 6)), da.from_array(y, chunks=250)
+    expected = _estimator(tol=1e-10, solver="lbfgs").fit(X, y)
+    undisturbed = _estimator(tol=1e-10, solver="lbfgs").fit(Xd, yd)
+    np.testing.assert_allclose(undisturbed.coef_, expected.coef_, rtol=1e-8)
+
+    calls = {"n": 0, "killed": None}
+    original = DaskObjective.loss_grad
+
+    def loss_grad_killing_a_worker(self, x):
+        calls["n"] += 1
+        if calls["n"] == 3:  # mid-fit: kill a worker that holds persisted blocks
+            holders = {addr for addrs in process_client.who_has().values() for addr in addrs}
+            victim = sorted(holders)[0]
+            calls["killed"] = victim
+            try:
+                process_client.run(os._exit, 1, workers=[victim])
+            except Exception:  # the worker dies while answering
+                pass
+        return original(self, x)
+
+    monkeypatch.setattr(DaskObjective, "loss_grad", loss_grad_killing_a_worker)
+    disturbed = _estimator(tol=1e-10, solver="lbfgs").fit(Xd, yd)
+    assert calls["killed"] is not None and calls["n"] > 3
+    assert disturbed.coef_.tobytes() == undisturbed.coef_.tobytes()
+    assert disturbed.intercept_.tobytes() == undisturbed.intercept_.tobytes()
