@@ -7,6 +7,9 @@ scikit-learn, Dask or matplotlib:
 * :mod:`fastlr.reference` — the vectorized NumPy reference with the same signatures
 * :mod:`fastlr.course` — the course-style API (X of shape (n_x, m))
 * :func:`fastlr.check_grad` — finite-difference gradient check
+* :class:`fastlr.LogisticRegression` — the scikit-learn-compatible estimator (loads scikit-learn)
+* :func:`fastlr.load` — read a model written by ``LogisticRegression.save``
+* :mod:`fastlr.distributed` — the fit on Dask (loads Dask only when given Dask input)
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = {"kernels", "reference", "course", "gradcheck"}
+_SUBMODULES = {"kernels", "reference", "course", "gradcheck", "implementations", "distributed"}
 _ATTRIBUTES = {
     "check_grad": ("gradcheck", "check_grad"),
     "GradCheck": ("gradcheck", "GradCheck"),
+    "LogisticRegression": ("estimator", "LogisticRegression"),
+    "load": ("persistence", "load"),
 }
 
 __all__ = sorted(_SUBMODULES | set(_ATTRIBUTES) | {"__version__"})
