@@ -9,9 +9,8 @@ handed to ``fastlr.distributed.fit_dask``.
 
 More than two classes: one-vs-rest, one binary problem per class (``predict_proba`` normalises the
 per-class sigmoids, as scikit-learn's one-vs-rest does). Classes are fitted on parallel Python
-threads, each running the kernels on one Numba thread, only when the problem is small enough that
-a parallel kernel launch costs more than it saves (see ``_CLASS_PARALLEL_MAX_ELEMENTS``); otherwise
-classes go one after the other, each kernel using every thread.
+threads, each running the kernels on one Numba thread (measured faster than classes in sequence
+with parallel kernels at every size tried; see the comments below).
 
 This module imports scikit-learn at module level; ``fastlr/__init__.py`` loads it lazily, so
 ``import fastlr`` stays light.
@@ -48,22 +47,27 @@ __all__ = ["LogisticRegression"]
 _ACCEPT_SPARSE = ("csr", "csc")
 _DTYPES = (np.float64, np.float32)
 
-# Default solver, measured with benchmarks/fit_vs_sklearn.py (float64, 2 threads, tol 1e-8 so both
-# reach the optimum; shared 2-core machine, ratio = lbfgs time / newton time):
-#   200,000 × 100: lbfgs 2.3 s, newton 0.8 s (2.8×);  1,000,000 × 20: lbfgs 1.6 s, newton 0.6 s (2.7×).
-# Newton's Hessian costs O(n²) per sample and a Cholesky O(n³), so above a few hundred features
-# (and for sparse X, where n is usually large) L-BFGS is used: that is ``solver="auto"``.
-_NEWTON_MAX_FEATURES = 300
+# Default solver, measured with benchmarks/fit_vs_sklearn.py (float64, 2 threads, tol 1e-8, best
+# of 2 after warm-up, shared noisy 2-core machine), synthetic well-conditioned data:
+#   200,000 × 100: lbfgs 1.07 s (9 iterations), newton 0.94 s (5 iterations)
+#   1,000,000 × 20: lbfgs 1.10 s, newton 0.91 s
+# and on ill-conditioned data newton wins by far (standardised breast cancer, C=100: lbfgs 272
+# iterations, newton 12). One fused Hessian pass costs ~3.5× a loss_grad pass at n = 100 (O(n²)
+# per sample, plus an O(n³) Cholesky), so above ~200 features, and for sparse X (usually many
+# features), ``solver="auto"`` uses lbfgs.
+_NEWTON_MAX_FEATURES = 200
 
 # Below this many elements of X, kernels run on one thread: a parallel launch costs more than the
-# pass. Measured on the shared 2-core machine, breast cancer (569 × 30): 27 µs per loss_grad on one
-# thread, 0.6 ms on two (OpenMP wake-up under load).
-_SERIAL_MAX_ELEMENTS = 100_000
+# pass. Measured on the shared 2-core machine: breast cancer (569 × 30) 27 µs per loss_grad on one
+# thread, 0.6 ms on two (OpenMP wake-up under load); digits (1,797 × 64) one-vs-rest lbfgs 41.6 s
+# with 2-thread kernels against 4.2 s with one thread per class.
+_SERIAL_MAX_ELEMENTS = 1_000_000
 
-# One-vs-rest classes run on parallel threads (one Numba thread each) when n_samples·n_features is
-# at most this. Measured on 2 cores: digits (1,797 × 64, 10 classes) 1.6× faster in parallel;
-# 200,000 × 50 with 5 classes within noise of serial classes with 2-thread kernels.
-_CLASS_PARALLEL_MAX_ELEMENTS = 2_000_000
+# One-vs-rest: classes run on parallel Python threads, each running its kernels on one Numba thread
+# (no nested parallelism; the kernels release the GIL). Measured, 2 threads, tol 1e-8, vs classes
+# one after the other with 2-thread kernels: digits newton 0.047 s vs 0.138 s; 100,000 × 20 with 5
+# classes: lbfgs 0.15 s vs 1.26 s, newton 0.24 s vs 0.39 s. It paid at every size tried, so it is
+# always used when more than one thread is available (and verbose is off, to keep lines in order).
 
 
 def _is_dask_collection(X) -> bool:
@@ -132,7 +136,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         evaluation). ``"newton"``: Newton–Cholesky with a fused loss/gradient/Hessian kernel (one
         pass per iteration; O(n_features²) memory per thread), for up to a few hundred features.
         ``"gd"``: the slides' batch gradient descent with ``learning_rate``. ``"auto"``: newton
-        for dense X with at most 300 features, else lbfgs (chosen by measurement, see source).
+        for dense X with at most 200 features, else lbfgs (chosen by measurement, see source).
     max_iter : int, default=100
     tol : float, default=1e-4
         Stop when max|∇f| ≤ tol, f being the objective divided by C·Σsᵢ (as scikit-learn's lbfgs).
@@ -267,8 +271,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             import numba
 
             workers = min(n_problems, numba.get_num_threads())
-            parallel = (n_problems > 1 and workers > 1 and not self.verbose
-                        and X.shape[0] * n_features <= _CLASS_PARALLEL_MAX_ELEMENTS)
+            parallel = n_problems > 1 and workers > 1 and not self.verbose
             if parallel:
                 with ThreadPoolExecutor(max_workers=workers) as pool:
                     results = list(pool.map(lambda k: solve(k, 1), range(n_problems)))
