@@ -49,12 +49,14 @@ def _weights(p):
 
 
 def _is_column_major(X: np.ndarray) -> bool:
-    """Walk F-like X by columns: its within-column stride is the smaller one."""
-    row_stride, col_stride = (abs(s) for s in X.strides)
-    if X.shape[1] == 1:
+    """Walk X by columns when its within-column stride is the smaller one.
+
+    A single row or column is both C- and F-contiguous, and Numba types it as C: it goes to the
+    row kernel, so it needs no compiled specialisation of its own.
+    """
+    if X.shape[0] == 1 or X.shape[1] == 1:
         return False
-    if X.shape[0] == 1:
-        return True
+    row_stride, col_stride = (abs(s) for s in X.strides)
     return row_stride < col_stride
 
 
