@@ -1,0 +1,1 @@
+"""asv benchmark suite for fastlr (see README "Performance tracking" and asv.conf.json)."""
