@@ -31,7 +31,7 @@ from . import kernels
 from ._validation import check_problem
 from .kernels import hessian, sparse
 
-__all__ = ["BinaryObjective", "objective_scale"]
+__all__ = ["BinaryObjective", "LinearObjective", "objective_scale"]
 
 
 def objective_scale(C: float, weight_sum: float) -> float:
@@ -43,7 +43,49 @@ def _is_sparse(X) -> bool:
     return hasattr(X, "tocsr") and hasattr(X, "format")
 
 
-class BinaryObjective:
+class LinearObjective:
+    """What every objective shares: θ = [w..., b] ↔ (w, b), and packing (J, dw, db) into (f, g).
+
+    Subclasses provide ``loss_grad_wb(w, b) -> (J, dw, db)`` and
+    ``loss_grad_hess_wb(w, b) -> (J, g, H)`` (g, H over [w, b]) in mean-scaled form, float64.
+    """
+
+    def __init__(self, n_features, weight_sum, *, C=1.0, fit_intercept=True, penalty="l2"):
+        self.n_features = int(n_features)
+        self.fit_intercept = bool(fit_intercept)
+        self.n_params = self.n_features + int(self.fit_intercept)
+        self.weight_sum = float(weight_sum)
+        self.C = float(C)
+        self.l2 = 0.0 if penalty is None else 1.0 / (self.C * self.weight_sum)
+
+    def split(self, x):
+        """θ → (w, b) as the kernels want them (b = 0 without an intercept)."""
+        x = np.asarray(x, dtype=np.float64)
+        w = np.ascontiguousarray(x[: self.n_features])
+        b = float(x[self.n_features]) if self.fit_intercept else 0.0
+        return w, b
+
+    def loss_grad(self, x):
+        """(f, ∇f) at x, float64; one pass over X."""
+        J, dw, db = self.loss_grad_wb(*self.split(x))
+        if self.fit_intercept:
+            g = np.empty(self.n_params)
+            g[: self.n_features] = dw
+            g[self.n_features] = db
+        else:
+            g = np.asarray(dw, dtype=np.float64)
+        return float(J), g
+
+    def loss_grad_hess(self, x):
+        """(f, ∇f, ∇²f) at x, float64; one pass over X (for Newton)."""
+        J, g, H = self.loss_grad_hess_wb(*self.split(x))
+        if not self.fit_intercept:
+            g = g[: self.n_features].copy()
+            H = H[: self.n_features, : self.n_features].copy()
+        return float(J), g, H
+
+
+class BinaryObjective(LinearObjective):
     """Mean-scaled objective f(θ) of one binary problem (labels y01 in {0, 1}).
 
     X: NumPy array (float32/float64, any memory order, not copied) or a scipy.sparse CSR/CSC
@@ -60,51 +102,22 @@ class BinaryObjective:
         else:
             p = check_problem(np.zeros(X.shape[1]), 0.0, X, y01, sample_weight, 0.0)
             X = p.X
+        super().__init__(X.shape[1], p.weight_sum, C=C, fit_intercept=fit_intercept,
+                         penalty=penalty)
         self.X = X
-        self.n_features = X.shape[1]
-        self.fit_intercept = bool(fit_intercept)
-        self.n_params = self.n_features + int(self.fit_intercept)
         self.y = p.y
         self.sample_weight = p.sample_weight
         self._s = np.empty(0) if p.sample_weight is None else p.sample_weight
-        self.weight_sum = p.weight_sum
-        self.C = float(C)
-        self.l2 = 0.0 if penalty is None else 1.0 / (self.C * self.weight_sum)
         self._problem = p._replace(l2=self.l2)
 
-    def split(self, x):
-        """θ → (w, b) as the kernels want them (b = 0 without an intercept)."""
-        x = np.asarray(x, dtype=np.float64)
-        w = np.ascontiguousarray(x[: self.n_features])
-        b = float(x[self.n_features]) if self.fit_intercept else 0.0
-        return w, b
-
-    def loss_grad(self, x):
-        """(f, ∇f) at x, float64; one pass over X."""
-        w, b = self.split(x)
+    def loss_grad_wb(self, w, b):
         if self.sparse:
-            J, dw, db = sparse.csr_loss_grad(self.X, self.y, self._s, w, b, self.weight_sum,
-                                             self.l2)
-        else:
-            # The fused kernel on the already validated problem: float64 results, no re-checks.
-            J, dw, db = kernels._fused(self._problem._replace(w=w, b=b), with_grad=True)
-        if self.fit_intercept:
-            g = np.empty(self.n_params)
-            g[: self.n_features] = dw
-            g[self.n_features] = db
-        else:
-            g = np.asarray(dw, dtype=np.float64)
-        return float(J), g
+            return sparse.csr_loss_grad(self.X, self.y, self._s, w, b, self.weight_sum, self.l2)
+        # The fused kernel on the already validated problem: float64 results, no re-checks.
+        return kernels._fused(self._problem._replace(w=w, b=b), with_grad=True)
 
-    def loss_grad_hess(self, x):
-        """(f, ∇f, ∇²f) at x, float64; one pass over X (for Newton)."""
-        w, b = self.split(x)
+    def loss_grad_hess_wb(self, w, b):
         args = (self.y, self._s, w, b, self.weight_sum, self.l2)
         if self.sparse:
-            J, g, H = sparse.csr_loss_grad_hess(self.X, *args)
-        else:
-            J, g, H = hessian.loss_grad_hess_dense(self.X, *args)
-        if not self.fit_intercept:
-            g = g[: self.n_features].copy()
-            H = H[: self.n_features, : self.n_features].copy()
-        return float(J), g, H
+            return sparse.csr_loss_grad_hess(self.X, *args)
+        return hessian.loss_grad_hess_dense(self.X, *args)

@@ -33,6 +33,8 @@ import numbers
 
 import numpy as np
 
+from ._objective import LinearObjective
+
 __all__ = ["DaskData", "DaskObjective", "fit_dask", "is_dask_collection", "loss_grad"]
 
 #: Numba threads each block task uses: the worker's own threads already run blocks in parallel.
@@ -177,52 +179,37 @@ class DaskData:
         return total
 
 
-class DaskObjective:
+class DaskObjective(LinearObjective):
     """The mean-scaled objective of ``fastlr._objective.BinaryObjective`` on a Dask cluster.
 
     f(θ) = Σ sᵢ·Lᵢ / Σ sᵢ + ½·λ·‖w‖², λ = 1/(C·Σ sᵢ) (0 without penalty), θ = [w..., b].
-    Same methods, so ``fastlr._solvers.minimize`` drives it unchanged.
+    Same methods, so ``fastlr._solvers.minimize`` drives it unchanged; the blocks return raw
+    sums, normalised and penalised here once.
     """
 
     def __init__(self, data: DaskData, y_blocks, *, C=1.0, fit_intercept=True, penalty="l2"):
+        weight_sum = data.weight_sum()
+        if weight_sum <= 0:
+            raise ValueError("sample_weight sums to zero")
+        super().__init__(data.shape[1], weight_sum, C=C, fit_intercept=fit_intercept,
+                         penalty=penalty)
         self.data = data
         self.y_blocks = y_blocks
-        self.n_features = data.shape[1]
-        self.fit_intercept = bool(fit_intercept)
-        self.n_params = self.n_features + int(self.fit_intercept)
-        self.weight_sum = data.weight_sum()
-        if self.weight_sum <= 0:
-            raise ValueError("sample_weight sums to zero")
-        self.C = float(C)
-        self.l2 = 0.0 if penalty is None else 1.0 / (self.C * self.weight_sum)
 
-    def split(self, x):
-        x = np.asarray(x, dtype=np.float64)
-        w = np.ascontiguousarray(x[: self.n_features])
-        b = float(x[self.n_features]) if self.fit_intercept else 0.0
-        return w, b
-
-    def loss_grad(self, x):
-        w, b = self.split(x)
+    def loss_grad_wb(self, w, b):
         loss, dw, db = self.data.sums(self.y_blocks, w, b)
-        f = float(loss) / self.weight_sum + 0.5 * self.l2 * float(w @ w)
-        g = dw / self.weight_sum + self.l2 * w
-        if self.fit_intercept:
-            g = np.append(g, float(db) / self.weight_sum)
-        return f, g
+        J = float(loss) / self.weight_sum + 0.5 * self.l2 * float(w @ w)
+        return J, dw / self.weight_sum + self.l2 * w, float(db) / self.weight_sum
 
-    def loss_grad_hess(self, x):
-        w, b = self.split(x)
+    def loss_grad_hess_wb(self, w, b):
         loss, g, H = self.data.sums(self.y_blocks, w, b, hessian=True)
         n = self.n_features
-        f = float(loss) / self.weight_sum + 0.5 * self.l2 * float(w @ w)
+        J = float(loss) / self.weight_sum + 0.5 * self.l2 * float(w @ w)
         g = g / self.weight_sum
         H = H / self.weight_sum
         g[:n] += self.l2 * w
         H[np.arange(n), np.arange(n)] += self.l2
-        if not self.fit_intercept:
-            g, H = g[:n].copy(), H[:n, :n].copy()
-        return f, g, H
+        return J, g, H
 
 
 def loss_grad(w, b, X, y, sample_weight=None, l2=0.0):

@@ -48,21 +48,9 @@ def _weights(p):
     return _EMPTY if p.sample_weight is None else p.sample_weight
 
 
-def _is_column_major(X: np.ndarray) -> bool:
-    """Walk X by columns when its within-column stride is the smaller one.
-
-    A single row or column is both C- and F-contiguous, and Numba types it as C: it goes to the
-    row kernel, so it needs no compiled specialisation of its own.
-    """
-    if X.shape[0] == 1 or X.shape[1] == 1:
-        return False
-    row_stride, col_stride = (abs(s) for s in X.strides)
-    return row_stride < col_stride
-
-
 def _fused(p, with_grad: bool):
     X = p.X
-    column_major = _is_column_major(X)
+    column_major = _dense.is_column_major(X)
     block_rows, task_rows = _dense.block_layout(X.shape[0], X.shape[1], X.itemsize, column_major)
     kernel = _dense.loss_grad_cols if column_major else _dense.loss_grad_rows
     with parallel_guard():

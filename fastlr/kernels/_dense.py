@@ -36,6 +36,18 @@ MAX_BLOCK_ROWS = 4096
 MAX_TASKS = 64
 
 
+def is_column_major(X: np.ndarray) -> bool:
+    """Walk X by columns when its within-column stride is the smaller one.
+
+    A single row or column is both C- and F-contiguous, and Numba types it as C: it goes to the
+    row kernel, so it needs no compiled specialisation of its own.
+    """
+    if X.shape[0] == 1 or X.shape[1] == 1:
+        return False
+    row_stride, col_stride = (abs(s) for s in X.strides)
+    return row_stride < col_stride
+
+
 def block_layout(n_samples: int, n_features: int, itemsize: int, column_major: bool):
     """(rows per block, rows per task) for the fused kernel; depends on the shape only."""
     row_bytes = max(1, n_features * itemsize)

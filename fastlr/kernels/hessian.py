@@ -30,6 +30,7 @@ import numpy as np
 from numba import prange
 
 from .._jit import jit, parallel_guard
+from ._dense import is_column_major
 
 __all__ = ["loss_grad_hess_dense", "hessian_layout"]
 
@@ -165,7 +166,17 @@ def _loss_grad_hess(X, y, s, w, b, weight_sum, l2, block_rows, task_rows, column
                     Tj[k] *= r[k]
             _syrk_upper(T, count, H)
         part_loss[t] = loss_t
-    # fixed-order combination
+    return combine_hess(part_loss, part_g, part_H, w, weight_sum, l2)
+
+
+@jit(inline="always")
+def combine_hess(part_loss, part_g, part_H, w, weight_sum, l2):
+    """Add per-task (loss, g, upper triangle of H) in task order, normalise, mirror, add λ.
+
+    Shared by the dense and the CSR Hessian kernels; only H[i, j] with i ≤ j is read.
+    """
+    n_tasks, p = part_g.shape
+    n = p - 1
     J = 0.0
     g = np.zeros(p)
     H = np.zeros((p, p))
@@ -190,15 +201,6 @@ def _loss_grad_hess(X, y, s, w, b, weight_sum, l2, block_rows, task_rows, column
     return J, g, H
 
 
-def _is_column_major(X: np.ndarray) -> bool:
-    row_stride, col_stride = (abs(s) for s in X.strides)
-    if X.shape[1] == 1:
-        return False
-    if X.shape[0] == 1:
-        return True
-    return row_stride < col_stride
-
-
 def loss_grad_hess_dense(X, y, s, w, b, weight_sum, l2):
     """float64 (J, g, H) over θ = [w, b] for validated inputs (no checks here).
 
@@ -209,4 +211,4 @@ def loss_grad_hess_dense(X, y, s, w, b, weight_sum, l2):
     block_rows, task_rows = hessian_layout(m, n)
     with parallel_guard():
         return _loss_grad_hess(X, y, s, w, float(b), float(weight_sum), float(l2),
-                               block_rows, task_rows, _is_column_major(X))
+                               block_rows, task_rows, is_column_major(X))

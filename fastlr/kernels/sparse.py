@@ -28,7 +28,8 @@ from numba import prange
 
 from .._jit import jit, parallel_guard
 from ._scalar import loss_and_dz
-from .hessian import _loss_dz_h
+from ._dense import _combine
+from .hessian import _loss_dz_h, combine_hess
 
 __all__ = ["csr_loss_grad", "csr_loss_grad_hess", "sparse_layout"]
 
@@ -73,21 +74,7 @@ def _csr_loss_grad(data, indices, indptr, n, y, s, w, b, weight_sum, l2, task_ro
                 g[indices[q]] += dz * data[q]
         part_loss[t] = loss_t
         part_db[t] = db_t
-    J = 0.0
-    db = 0.0
-    dw = np.zeros(n)
-    for t in range(n_tasks):
-        J += part_loss[t]
-        db += part_db[t]
-        for j in range(n):
-            dw[j] += part_g[t, j]
-    J /= weight_sum
-    db /= weight_sum
-    for j in range(n):
-        dw[j] = dw[j] / weight_sum + l2 * w[j]
-    if l2 != 0.0:
-        J += 0.5 * l2 * np.dot(w, w)
-    return J, dw, db
+    return _combine(part_loss, part_g, part_db, w, weight_sum, l2)
 
 
 @jit(parallel=True, fast=True)
@@ -126,30 +113,9 @@ def _csr_loss_grad_hess(data, indices, indptr, n, y, s, w, b, weight_sum, l2, ta
                 for r in range(lo, hi):
                     H[jq, indices[r]] += hx * data[r]
         part_loss[t] = loss_t
-    J = 0.0
-    g = np.zeros(p)
-    H = np.zeros((p, p))
-    for t in range(n_tasks):
-        J += part_loss[t]
-        for i in range(p):
-            g[i] += part_g[t, i]
-        for i in range(p):
-            for j in range(p):
-                H[i, j] += part_H[t, i, j]
-    inv = 1.0 / weight_sum
-    J *= inv
-    for i in range(n):
-        H[n, i] = H[i, n]  # only the column was accumulated
-    for i in range(p):
-        g[i] *= inv
-        for j in range(p):
-            H[i, j] *= inv
-    for j in range(n):
-        g[j] += l2 * w[j]
-        H[j, j] += l2
-    if l2 != 0.0:
-        J += 0.5 * l2 * np.dot(w, w)
-    return J, g, H
+    # H[jq, n] (the intercept column) is accumulated, H[n, jq] is not: combine_hess reads the
+    # upper triangle only, which the loop above fills completely.
+    return combine_hess(part_loss, part_g, part_H, w, weight_sum, l2)
 
 
 def _parts(X):
