@@ -297,7 +297,7 @@ def _predict_block(X_block, estimator, method, columns):
     if columns is not None:  # fitted on a DataFrame: keep the feature-name check meaningful
         import pandas as pd
 
-        X_block = pd.DataFrame(X_block, columns=columns)
+        X_block = pd.DataFrame(X_block, columns=list(columns))
     return getattr(estimator, method)(X_block)
 
 
@@ -318,9 +318,11 @@ def predict_dask(estimator, X, method):
         dtype = estimator.classes_.dtype
     else:
         dtype = np.result_type(X.dtype, np.float32)
-    columns = getattr(estimator, "feature_names_in_", None)
+    names = getattr(estimator, "feature_names_in_", None)
+    columns = None if names is None else tuple(names)  # a tuple: dask would treat an array as data
+    # an explicit meta: dask would otherwise call the estimator on an empty stand-in block
     if one_column:
         return X.map_blocks(_predict_block, estimator, method, columns, dtype=dtype,
-                            drop_axis=1)
+                            drop_axis=1, meta=np.empty((0,), dtype=dtype))
     return X.map_blocks(_predict_block, estimator, method, columns, dtype=dtype,
-                        chunks=(X.chunks[0], (n_classes,)))
+                        chunks=(X.chunks[0], (n_classes,)), meta=np.empty((0, 0), dtype=dtype))
