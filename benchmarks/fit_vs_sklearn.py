@@ -64,7 +64,7 @@ def run_case(name, X, y, repeat, C=1.0, tol=1e-8):
     from fastlr.estimator import LogisticRegression as Fast
 
     sparse = hasattr(X, "tocsr")
-    fast = {"fastlr auto": lambda: Fast(C=C, tol=tol, max_iter=1000),
+    fast = {"fastlr default": lambda: Fast(C=C, tol=tol, max_iter=1000),
             "fastlr lbfgs": lambda: Fast(C=C, tol=tol, max_iter=1000, solver="lbfgs")}
     if not sparse:
         fast["fastlr newton"] = lambda: Fast(C=C, tol=tol, max_iter=1000, solver="newton")
@@ -92,9 +92,9 @@ def run_case(name, X, y, repeat, C=1.0, tol=1e-8):
                   and (f - best_f) <= 1e-6 * best_f)
     fast_best = min(s for k, (s, f) in results.items() if k.startswith("fastlr")
                     and (f - best_f) <= 1e-6 * best_f)
-    auto = results["fastlr auto"][0]
+    default = results["fastlr default"][0]
     print(f"  speed-up (sklearn best / fastlr best): {sk_best / fast_best:.2f}x;  "
-          f"sklearn best / fastlr default: {sk_best / auto:.2f}x")
+          f"sklearn best / fastlr default: {sk_best / default:.2f}x")
 
 
 def main(argv=None):

@@ -274,7 +274,7 @@ def fit_dask(estimator, X, y, sample_weight=None):
     columns = getattr(X, "columns", None)
     n_problems = 1 if classes.shape[0] == 2 else classes.shape[0]
     positives = [classes[1]] if n_problems == 1 else list(classes)
-    solver = estimator._pick_solver(data)
+    solver = estimator.solver
     x0s = estimator._initial_points(n_problems, data.shape[1], classes)
     results = []
     for k, label in enumerate(positives):

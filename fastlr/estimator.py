@@ -32,6 +32,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from threadpoolctl import threadpool_limits
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _validate_data
@@ -47,15 +48,12 @@ __all__ = ["LogisticRegression"]
 _ACCEPT_SPARSE = ("csr", "csc")
 _DTYPES = (np.float64, np.float32)
 
-# Default solver, measured with benchmarks/fit_vs_sklearn.py (float64, 2 threads, tol 1e-8, best
-# of 2 after warm-up, shared noisy 2-core machine), synthetic well-conditioned data:
-#   200,000 × 100: lbfgs 1.07 s (9 iterations), newton 0.94 s (5 iterations)
-#   1,000,000 × 20: lbfgs 1.10 s, newton 0.91 s
-# and on ill-conditioned data newton wins by far (standardised breast cancer, C=100: lbfgs 272
-# iterations, newton 12). One fused Hessian pass costs ~3.5× a loss_grad pass at n = 100 (O(n²)
-# per sample, plus an O(n³) Cholesky), so above ~200 features, and for sparse X (usually many
-# features), ``solver="auto"`` uses lbfgs.
-_NEWTON_MAX_FEATURES = 200
+# Default solver "lbfgs", measured with benchmarks/fit_vs_sklearn.py on a quiet 2-core machine
+# (float64, 2 threads, tol 1e-8, best of 3 after a warm-up fit, same optimum to 1e-14):
+#   200,000 x 100: lbfgs 0.085 s, newton 0.353 s;  1,000,000 x 20: lbfgs 0.147 s, newton 0.248 s.
+# One fused Hessian pass costs several loss_grad passes (O(n^2) per sample), which the fewer
+# iterations repay only on ill-conditioned problems (standardised breast cancer at C=100: lbfgs
+# 272 iterations, newton 12) -- there "newton" is the better choice.
 
 # Below this many elements of X, kernels run on one thread: a parallel launch costs more than the
 # pass. Measured on the shared 2-core machine: breast cancer (569 × 30) 27 µs per loss_grad on one
@@ -131,12 +129,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     C : float > 0, default=1.0
         Inverse regularisation strength, as in scikit-learn.
     fit_intercept : bool, default=True
-    solver : {"auto", "lbfgs", "newton", "gd"}, default="auto"
+    solver : {"lbfgs", "newton", "gd"}, default="lbfgs"
         ``"lbfgs"``: scipy's L-BFGS-B on the fused loss/gradient kernel (one pass over X per
         evaluation). ``"newton"``: Newton–Cholesky with a fused loss/gradient/Hessian kernel (one
         pass per iteration; O(n_features²) memory per thread), for up to a few hundred features.
-        ``"gd"``: the slides' batch gradient descent with ``learning_rate``. ``"auto"``: newton
-        for dense X with at most 200 features, else lbfgs (chosen by measurement, see source).
+        ``"gd"``: the slides' batch gradient descent with ``learning_rate``. The default was
+        chosen by measurement (see the source); prefer newton for ill-conditioned problems.
     max_iter : int, default=100
     tol : float, default=1e-4
         Stop when max|∇f| ≤ tol, f being the objective divided by C·Σsᵢ (as scikit-learn's lbfgs).
@@ -162,7 +160,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         C·Σsᵢ — the slides' cost J (+ ½λ‖w‖²) — at the start and after every iteration.
     """
 
-    def __init__(self, penalty="l2", C=1.0, fit_intercept=True, solver="auto", max_iter=100,
+    def __init__(self, penalty="l2", C=1.0, fit_intercept=True, solver="lbfgs", max_iter=100,
                  tol=1e-4, learning_rate=0.1, class_weight=None, warm_start=False,
                  n_threads=None, verbose=0):
         self.penalty = penalty
@@ -194,8 +192,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise TypeError(f"C must be a positive real number, got {type(self.C).__name__}")
         if not (self.C > 0 and np.isfinite(self.C)):
             raise ValueError(f"C must be a finite number > 0, got {self.C!r}")
-        if self.solver not in ("auto",) + _solvers.SOLVERS:
-            raise ValueError(f"solver must be one of {('auto',) + _solvers.SOLVERS}, "
+        if self.solver not in _solvers.SOLVERS:
+            raise ValueError(f"solver must be one of {_solvers.SOLVERS}, "
                              f"got {self.solver!r}")
         if isinstance(self.max_iter, (bool, np.bool_)) or not isinstance(self.max_iter,
                                                                         numbers.Integral):
@@ -210,12 +208,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise ValueError(f"solver='gd' needs a finite learning_rate > 0, "
                              f"got {self.learning_rate!r}")
         return _resolve_threads(self.n_threads)
-
-    def _pick_solver(self, X):
-        if self.solver != "auto":
-            return self.solver
-        dense = not hasattr(X, "tocsr")
-        return "newton" if dense and X.shape[1] <= _NEWTON_MAX_FEATURES else "lbfgs"
 
     def fit(self, X, y, sample_weight=None):
         """Fit on X (n_samples, n_features): NumPy, pandas or scipy.sparse CSR/CSC; y labels."""
@@ -246,7 +238,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
         n_problems = 1 if classes.shape[0] == 2 else classes.shape[0]
         n_features = X.shape[1]
-        solver = self._pick_solver(X)
+        solver = self.solver
         x0s = self._initial_points(n_problems, n_features, classes)
         targets = ([y_index == 1] if n_problems == 1
                    else [y_index == k for k in range(n_problems)])
@@ -267,7 +259,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
         if X.shape[0] * n_features <= _SERIAL_MAX_ELEMENTS and n_problems == 1:
             n_threads = 1
-        with _numba_threads(n_threads):
+        # BLAS on one thread while fitting: the solvers' small BLAS calls (L-BFGS-B's dot
+        # products, Newton's Cholesky) wake OpenBLAS's threads, which then spin on the cores the
+        # Numba kernels need. Measured (2 cores, CSR 200,000 x 2,000 at 1 %): 20 ms per loss_grad
+        # inside an L-BFGS fit with OpenBLAS threads spinning, 8.5 ms with BLAS on one thread.
+        with threadpool_limits(limits=1, user_api="blas"), _numba_threads(n_threads):
             import numba
 
             workers = min(n_problems, numba.get_num_threads())

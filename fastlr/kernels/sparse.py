@@ -27,7 +27,7 @@ import numpy as np
 from numba import prange
 
 from .._jit import jit, parallel_guard
-from ._scalar import loss_and_dz
+from ._vecmath import pointwise_block
 from ._dense import _combine
 from .hessian import _loss_dz_h, combine_hess
 
@@ -35,6 +35,7 @@ __all__ = ["csr_loss_grad", "csr_loss_grad_hess", "sparse_layout"]
 
 ROWS_PER_TASK_MIN = 256
 MAX_TASKS = 64
+SPARSE_BLOCK_ROWS = 256
 MAX_PARTIAL_DOUBLES = 1 << 24
 
 
@@ -48,30 +49,40 @@ def sparse_layout(n_samples: int, n_features: int, square: bool = False) -> int:
 
 @jit(parallel=True, fast=True)
 def _csr_loss_grad(data, indices, indptr, n, y, s, w, b, weight_sum, l2, task_rows):
+    """Rows in blocks of ``SPARSE_BLOCK_ROWS``: gather the margins, one vectorised pointwise step
+    (``_vecmath.pointwise_block``), then scatter dz·x while the block's nonzeros are in cache.
+    Per-row scalar exp/log1p made this kernel 2.5x slower than scipy's two separate products
+    (200,000 x 2,000 at 1 % density, one thread: 19 ms vs 7.5 ms)."""
     m = indptr.shape[0] - 1
     weighted = s.shape[0] > 0
     n_tasks = (m + task_rows - 1) // task_rows
+    block = SPARSE_BLOCK_ROWS
     part_g = np.zeros((n_tasks, n))
     part_loss = np.zeros(n_tasks)
     part_db = np.zeros(n_tasks)
+    scratch = np.empty((n_tasks, 3, block))
+    scale_bits = np.empty((n_tasks, 2, block), dtype=np.int64)
     for t in prange(n_tasks):
         g = part_g[t]
+        z, e, loss = scratch[t, 0], scratch[t, 1], scratch[t, 2]
         loss_t = 0.0
         db_t = 0.0
-        for i in range(t * task_rows, min(m, (t + 1) * task_rows)):
-            lo = indptr[i]
-            hi = indptr[i + 1]
-            z = b
-            for q in range(lo, hi):
-                z += data[q] * w[indices[q]]
-            loss, dz = loss_and_dz(z, y[i])
-            if weighted:
-                loss *= s[i]
-                dz *= s[i]
-            loss_t += loss
-            db_t += dz
-            for q in range(lo, hi):
-                g[indices[q]] += dz * data[q]
+        stop = min(m, (t + 1) * task_rows)
+        for start in range(t * task_rows, stop, block):
+            count = min(block, stop - start)
+            for k in range(count):
+                acc = b
+                for q in range(indptr[start + k], indptr[start + k + 1]):
+                    acc += data[q] * w[indices[q]]
+                z[k] = acc
+            pointwise_block(z, y, s, start, count, weighted, e, scale_bits[t], loss)
+            for k in range(count):
+                loss_t += loss[k]
+                db_t += z[k]
+            for k in range(count):
+                dz = z[k]
+                for q in range(indptr[start + k], indptr[start + k + 1]):
+                    g[indices[q]] += dz * data[q]
         part_loss[t] = loss_t
         part_db[t] = db_t
     return _combine(part_loss, part_g, part_db, w, weight_sum, l2)
