@@ -167,15 +167,15 @@ class DaskData:
         """One task graph: per-block kernel sums, added in block order; one ``compute``."""
         import dask
 
-        w_node = dask.delayed(np.ascontiguousarray(w, dtype=np.float64), pure=True)
+        w_node = dask.delayed(np.ascontiguousarray(w, dtype=np.float64), pure=False)
         s_blocks = self._s_blocks or [None] * self.n_blocks
         if hessian:
-            parts = [dask.delayed(_block_loss_grad_hess, pure=True)(Xb, yb, sb, w_node, b)
+            parts = [dask.delayed(_block_loss_grad_hess, pure=False)(Xb, yb, sb, w_node, b)
                      for Xb, yb, sb in zip(self._X_blocks, y_blocks, s_blocks)]
         else:
-            parts = [dask.delayed(_block_loss_grad, pure=True)(Xb, yb, sb, w_node, b, with_grad)
+            parts = [dask.delayed(_block_loss_grad, pure=False)(Xb, yb, sb, w_node, b, with_grad)
                      for Xb, yb, sb in zip(self._X_blocks, y_blocks, s_blocks)]
-        (total,) = dask.compute(dask.delayed(_add_in_order, pure=True)(parts))
+        (total,) = dask.compute(dask.delayed(_add_in_order, pure=False)(parts))
         return total
 
 
