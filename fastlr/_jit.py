@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 import numba
 
-__all__ = ["CACHE", "FAST_FLAGS", "jit", "parallel_guard"]
+__all__ = ["CACHE", "FAST_FLAGS", "jit", "numba_threads", "parallel_guard"]
 
 
 def _env_flag(name: str) -> bool:
@@ -66,3 +66,20 @@ def parallel_guard():
     else:
         with _workqueue_lock:
             yield
+
+
+@contextmanager
+def numba_threads(n):
+    """``numba.set_num_threads(n)`` for the block, restored afterwards; ``None`` changes nothing.
+
+    Numba's thread count is thread-local, so this affects only the calling Python thread.
+    """
+    if n is None:
+        yield
+        return
+    previous = numba.get_num_threads()
+    numba.set_num_threads(n)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)

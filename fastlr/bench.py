@@ -33,10 +33,12 @@ import platform
 import sys
 import time
 import warnings
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+
+from ._jit import numba_threads
 
 __all__ = [
     "BenchConfig",
@@ -178,19 +180,6 @@ def time_call(func, *args, repeat: int = 5, warmup: bool = True) -> Timing:
             func(*args)
         times.append((time.perf_counter() - start) / k)
     return Timing(float(np.median(times)), float(np.min(times)), first, len(times), k, result)
-
-
-@contextmanager
-def numba_threads(n: int):
-    """``numba.set_num_threads(n)`` for the duration of the block, restored afterwards."""
-    import numba
-
-    previous = numba.get_num_threads()
-    numba.set_num_threads(n)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
 
 
 def blas_threads(n: int):

@@ -33,6 +33,7 @@ import numbers
 
 import numpy as np
 
+from ._jit import numba_threads
 from ._objective import LinearObjective
 
 __all__ = ["DaskData", "DaskObjective", "fit_dask", "is_dask_collection", "loss_grad"]
@@ -49,14 +50,8 @@ def is_dask_collection(obj) -> bool:
 # ---------------------------------------------------------------- task functions (run on workers)
 
 def _single_thread(func, *args):
-    import numba
-
-    old = numba.get_num_threads()
-    numba.set_num_threads(min(old, NUMBA_THREADS_PER_TASK))
-    try:
+    with numba_threads(NUMBA_THREADS_PER_TASK):
         return func(*args)
-    finally:
-        numba.set_num_threads(old)
 
 
 def _block_loss_grad(X, y, s, w, b, with_grad):

@@ -22,7 +22,6 @@ import functools
 import numbers
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import numpy as np
 from scipy.special import expit, log_expit, logsumexp
@@ -41,6 +40,7 @@ except ImportError:  # pragma: no cover - older scikit-learn
         return estimator._validate_data(*args, **kwargs)
 
 from . import _solvers
+from ._jit import numba_threads
 from ._objective import BinaryObjective
 
 __all__ = ["LogisticRegression"]
@@ -101,22 +101,6 @@ def _resolve_threads(n_threads):
     if n_threads < 1:
         raise ValueError(f"n_threads must be None, -1 or >= 1, got {n_threads}")
     return min(int(n_threads), numba.config.NUMBA_NUM_THREADS)
-
-
-@contextmanager
-def _numba_threads(n):
-    """Set Numba's thread count (thread-local in Numba) for the block, then restore it."""
-    if n is None:
-        yield
-        return
-    import numba
-
-    old = numba.get_num_threads()
-    numba.set_num_threads(n)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(old)
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
@@ -248,7 +232,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                                    fit_intercept=self.fit_intercept, penalty=self.penalty)
 
         def solve(k, inner_threads=None):
-            with _numba_threads(inner_threads):
+            with numba_threads(inner_threads):
                 obj = objective(targets[k])
                 if self.verbose and n_problems > 1:
                     print(f"class {classes[k]} vs rest", flush=True)
@@ -263,7 +247,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         # products, Newton's Cholesky) wake OpenBLAS's threads, which then spin on the cores the
         # Numba kernels need. Measured (2 cores, CSR 200,000 x 2,000 at 1 %): 20 ms per loss_grad
         # inside an L-BFGS fit with OpenBLAS threads spinning, 8.5 ms with BLAS on one thread.
-        with threadpool_limits(limits=1, user_api="blas"), _numba_threads(n_threads):
+        with threadpool_limits(limits=1, user_api="blas"), numba_threads(n_threads):
             import numba
 
             workers = min(n_problems, numba.get_num_threads())
@@ -332,7 +316,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = _validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES, order=None,
                            reset=False, accept_large_sparse=True)
-        with _numba_threads(_resolve_threads(self.n_threads)):
+        with numba_threads(_resolve_threads(self.n_threads)):
             scores = safe_sparse_dot(X, self.coef_.T.astype(X.dtype, copy=False),
                                      dense_output=True) + self.intercept_.astype(X.dtype)
         return scores.ravel() if scores.shape[1] == 1 else scores
