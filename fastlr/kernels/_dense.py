@@ -24,8 +24,9 @@ from .._jit import jit
 from ._scalar import loss_and_dz, sigmoid_scalar
 from ._vecmath import pointwise_block
 
-# Blocks of about 256 KiB of X: measured on a 1 MiB-L2 AVX-512 core with 1e6 x 100 float64,
-# 128-512 KiB were within noise of each other; 2 MiB blocks fall out of L2 and lose ~15 %.
+# Blocks of about 256 KiB of X. Measured on a 2-core AVX-512 VM (1 MiB L2 per core), 1e6 x 100
+# float64, median of 7, two runs: 1 thread 51 / 50 / 48-52 / 47-51 / 48 / 58 ms for 16 / 64 / 128 /
+# 256 / 512 / 2048 KiB blocks; 2 threads 40 / 31 / 30-31 / 31-34 / 38 / 29 ms: a flat optimum.
 BLOCK_BYTES = 256 * 1024
 MIN_BLOCK_ROWS = 8
 BLOCK_BYTES_COLUMNS = 4 * 1024 * 1024
@@ -53,7 +54,7 @@ def block_layout(n_samples: int, n_features: int, itemsize: int, column_major: b
     row_bytes = max(1, n_features * itemsize)
     if column_major:
         # a column-major block is n_features runs of `rows` contiguous values; short runs defeat
-        # the prefetcher (1e6 x 100, 1 thread: 256-row blocks 56 ms, 4096-row blocks 49 ms), so
+        # the prefetcher (1e6 x 100, 1 thread: 512-row blocks 56 ms, 4096-row blocks 49 ms), so
         # these blocks are sized for L3 and the runs kept at least 2 KiB long.
         rows = min(MAX_BLOCK_ROWS, max(MIN_COLUMN_RUN_BYTES // itemsize, BLOCK_BYTES_COLUMNS // row_bytes))
     else:
