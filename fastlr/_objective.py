@@ -97,6 +97,9 @@ class BinaryObjective(LinearObjective):
         if self.sparse:
             if X.format != "csr":
                 X = X.tocsr()
+            # the CSR kernels index w without bounds checks: reject out-of-range column indices
+            if X.nnz and not (X.indices.min() >= 0 and X.indices.max() < X.shape[1]):
+                raise ValueError("sparse X has column indices outside [0, n_features)")
             # validate y and the weights once against an (m, 1) stand-in for X
             p = check_problem(np.zeros(1), 0.0, np.zeros((X.shape[0], 1)), y01, sample_weight)
         else:

@@ -113,3 +113,18 @@ def test_sparse_and_dense_fits_agree_and_sparse_input_is_not_modified(cancer):
         np.testing.assert_array_equal(a, b)
     dense_fit = LogisticRegression(solver="lbfgs", tol=1e-10).fit(X, y)
     np.testing.assert_allclose(sparse_fit.coef_, dense_fit.coef_, rtol=1e-6)
+
+
+def test_csr_with_out_of_range_column_indices_is_rejected():
+    """The CSR kernels index w unchecked, so a malformed matrix must be refused before them."""
+    import scipy.sparse as sp
+
+    from fastlr._objective import BinaryObjective
+
+    data = np.array([1.0, 2.0, 3.0])
+    indptr = np.array([0, 1, 2, 3])
+    y = np.array([0.0, 1.0, 0.0])
+    for bad in (np.array([0, 5, 1], dtype=np.int32), np.array([0, -1, 1], dtype=np.int32)):
+        X = sp.csr_matrix((data, bad, indptr), shape=(3, 2))
+        with pytest.raises(ValueError, match="column indices"):
+            BinaryObjective(X, y)

@@ -47,12 +47,34 @@ def sparse_layout(n_samples: int, n_features: int, square: bool = False) -> int:
     return -(-n_samples // n_tasks)
 
 
+# The gather and the scatter are compiled without fastmath and index with unsigned integers: with
+# ``reassoc`` LLVM vectorises the gather into AVX-512 vgather, which is slow on AMD cores, and
+# signed indices add Numba's negative-index wrap-around. 200,000 x 2,000 at 1 % density, one
+# thread: gather 8.2 -> 5.0 ms, scatter 6.2 -> 5.0 ms (scipy's matvec 3.5 ms, rmatvec 4.0 ms).
+# Indices are checked to lie in [0, n_features) once per fit, by the caller.
+@jit()
+def _csr_block_margins(data, indices, indptr, w, b, start, count, z):
+    for k in range(count):
+        acc = b
+        for q in range(indptr[start + k], indptr[start + k + 1]):
+            acc += data[q] * w[np.uint64(indices[q])]
+        z[k] = acc
+
+
+@jit()
+def _csr_block_scatter(data, indices, indptr, dz, start, count, g):
+    for k in range(count):
+        d = dz[k]
+        for q in range(indptr[start + k], indptr[start + k + 1]):
+            g[np.uint64(indices[q])] += d * data[q]
+
+
 @jit(parallel=True, fast=True)
 def _csr_loss_grad(data, indices, indptr, n, y, s, w, b, weight_sum, l2, task_rows):
     """Rows in blocks of ``SPARSE_BLOCK_ROWS``: gather the margins, one vectorised pointwise step
     (``_vecmath.pointwise_block``), then scatter dz·x while the block's nonzeros are in cache.
-    Per-row scalar exp/log1p made this kernel 2.5x slower than scipy's two separate products
-    (200,000 x 2,000 at 1 % density, one thread: 19 ms vs 7.5 ms)."""
+    One thread, 200,000 x 2,000 at 1 %: per-row scalar exp/log1p 19.8 ms, blocks with the
+    vectorised step 16 ms, plus the strict unsigned gather/scatter above 11.9 ms."""
     m = indptr.shape[0] - 1
     weighted = s.shape[0] > 0
     n_tasks = (m + task_rows - 1) // task_rows
@@ -70,19 +92,12 @@ def _csr_loss_grad(data, indices, indptr, n, y, s, w, b, weight_sum, l2, task_ro
         stop = min(m, (t + 1) * task_rows)
         for start in range(t * task_rows, stop, block):
             count = min(block, stop - start)
-            for k in range(count):
-                acc = b
-                for q in range(indptr[start + k], indptr[start + k + 1]):
-                    acc += data[q] * w[indices[q]]
-                z[k] = acc
+            _csr_block_margins(data, indices, indptr, w, b, start, count, z)
             pointwise_block(z, y, s, start, count, weighted, e, scale_bits[t], loss)
             for k in range(count):
                 loss_t += loss[k]
                 db_t += z[k]
-            for k in range(count):
-                dz = z[k]
-                for q in range(indptr[start + k], indptr[start + k + 1]):
-                    g[indices[q]] += dz * data[q]
+            _csr_block_scatter(data, indices, indptr, z, start, count, g)
         part_loss[t] = loss_t
         part_db[t] = db_t
     return _combine(part_loss, part_g, part_db, w, weight_sum, l2)
