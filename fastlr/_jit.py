@@ -5,7 +5,7 @@
   directory (``NUMBA_CACHE_DIR`` overrides both).
 * ``FAST_FLAGS`` is the fastmath flag set for the reduction kernels: it lets LLVM reassociate and
   vectorise sums, but leaves out ``nnan`` and ``ninf``, so NaN and inf in X or w still propagate
-  (``fastmath=True`` would let LLVM assume they never occur).
+  (Numba's all-flags fastmath would let LLVM assume they never occur).
 * Nothing here compiles: ``jit`` only wraps ``numba.njit``, which compiles lazily on first call.
 """
 
