@@ -101,6 +101,13 @@ def loss_grad_loops(X, y, s, w, b, weight_sum, l2):
     return J, dw, db
 
 
+@jit(inline="always")
+def task_buffers(n_tasks, n, block_rows):
+    """Per-task partial sums (dw, loss, db) and block scratch (z, e, loss; exp scale bits)."""
+    return (np.zeros((n_tasks, n)), np.zeros(n_tasks), np.zeros(n_tasks),
+            np.empty((n_tasks, 3, block_rows)), np.empty((n_tasks, 2, block_rows), dtype=np.int64))
+
+
 @jit(parallel=True, fast=True)
 def loss_grad_rows(X, y, s, w, b, weight_sum, l2, block_rows, task_rows, with_grad):
     """Fused kernel for X whose rows are contiguous (C order): row dot products, row updates.
@@ -110,11 +117,7 @@ def loss_grad_rows(X, y, s, w, b, weight_sum, l2, block_rows, task_rows, with_gr
     m, n = X.shape
     weighted = s.shape[0] > 0
     n_tasks = (m + task_rows - 1) // task_rows
-    part_dw = np.zeros((n_tasks, n))
-    part_loss = np.zeros(n_tasks)
-    part_db = np.zeros(n_tasks)
-    scratch = np.empty((n_tasks, 3, block_rows))
-    scale_bits = np.empty((n_tasks, 2, block_rows), dtype=np.int64)
+    part_dw, part_loss, part_db, scratch, scale_bits = task_buffers(n_tasks, n, block_rows)
     for t in prange(n_tasks):
         z, e, loss = scratch[t, 0], scratch[t, 1], scratch[t, 2]
         dw = part_dw[t]
@@ -164,11 +167,7 @@ def loss_grad_cols(X, y, s, w, b, weight_sum, l2, block_rows, task_rows, with_gr
     m, n = X.shape
     weighted = s.shape[0] > 0
     n_tasks = (m + task_rows - 1) // task_rows
-    part_dw = np.zeros((n_tasks, n))
-    part_loss = np.zeros(n_tasks)
-    part_db = np.zeros(n_tasks)
-    scratch = np.empty((n_tasks, 3, block_rows))
-    scale_bits = np.empty((n_tasks, 2, block_rows), dtype=np.int64)
+    part_dw, part_loss, part_db, scratch, scale_bits = task_buffers(n_tasks, n, block_rows)
     for t in prange(n_tasks):
         z, e, loss = scratch[t, 0], scratch[t, 1], scratch[t, 2]
         dw = part_dw[t]

@@ -28,7 +28,7 @@ from numba import prange
 
 from .._jit import jit, parallel_guard
 from ._vecmath import pointwise_block
-from ._dense import _combine
+from ._dense import _combine, task_buffers
 from .hessian import _loss_dz_h, combine_hess
 
 __all__ = ["csr_loss_grad", "csr_loss_grad_hess", "sparse_layout"]
@@ -79,11 +79,7 @@ def _csr_loss_grad(data, indices, indptr, n, y, s, w, b, weight_sum, l2, task_ro
     weighted = s.shape[0] > 0
     n_tasks = (m + task_rows - 1) // task_rows
     block = SPARSE_BLOCK_ROWS
-    part_g = np.zeros((n_tasks, n))
-    part_loss = np.zeros(n_tasks)
-    part_db = np.zeros(n_tasks)
-    scratch = np.empty((n_tasks, 3, block))
-    scale_bits = np.empty((n_tasks, 2, block), dtype=np.int64)
+    part_g, part_loss, part_db, scratch, scale_bits = task_buffers(n_tasks, n, block)
     for t in prange(n_tasks):
         g = part_g[t]
         z, e, loss = scratch[t, 0], scratch[t, 1], scratch[t, 2]
