@@ -31,12 +31,7 @@ from . import kernels
 from ._validation import check_problem
 from .kernels import hessian, sparse
 
-__all__ = ["BinaryObjective", "LinearObjective", "objective_scale"]
-
-
-def objective_scale(C: float, weight_sum: float) -> float:
-    """F = f · C·Σsᵢ: the factor between scikit-learn's objective and the mean-scaled one."""
-    return C * weight_sum
+__all__ = ["BinaryObjective", "LinearObjective"]
 
 
 def _is_sparse(X) -> bool:

@@ -42,6 +42,7 @@ except ImportError:  # pragma: no cover - older scikit-learn
 from . import _solvers
 from ._jit import numba_threads
 from ._objective import BinaryObjective
+from .distributed import is_dask_collection
 
 __all__ = ["LogisticRegression"]
 
@@ -68,17 +69,13 @@ _SERIAL_MAX_ELEMENTS = 1_000_000
 # always used when more than one thread is available (and verbose is off, to keep lines in order).
 
 
-def _is_dask_collection(X) -> bool:
-    return type(X).__module__.split(".")[0] == "dask"
-
-
 def _dask_aware(method):
     """Route a Dask collection to ``fastlr.distributed.predict_dask``: a lazy Dask array."""
     name = method.__name__
 
     @functools.wraps(method)
     def wrapper(self, X):
-        if _is_dask_collection(X):
+        if is_dask_collection(X):
             from .distributed import predict_dask
 
             check_is_fitted(self)
@@ -195,7 +192,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y, sample_weight=None):
         """Fit on X (n_samples, n_features): NumPy, pandas or scipy.sparse CSR/CSC; y labels."""
-        if _is_dask_collection(X):
+        if is_dask_collection(X):
             from .distributed import fit_dask
 
             return fit_dask(self, X, y, sample_weight)
