@@ -22,7 +22,7 @@ def sigmoid(z):
 
 
 def initialize_with_zeros(dim: int):
-    """w = zeros((dim, 1)), b = 0.0: the starting point of gradient descent (slide 010)."""
+    """w = zeros((dim, 1)), b = 0.0: the starting point of gradient descent (slide 008)."""
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
         raise ValueError(f"dim must be a positive integer, got {dim!r}")
     return np.zeros((int(dim), 1)), 0.0

@@ -1,6 +1,6 @@
 """Gradient checking by nudging: the slides' "derivatives" lesson as a public tool.
 
-Nudge one parameter θ by ±ε and watch J (slides 007–008): the central difference
+Nudge one parameter θ by ±ε and watch J (slides 009–010): the central difference
 
     dθ ≈ (J(θ + ε) − J(θ − ε)) / (2ε)
 

@@ -61,7 +61,7 @@ def _weighted_mean(values: np.ndarray, p) -> float:
 
 
 def cost(w, b, X, y, sample_weight=None, l2=0.0):
-    """J = Σ sᵢ·Lᵢ / Σ sᵢ + ½·l2·‖w‖² (slide 011's cost, weighted and L2-penalised)."""
+    """J = Σ sᵢ·Lᵢ / Σ sᵢ + ½·l2·‖w‖² (slide 007's cost, weighted and L2-penalised)."""
     p = check_problem(w, b, X, y, sample_weight, l2)
     J = _weighted_mean(_log_loss64(_margins(p), p.y), p) + 0.5 * p.l2 * float(p.w @ p.w)
     return p.dtype.type(J)
