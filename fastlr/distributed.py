@@ -152,6 +152,15 @@ class DaskData:
         (y01,) = dask.persist(y01)
         return y01.to_delayed(optimize_graph=False).ravel().tolist()
 
+    def multiply_weights(self, factors):
+        """Multiply the sample weights (1 where none were given) by ``factors``, persisted."""
+        import dask
+
+        weights = factors if self.sample_weight is None else factors * self.sample_weight
+        (weights,) = dask.persist(weights)
+        self.sample_weight = weights
+        self._s_blocks = weights.to_delayed(optimize_graph=False).ravel().tolist()
+
     def weight_sum(self) -> float:
         """Σ sᵢ (n_samples without weights)."""
         if self.sample_weight is None:
@@ -174,6 +183,13 @@ class DaskData:
         return total
 
 
+def _normalised(sums, w, weight_sum, l2):
+    """Raw block sums (Σ sᵢLᵢ, Σ dzᵢxᵢ, Σ dzᵢ) → (J, dw, db) with J = Σ sᵢLᵢ/Σ sᵢ + ½·l2·‖w‖²."""
+    loss, dw, db = sums
+    return (float(loss) / weight_sum + 0.5 * l2 * float(w @ w),
+            dw / weight_sum + l2 * w, float(db) / weight_sum)
+
+
 class DaskObjective(LinearObjective):
     """The mean-scaled objective of ``fastlr._objective.BinaryObjective`` on a Dask cluster.
 
@@ -192,9 +208,7 @@ class DaskObjective(LinearObjective):
         self.y_blocks = y_blocks
 
     def loss_grad_wb(self, w, b):
-        loss, dw, db = self.data.sums(self.y_blocks, w, b)
-        J = float(loss) / self.weight_sum + 0.5 * self.l2 * float(w @ w)
-        return J, dw / self.weight_sum + self.l2 * w, float(db) / self.weight_sum
+        return _normalised(self.data.sums(self.y_blocks, w, b), w, self.weight_sum, self.l2)
 
     def loss_grad_hess_wb(self, w, b):
         loss, g, H = self.data.sums(self.y_blocks, w, b, hessian=True)
@@ -219,17 +233,13 @@ def loss_grad(w, b, X, y, sample_weight=None, l2=0.0):
     w = np.asarray(w, dtype=np.float64)
     if w.shape != (data.shape[1],):
         raise ValueError(f"w must be 1-D of length n_features={data.shape[1]}, got {w.shape}")
-    loss, dw, db = data.sums(y_blocks, w, float(b))
-    weight_sum = data.weight_sum()
-    return (float(loss) / weight_sum + 0.5 * l2 * float(w @ w),
-            dw / weight_sum + l2 * w, float(db) / weight_sum)
+    return _normalised(data.sums(y_blocks, w, float(b)), w, data.weight_sum(), float(l2))
 
 
 # ---------------------------------------------------------------- the estimator's Dask path
 
 def _class_weighted(data: DaskData, classes, class_weight):
     """Sample weights times class weights (scikit-learn's semantics), as persisted blocks."""
-    import dask
     import dask.array as da
     from sklearn.utils.class_weight import compute_class_weight
 
@@ -240,12 +250,8 @@ def _class_weighted(data: DaskData, classes, class_weight):
     else:
         # dict weights need no counts: any y with every class present gives the same result
         per_class = compute_class_weight(class_weight, classes=classes, y=classes)
-    per_sample = data.y.map_blocks(lambda yb: per_class[np.searchsorted(classes, yb)],
-                                   dtype=np.float64)
-    weights = per_sample if data.sample_weight is None else per_sample * data.sample_weight
-    (weights,) = dask.persist(weights)
-    data.sample_weight = weights
-    data._s_blocks = weights.to_delayed(optimize_graph=False).ravel().tolist()
+    data.multiply_weights(data.y.map_blocks(lambda yb: per_class[np.searchsorted(classes, yb)],
+                                            dtype=np.float64))
 
 
 def fit_dask(estimator, X, y, sample_weight=None):
@@ -255,15 +261,14 @@ def fit_dask(estimator, X, y, sample_weight=None):
     driver by ``fastlr._solvers.minimize``; the fitted attributes are set by the estimator itself.
     """
     from . import _solvers
+    from .estimator import _require_two_classes
 
     estimator._check_params()
     data = DaskData(X, y, sample_weight)
     if data.shape[0] == 0 or data.shape[1] == 0:
         raise ValueError(f"X is empty: shape {data.shape}")
     classes = data.classes()
-    if classes.shape[0] < 2:
-        raise ValueError("This solver needs samples of at least 2 classes in the data, but the "
-                         f"data contains only one class: {classes[0]!r}")
+    _require_two_classes(classes)
     if estimator.class_weight is not None:
         _class_weighted(data, classes, estimator.class_weight)
     columns = getattr(X, "columns", None)

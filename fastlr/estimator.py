@@ -69,6 +69,13 @@ _SERIAL_MAX_ELEMENTS = 1_000_000
 # always used when more than one thread is available (and verbose is off, to keep lines in order).
 
 
+def _require_two_classes(classes):
+    """sklearn's error for a single-class y (its estimator checks match on this text)."""
+    if classes.shape[0] < 2:
+        raise ValueError("This solver needs samples of at least 2 classes in the data, but the "
+                         f"data contains only one class: {classes[0]!r}")
+
+
 def _dask_aware(method):
     """Route a Dask collection to ``fastlr.distributed.predict_dask``: a lazy Dask array."""
     name = method.__name__
@@ -204,10 +211,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         # that fit); the distinct labels are few, so find them, then searchsorted each label.
         classes = np.unique(y)
         y_index = np.searchsorted(classes, y)
-        if classes.shape[0] < 2:
-            raise ValueError(
-                "This solver needs samples of at least 2 classes in the data, but the data "
-                f"contains only one class: {classes[0]!r}")
+        _require_two_classes(classes)
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
         if self.class_weight is not None:
             sample_weight = sample_weight * compute_sample_weight(self.class_weight, y)
