@@ -31,12 +31,16 @@ CACHE = _env_flag("FASTLR_CACHE")
 FAST_FLAGS = frozenset({"nsz", "arcp", "contract", "reassoc"})
 
 
-def jit(*, parallel: bool = False, fast: bool = False, inline: str = "never"):
-    """``numba.njit`` with fastlr's flags: opt-in cache, ``FAST_FLAGS`` when ``fast``."""
+def jit(*, parallel: bool = False, fast: bool = False, strict: bool = False,
+        inline: str = "never"):
+    """``numba.njit`` with fastlr's flags: opt-in cache; ``FAST_FLAGS`` when ``fast``; only
+    ``contract`` (FMA) when ``strict`` (the exp/log1p arithmetic, which reassociation would break).
+    """
+    fastmath = {"contract"} if strict else (set(FAST_FLAGS) if fast else False)
     return numba.njit(
         cache=CACHE,
         parallel=parallel,
-        fastmath=set(FAST_FLAGS) if fast else False,
+        fastmath=fastmath,
         inline=inline,
         nogil=True,
         error_model="numpy",

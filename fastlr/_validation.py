@@ -1,10 +1,11 @@
-"""Input checks shared by the kernels and the NumPy reference.
+"""Input checks shared by the kernels, the NumPy reference and the in-memory data backend.
 
-Both implementations take ``(w, b, X, y, sample_weight=None, l2=0.0)`` with X of shape
-(n_samples, n_features) and must reject the same bad inputs with the same messages, so the checks
-live here once. Nothing here copies X when it is already float32/float64: the kernels read it in
-whatever memory order it arrives. Small arrays (w, y, sample_weight) are converted freely, never
-in place, so caller's arrays are never modified.
+The kernels and the reference take ``(w, b, X, y, sample_weight=None, l2=0.0)`` with X of shape
+(n_samples, n_features), dense or scipy.sparse CSR/CSC, and must reject the same bad inputs with
+the same messages, so the checks live here once. Nothing here copies X when it is already
+float32/float64 (dense X is read in whatever memory order it arrives; CSC becomes CSR, one O(nnz)
+copy). Small arrays (w, y, sample_weight) are converted freely, never in place, so a caller's
+arrays are never modified.
 """
 
 from __future__ import annotations
@@ -14,19 +15,22 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Problem", "check_problem", "check_real_array", "working_dtype"]
+__all__ = ["Problem", "check_X", "check_csr_structure", "check_labels01", "check_problem",
+           "check_real_array", "check_sample_weight", "is_dask_collection", "is_sparse",
+           "working_dtype"]
 
 
 class Problem(NamedTuple):
     """A validated problem, ready for a kernel.
 
-    ``X`` is the caller's array (no copy when float32/float64); ``w``, ``y`` are float64 and
-    contiguous; ``sample_weight`` is float64 or None; ``weight_sum`` is Σ sᵢ (m without weights).
+    ``X`` is the caller's array (no copy when float32/float64) or a CSR matrix; ``w``, ``y`` are
+    float64 and contiguous; ``sample_weight`` is float64 or None; ``weight_sum`` is Σ sᵢ (m
+    without weights).
     """
 
     w: np.ndarray
     b: float
-    X: np.ndarray
+    X: object
     y: np.ndarray
     sample_weight: np.ndarray | None
     weight_sum: float
@@ -37,6 +41,16 @@ class Problem(NamedTuple):
 def working_dtype(dtype: np.dtype) -> np.dtype:
     """float32 stays float32; every other real dtype is computed in float64."""
     return np.dtype(np.float32) if dtype == np.float32 else np.dtype(np.float64)
+
+
+def is_sparse(X) -> bool:
+    """scipy.sparse matrix or array, decided without importing scipy.sparse."""
+    return hasattr(X, "tocsr") and hasattr(X, "format")
+
+
+def is_dask_collection(obj) -> bool:
+    """dask.array / dask.dataframe collection, decided without importing Dask."""
+    return type(obj).__module__.split(".")[0] == "dask"
 
 
 def check_real_array(a, name: str, ndim: int | None = None) -> np.ndarray:
@@ -67,19 +81,101 @@ def _check_scalar(value, name: str) -> float:
     return float(value)
 
 
+def check_csr_structure(X) -> None:
+    """Reject a CSR matrix whose arrays would make the kernels read outside them.
+
+    scipy accepts matrices built from raw arrays without checking them; the kernels index
+    ``data``, ``indices`` (by ``indptr``) and ``w`` (by ``indices``) unchecked, so the structure
+    is checked here, in O(nnz): ``indptr`` of length n_samples + 1, starting at 0, never
+    decreasing, ending within ``data`` and ``indices``; every column index in [0, n_features).
+    """
+    m, n = X.shape
+    indptr, indices = X.indptr, X.indices
+    if indptr.shape != (m + 1,):
+        raise ValueError(f"sparse X has an indptr of shape {indptr.shape}; a CSR matrix with "
+                         f"{m} rows needs {m + 1} entries")
+    nnz = int(indptr[-1])
+    if indptr[0] != 0 or np.any(np.diff(indptr) < 0):
+        raise ValueError("sparse X has a malformed indptr: it must start at 0 and never decrease")
+    if nnz > min(indices.shape[0], X.data.shape[0]):
+        raise ValueError(f"sparse X has a malformed indptr: it ends at {nnz}, beyond its "
+                         f"{min(indices.shape[0], X.data.shape[0])} stored values")
+    if nnz:
+        used = indices[:nnz]
+        if not (used.min() >= 0 and used.max() < n):
+            raise ValueError("sparse X has column indices outside [0, n_features)")
+
+
+def check_X(X, name: str = "X"):
+    """X as the kernels read it: float32/float64 dense (no copy) or CSR; with its working dtype.
+
+    Other real dtypes are converted to float64; CSC and other sparse formats become CSR.
+    """
+    if is_sparse(X):
+        if X.ndim != 2:
+            raise ValueError(f"{name} must be 2-D, got a sparse array of shape {X.shape}")
+        if X.format != "csr":
+            X = X.tocsr()
+        check_real_array(X.data, name)
+        dtype = working_dtype(X.data.dtype)
+        if X.data.dtype != dtype:
+            X = X.astype(dtype)
+        if X.shape[0] == 0 or X.shape[1] == 0:
+            raise ValueError(f"{name} is empty: shape {X.shape}; need at least one sample and "
+                             "one feature")
+        check_csr_structure(X)
+        return X, dtype
+    X = check_real_array(X, name, ndim=2)
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"{name} is empty: shape {X.shape}; need at least one sample and one "
+                         "feature")
+    dtype = working_dtype(X.dtype)
+    return _as_float(X, dtype), dtype
+
+
+def check_labels01(y, m: int, shape) -> np.ndarray:
+    """Labels as float64, contiguous, each in [0, 1] (soft labels allowed)."""
+    y = check_real_array(y, "y")
+    if y.ndim != 1 or y.shape[0] != m:
+        raise ValueError(
+            f"y must be 1-D of length n_samples={m} (X has shape {shape}), got shape {y.shape}"
+        )
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    inside = (y >= 0.0) & (y <= 1.0)
+    if not np.all(inside):
+        raise ValueError(f"labels y must lie in [0, 1]; found {y[~inside][0]!r}")
+    return y
+
+
+def check_sample_weight(sample_weight, m: int):
+    """(float64 weights or None, Σ sᵢ); non-negative, finite, not all zero."""
+    if sample_weight is None:
+        return None, float(m)
+    sample_weight = check_real_array(sample_weight, "sample_weight")
+    if sample_weight.ndim != 1 or sample_weight.shape[0] != m:
+        raise ValueError(
+            f"sample_weight must be 1-D of length n_samples={m}, got shape {sample_weight.shape}"
+        )
+    sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float64)
+    if not np.all(np.isfinite(sample_weight)):
+        raise ValueError("sample_weight must be finite")
+    if np.any(sample_weight < 0):
+        raise ValueError("sample_weight must be non-negative")
+    weight_sum = float(np.sum(sample_weight))
+    if weight_sum <= 0.0:
+        raise ValueError("sample_weight sums to zero; at least one sample needs weight > 0")
+    return sample_weight, weight_sum
+
+
 def check_problem(w, b, X, y, sample_weight=None, l2=0.0) -> Problem:
     """Validate the arguments of ``cost``/``loss_grad`` and return them ready for a kernel.
 
     Raises ``TypeError`` for non-numeric or complex data and ``ValueError`` for wrong shapes,
-    empty X, labels outside [0, 1], and negative, non-finite or wrong-length weights.
+    empty X, a malformed sparse X, labels outside [0, 1], and negative, non-finite or
+    wrong-length weights.
     """
-    X = check_real_array(X, "X", ndim=2)
+    X, dtype = check_X(X)
     m, n = X.shape
-    if m == 0 or n == 0:
-        raise ValueError(f"X is empty: shape {X.shape}; need at least one sample and one feature")
-    dtype = working_dtype(X.dtype)
-    X = _as_float(X, dtype)
-
     w = check_real_array(w, "w")
     if w.ndim != 1 or w.shape[0] != n:
         raise ValueError(
@@ -87,34 +183,8 @@ def check_problem(w, b, X, y, sample_weight=None, l2=0.0) -> Problem:
         )
     w = np.ascontiguousarray(w, dtype=np.float64)
     b = _check_scalar(b, "b")
-
-    y = check_real_array(y, "y")
-    if y.ndim != 1 or y.shape[0] != m:
-        raise ValueError(
-            f"y must be 1-D of length n_samples={m} (X has shape {X.shape}), got shape {y.shape}"
-        )
-    y = np.ascontiguousarray(y, dtype=np.float64)
-    if not np.all((y >= 0.0) & (y <= 1.0)):
-        bad = y[~((y >= 0.0) & (y <= 1.0))][0]
-        raise ValueError(f"labels y must lie in [0, 1]; found {bad!r}")
-
-    if sample_weight is None:
-        weight_sum = float(m)
-    else:
-        sample_weight = check_real_array(sample_weight, "sample_weight")
-        if sample_weight.ndim != 1 or sample_weight.shape[0] != m:
-            raise ValueError(
-                f"sample_weight must be 1-D of length n_samples={m}, got shape {sample_weight.shape}"
-            )
-        sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float64)
-        if not np.all(np.isfinite(sample_weight)):
-            raise ValueError("sample_weight must be finite")
-        if np.any(sample_weight < 0):
-            raise ValueError("sample_weight must be non-negative")
-        weight_sum = float(np.sum(sample_weight))
-        if weight_sum <= 0.0:
-            raise ValueError("sample_weight sums to zero; at least one sample needs weight > 0")
-
+    y = check_labels01(y, m, X.shape)
+    sample_weight, weight_sum = check_sample_weight(sample_weight, m)
     l2 = _check_scalar(l2, "l2")
     if not (l2 >= 0.0 and np.isfinite(l2)):
         raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")

@@ -1,19 +1,25 @@
 """Fit on data beyond one machine: logistic regression on a Dask cluster, the Spark MLlib way.
 
-``fastlr.LogisticRegression.fit`` hands ``dask.array`` / ``dask.dataframe`` input here. The row
-blocks of X (and y, sample weights) are persisted on the workers once. Every evaluation of the
-objective is then **one task graph and one ``compute``**:
+``fastlr.LogisticRegression.fit`` wraps ``dask.array`` / ``dask.dataframe`` input in a
+:class:`DaskData` — the Dask data backend of the one fit driver (``fastlr._fit``; the in-memory
+backend is ``fastlr._data.ArrayData``). The row blocks of X (and y, sample weights) are persisted
+on the workers once. Every evaluation of the objective is then **one task graph and one
+``compute``**:
 
     w ──┬── block_sums(X₀, y₀, s₀, w, b) ─┐
-        ├── block_sums(X₁, y₁, s₁, w, b) ─┼── add_in_order ──► (Σ sᵢLᵢ, Σ dzᵢxᵢ, Σ dzᵢ)
+        ├── block_sums(X₁, y₁, s₁, w, b) ─┼── add_in_order ──► Sums (Σ sᵢLᵢ, Σ dzᵢxᵢ, Σ dzᵢ[, H])
         └── …                            ─┘
 
-with w placed in the graph once (one key that every block task reads), one fused ``loss_grad``
-task per block (the same kernel as in memory, one pass over the block), and the partial sums added
-in block order — so two fits give bitwise-identical coefficients. Tasks per evaluation: n_blocks + 2.
-The driver runs ``fastlr._solvers.minimize`` (L-BFGS via ``scipy.optimize.minimize(jac=True)``,
-gradient descent, or Newton with per-block Hessians summed the same way) on a
-:class:`DaskObjective`, which has the methods of the in-memory ``BinaryObjective``.
+with w placed in the graph once (one key that every block task reads), one fused kernel task per
+block (the same raw-sums kernel as in memory, one pass over the block), and the partial sums added
+in block order — so two fits give bitwise-identical coefficients. Tasks per evaluation:
+n_blocks + 2. The driver runs ``fastlr._solvers.minimize`` (L-BFGS, gradient descent, or Newton
+with per-block Hessians summed the same way); ``fastlr._linear_loss`` normalises the sums, as it
+does for in-memory data.
+
+Before the fit, the same checks as in memory run on the cluster, without pulling X to the driver:
+X finite (one reduction), y a classification target (its distinct labels), weights non-negative.
+Empty blocks (after a filter, say) contribute nothing.
 
 Task functions are module-level (picklable by reference). Inside a task the kernel runs on one
 Numba thread (``NUMBA_THREADS_PER_TASK``), so a worker with k threads runs k kernels at a time
@@ -24,7 +30,7 @@ their graph on another worker, and since each block's sums do not depend on wher
 computed, the result does not change.
 
 Dask and distributed are imported only when a Dask collection arrives (``pip install
-fastlr-numba[dask]``).
+"fastlr-numba[dask]"``).
 """
 
 from __future__ import annotations
@@ -34,53 +40,49 @@ import numbers
 import numpy as np
 
 from ._jit import numba_threads
-from ._objective import LinearObjective
+from ._linear_loss import normalise
 
-__all__ = ["DaskData", "DaskObjective", "fit_dask", "is_dask_collection", "loss_grad"]
+__all__ = ["DaskData", "loss_grad", "predict_dask"]
 
 #: Numba threads each block task uses: the worker's own threads already run blocks in parallel.
 NUMBA_THREADS_PER_TASK = 1
 
 
-def is_dask_collection(obj) -> bool:
-    """True for dask.array / dask.dataframe objects, decided without importing Dask."""
-    return type(obj).__module__.split(".")[0] == "dask"
-
-
 # ---------------------------------------------------------------- task functions (run on workers)
 
-def _single_thread(func, *args):
+def _empty_sums(n_features: int, hessian: bool):
+    from .kernels._sums import Sums
+
+    p = n_features + 1
+    return Sums(0.0, np.zeros(n_features), 0.0, np.zeros((p, p)) if hessian else None)
+
+
+def _block_sums(X, y, s, w, b, hessian):
+    """Raw kernel sums of one row block (an empty block contributes nothing)."""
+    from ._validation import check_labels01, check_X
+    from .kernels import _sums
+
+    if X.shape[0] == 0:
+        return _empty_sums(X.shape[1], hessian)
+    X, _ = check_X(X)
+    y = check_labels01(y, X.shape[0], X.shape)
+    s = np.empty(0) if s is None else np.ascontiguousarray(s, dtype=np.float64)
     with numba_threads(NUMBA_THREADS_PER_TASK):
-        return func(*args)
-
-
-def _block_loss_grad(X, y, s, w, b, with_grad):
-    """Unnormalised (Σ sᵢLᵢ, Σ sᵢ·dzᵢ·xᵢ, Σ sᵢ·dzᵢ) of one row block, by the fused kernel."""
-    from . import kernels
-    from ._validation import check_problem
-
-    p = check_problem(w, b, X, y, None if s is None else s)
-    p = p._replace(weight_sum=1.0, l2=0.0)  # raw sums: normalised once, on the driver
-    return _single_thread(kernels._fused, p, with_grad)
-
-
-def _block_loss_grad_hess(X, y, s, w, b):
-    """Unnormalised (Σ sᵢLᵢ, gradient sums, Hessian sums) of one row block, in one pass."""
-    from ._validation import check_problem
-    from .kernels import hessian
-
-    p = check_problem(w, b, X, y, None if s is None else s)
-    weights = np.empty(0) if p.sample_weight is None else p.sample_weight
-    return _single_thread(hessian.loss_grad_hess_dense, p.X, p.y, weights, p.w, p.b, 1.0, 0.0)
+        if hessian:
+            return _sums.hessian_sums(X, y, s, w, b)
+        return _sums.sums(X, y, s, w, b)
 
 
 def _add_in_order(parts):
-    """Add per-block tuples of sums in block order: a fixed order, so results are reproducible."""
-    total = [np.array(v, dtype=np.float64, copy=True) for v in parts[0]]
-    for part in parts[1:]:
-        for acc, value in zip(total, part):
-            acc += value
-    return tuple(total)
+    """Add per-block Sums in block order: a fixed order, so results are reproducible."""
+    from .kernels._sums import add_in_order
+
+    return add_in_order(parts)
+
+
+def _class_index(y_block, classes):
+    """Each label's index in the sorted ``classes``."""
+    return np.searchsorted(classes, y_block)
 
 
 # ---------------------------------------------------------------- data on the cluster
@@ -96,17 +98,29 @@ def _as_dask_array(data, name: str):
                     f"got {type(data).__name__}")
 
 
+def _feature_names(X):
+    columns = getattr(X, "columns", None)
+    if columns is None:
+        return None
+    names = np.asarray(columns, dtype=object)
+    return names if all(isinstance(name, str) for name in names) else None
+
+
 class DaskData:
     """X, y and the sample weights as persisted row blocks on the current Dask cluster.
 
     X must be 2-D, real, chunked by rows (a chunking over columns is merged, once, so that each
-    block holds whole rows); y and sample_weight are rechunked to X's row blocks.
+    block holds whole rows); y and sample_weight are rechunked to X's row blocks. The methods are
+    those of a fit data backend (see ``fastlr._data``).
     """
 
-    def __init__(self, X, y, sample_weight=None):
+    parallel_problems = False  # one problem at a time: each evaluation already uses the cluster
+
+    def __init__(self, X, y, sample_weight=None, *, estimator_name: str | None = None):
         import dask
         import dask.array as da
 
+        self.feature_names = _feature_names(X)
         X = _as_dask_array(X, "X")
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D, got a dask array of shape {X.shape}")
@@ -114,6 +128,8 @@ class DaskData:
             raise TypeError(f"X has dtype {X.dtype}; fastlr needs real numbers")
         if any(np.isnan(c) for c in X.chunks[0]):
             raise ValueError("X has unknown chunk sizes; call X.compute_chunk_sizes() first")
+        if X.shape[0] == 0 or X.shape[1] == 0:
+            raise ValueError(f"X is empty: shape {X.shape}")
         if X.dtype not in (np.float32, np.float64):
             X = X.astype(np.float64)
         if len(X.chunks[1]) > 1:
@@ -131,94 +147,95 @@ class DaskData:
             sample_weight = sample_weight.astype(np.float64).rechunk((X.chunks[0],))
         X, y, sample_weight = dask.persist(X, y, sample_weight)
         self.X, self.y, self.sample_weight = X, y, sample_weight
-        self.shape = X.shape
-        self.dtype = X.dtype
+        self.n_samples, self.n_features = X.shape
+        self.dtype = np.dtype(X.dtype)
         self.n_blocks = len(X.chunks[0])
         self._X_blocks = X.to_delayed(optimize_graph=False).ravel().tolist()
-        self._s_blocks = (None if sample_weight is None
-                          else sample_weight.to_delayed(optimize_graph=False).ravel().tolist())
+        self._check(estimator_name)
+        self._set_weights(sample_weight)
 
-    def classes(self):
+    def _check(self, estimator_name):
+        """The in-memory fit's checks, as reductions on the cluster (X never leaves it)."""
+        import dask
+        import dask.array as da
+        from sklearn.utils.validation import _assert_all_finite
+
+        checks = [da.isnan(self.X).any(), da.isinf(self.X).any()]
+        if self.sample_weight is not None:
+            s = self.sample_weight
+            checks += [da.isfinite(s).all(), (s >= 0).all()]
+        results = dask.compute(*checks)
+        has_nan, has_inf = results[:2]
+        if has_nan or has_inf:  # scikit-learn's own message, from a one-value stand-in
+            _assert_all_finite(np.array([np.nan if has_nan else np.inf], dtype=self.dtype),
+                               input_name="X", estimator_name=estimator_name)
+        if self.sample_weight is not None:
+            if not results[2]:
+                raise ValueError("sample_weight must be finite")
+            if not results[3]:
+                raise ValueError("sample_weight must be non-negative")
+
+    def _set_weights(self, weights):
+        import dask
+
+        if weights is not None:
+            (weights,) = dask.persist(weights)
+        self.sample_weight = weights
+        self._s_blocks = (None if weights is None
+                          else weights.to_delayed(optimize_graph=False).ravel().tolist())
+        self.weight_sum = (float(self.n_samples) if weights is None
+                           else float(weights.sum().compute()))
+        if self.weight_sum <= 0:
+            raise ValueError("sample_weight sums to zero; at least one sample needs weight > 0")
+
+    # -------------------------------------------------------------- the fit backend's methods
+    def labels(self) -> np.ndarray:
         """The sorted distinct labels of y (one small reduction on the cluster)."""
         import dask.array as da
 
         return np.asarray(da.unique(self.y).compute())
 
-    def targets(self, positive_label):
-        """y == positive_label as float64 row blocks, persisted beside X."""
+    def class_counts(self, classes) -> np.ndarray:
+        import dask.array as da
+
+        index = self.y.map_blocks(_class_index, classes, dtype=np.intp)
+        return np.asarray(da.bincount(index, minlength=len(classes)).compute(), dtype=np.float64)
+
+    def class_weight_sums(self, classes) -> np.ndarray:
+        import dask.array as da
+
+        if self.sample_weight is None:
+            return self.class_counts(classes)
+        index = self.y.map_blocks(_class_index, classes, dtype=np.intp)
+        return np.asarray(da.bincount(index, weights=self.sample_weight,
+                                      minlength=len(classes)).compute(), dtype=np.float64)
+
+    def multiply_weights(self, per_class, classes) -> None:
+        """sᵢ ← sᵢ · per_class[class of i] (sᵢ = 1 where no weights were given), persisted."""
+        per_class = np.asarray(per_class, dtype=np.float64)
+        factors = self.y.map_blocks(lambda yb: per_class[_class_index(yb, classes)],
+                                    dtype=np.float64)
+        self._set_weights(factors if self.sample_weight is None
+                          else factors * self.sample_weight)
+
+    def target(self, label):
+        """y == label as float64 row blocks, persisted beside X."""
         import dask
 
-        y01 = (self.y == positive_label).astype(np.float64)
+        y01 = (self.y == label).astype(np.float64)
         (y01,) = dask.persist(y01)
         return y01.to_delayed(optimize_graph=False).ravel().tolist()
 
-    def multiply_weights(self, factors):
-        """Multiply the sample weights (1 where none were given) by ``factors``, persisted."""
-        import dask
-
-        weights = factors if self.sample_weight is None else factors * self.sample_weight
-        (weights,) = dask.persist(weights)
-        self.sample_weight = weights
-        self._s_blocks = weights.to_delayed(optimize_graph=False).ravel().tolist()
-
-    def weight_sum(self) -> float:
-        """Σ sᵢ (n_samples without weights)."""
-        if self.sample_weight is None:
-            return float(self.shape[0])
-        return float(self.sample_weight.sum().compute())
-
-    def sums(self, y_blocks, w, b, with_grad=True, hessian=False):
+    def sums(self, target, w, b, hessian: bool = False):
         """One task graph: per-block kernel sums, added in block order; one ``compute``."""
         import dask
 
         w_node = dask.delayed(np.ascontiguousarray(w, dtype=np.float64), pure=False)
         s_blocks = self._s_blocks or [None] * self.n_blocks
-        if hessian:
-            parts = [dask.delayed(_block_loss_grad_hess, pure=False)(Xb, yb, sb, w_node, b)
-                     for Xb, yb, sb in zip(self._X_blocks, y_blocks, s_blocks)]
-        else:
-            parts = [dask.delayed(_block_loss_grad, pure=False)(Xb, yb, sb, w_node, b, with_grad)
-                     for Xb, yb, sb in zip(self._X_blocks, y_blocks, s_blocks)]
+        parts = [dask.delayed(_block_sums, pure=False)(Xb, yb, sb, w_node, float(b), hessian)
+                 for Xb, yb, sb in zip(self._X_blocks, target, s_blocks)]
         (total,) = dask.compute(dask.delayed(_add_in_order, pure=False)(parts))
         return total
-
-
-def _normalised(sums, w, weight_sum, l2):
-    """Raw block sums (Σ sᵢLᵢ, Σ dzᵢxᵢ, Σ dzᵢ) → (J, dw, db) with J = Σ sᵢLᵢ/Σ sᵢ + ½·l2·‖w‖²."""
-    loss, dw, db = sums
-    return (float(loss) / weight_sum + 0.5 * l2 * float(w @ w),
-            dw / weight_sum + l2 * w, float(db) / weight_sum)
-
-
-class DaskObjective(LinearObjective):
-    """The mean-scaled objective of ``fastlr._objective.BinaryObjective`` on a Dask cluster.
-
-    f(θ) = Σ sᵢ·Lᵢ / Σ sᵢ + ½·λ·‖w‖², λ = 1/(C·Σ sᵢ) (0 without penalty), θ = [w..., b].
-    Same methods, so ``fastlr._solvers.minimize`` drives it unchanged; the blocks return raw
-    sums, normalised and penalised here once.
-    """
-
-    def __init__(self, data: DaskData, y_blocks, *, C=1.0, fit_intercept=True, penalty="l2"):
-        weight_sum = data.weight_sum()
-        if weight_sum <= 0:
-            raise ValueError("sample_weight sums to zero")
-        super().__init__(data.shape[1], weight_sum, C=C, fit_intercept=fit_intercept,
-                         penalty=penalty)
-        self.data = data
-        self.y_blocks = y_blocks
-
-    def loss_grad_wb(self, w, b):
-        return _normalised(self.data.sums(self.y_blocks, w, b), w, self.weight_sum, self.l2)
-
-    def loss_grad_hess_wb(self, w, b):
-        loss, g, H = self.data.sums(self.y_blocks, w, b, hessian=True)
-        n = self.n_features
-        J = float(loss) / self.weight_sum + 0.5 * self.l2 * float(w @ w)
-        g = g / self.weight_sum
-        H = H / self.weight_sum
-        g[:n] += self.l2 * w
-        H[np.arange(n), np.arange(n)] += self.l2
-        return J, g, H
 
 
 def loss_grad(w, b, X, y, sample_weight=None, l2=0.0):
@@ -229,71 +246,19 @@ def loss_grad(w, b, X, y, sample_weight=None, l2=0.0):
     if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not l2 >= 0:
         raise ValueError(f"l2 must be a number >= 0, got {l2!r}")
     data = DaskData(X, y, sample_weight)
-    y_blocks = data.y.to_delayed(optimize_graph=False).ravel().tolist()
     w = np.asarray(w, dtype=np.float64)
-    if w.shape != (data.shape[1],):
-        raise ValueError(f"w must be 1-D of length n_features={data.shape[1]}, got {w.shape}")
-    return _normalised(data.sums(y_blocks, w, float(b)), w, data.weight_sum(), float(l2))
+    if w.shape != (data.n_features,):
+        raise ValueError(f"w must be 1-D of length n_features={data.n_features}, got {w.shape}")
+    target = data.y.to_delayed(optimize_graph=False).ravel().tolist()
+    return normalise(data.sums(target, w, float(b)), w, data.weight_sum, float(l2))
 
 
-# ---------------------------------------------------------------- the estimator's Dask path
+# ---------------------------------------------------------------- predictions
 
-def _class_weighted(data: DaskData, classes, class_weight):
-    """Sample weights times class weights (scikit-learn's semantics), as persisted blocks."""
-    import dask.array as da
-    from sklearn.utils.class_weight import compute_class_weight
-
-    if class_weight == "balanced":
-        _, counts = da.unique(data.y, return_counts=True)
-        counts = np.asarray(counts.compute(), dtype=np.float64)
-        per_class = counts.sum() / (len(classes) * counts)
-    else:
-        # dict weights need no counts: any y with every class present gives the same result
-        per_class = compute_class_weight(class_weight, classes=classes, y=classes)
-    data.multiply_weights(data.y.map_blocks(lambda yb: per_class[np.searchsorted(classes, yb)],
-                                            dtype=np.float64))
-
-
-def fit_dask(estimator, X, y, sample_weight=None):
-    """``LogisticRegression.fit`` for Dask input: the same model as the in-memory fit.
-
-    One binary problem (or one per class, one-vs-rest) as a :class:`DaskObjective`, solved on the
-    driver by ``fastlr._solvers.minimize``; the fitted attributes are set by the estimator itself.
-    """
-    from . import _solvers
-    from .estimator import _require_two_classes
-
-    estimator._check_params()
-    data = DaskData(X, y, sample_weight)
-    if data.shape[0] == 0 or data.shape[1] == 0:
-        raise ValueError(f"X is empty: shape {data.shape}")
-    classes = data.classes()
-    _require_two_classes(classes)
-    if estimator.class_weight is not None:
-        _class_weighted(data, classes, estimator.class_weight)
-    columns = getattr(X, "columns", None)
-    n_problems = 1 if classes.shape[0] == 2 else classes.shape[0]
-    positives = [classes[1]] if n_problems == 1 else list(classes)
-    solver = estimator.solver
-    x0s = estimator._initial_points(n_problems, data.shape[1], classes)
-    results = []
-    for k, label in enumerate(positives):
-        obj = DaskObjective(data, data.targets(label), C=estimator.C,
-                            fit_intercept=estimator.fit_intercept, penalty=estimator.penalty)
-        results.append(_solvers.minimize(
-            obj.loss_grad, x0s[k], solver=solver, max_iter=estimator.max_iter,
-            tol=estimator.tol, learning_rate=estimator.learning_rate,
-            loss_grad_hess=obj.loss_grad_hess, verbose=estimator.verbose))
-    estimator.n_features_in_ = data.shape[1]
-    names = None if columns is None else np.asarray(columns, dtype=object)
-    if names is not None and all(isinstance(name, str) for name in names):
-        estimator.feature_names_in_ = names
-    elif hasattr(estimator, "feature_names_in_"):
-        del estimator.feature_names_in_
-    return estimator._set_fit_results(results, classes, data.shape[1], data.dtype, solver)
-
-
-def _predict_block(X_block, estimator, method, columns):
+def _predict_block(X_block, estimator, method, columns, width):
+    if X_block.shape[0] == 0:  # an empty block (after a filter): an empty answer of its shape
+        dtype = estimator.classes_.dtype if method == "predict" else X_block.dtype
+        return np.empty((0,) if width is None else (0, width), dtype=dtype)
     if columns is not None:  # fitted on a DataFrame: keep the feature-name check meaningful
         import pandas as pd
 
@@ -322,7 +287,7 @@ def predict_dask(estimator, X, method):
     columns = None if names is None else tuple(names)  # a tuple: dask would treat an array as data
     # an explicit meta: dask would otherwise call the estimator on an empty stand-in block
     if one_column:
-        return X.map_blocks(_predict_block, estimator, method, columns, dtype=dtype,
+        return X.map_blocks(_predict_block, estimator, method, columns, None, dtype=dtype,
                             drop_axis=1, meta=np.empty((0,), dtype=dtype))
-    return X.map_blocks(_predict_block, estimator, method, columns, dtype=dtype,
+    return X.map_blocks(_predict_block, estimator, method, columns, n_classes, dtype=dtype,
                         chunks=(X.chunks[0], (n_classes,)), meta=np.empty((0, 0), dtype=dtype))

@@ -2,15 +2,15 @@
 
 The model is scikit-learn's: for C > 0 it minimises C·Σ sᵢ·Lᵢ + ½‖w‖² (``penalty=None`` drops the
 ½‖w‖²), so at the optimum it has the coefficients of ``sklearn.linear_model.LogisticRegression(C=C)``.
-Internally each binary problem is a ``fastlr._objective.BinaryObjective`` (the same objective divided
-by C·Σsᵢ) handed to ``fastlr._solvers.minimize``; a different data backend needs only a different
-objective class with the same ``loss_grad`` / ``loss_grad_hess`` methods. Dask collections are
-handed to ``fastlr.distributed.fit_dask``.
+
+This class is the scikit-learn facade only: it stores parameters, validates X and y the way
+scikit-learn does, picks the data backend — ``fastlr._data.ArrayData`` for NumPy, pandas and
+scipy.sparse input, ``fastlr.distributed.DaskData`` for Dask collections — and hands it to the
+one fit driver, ``fastlr._fit.fit``, whose result becomes the fitted attributes. Predictions are
+computed here (lazily, block by block, for Dask input).
 
 More than two classes: one-vs-rest, one binary problem per class (``predict_proba`` normalises the
-per-class sigmoids, as scikit-learn's one-vs-rest does). Classes are fitted on parallel Python
-threads, each running the kernels on one Numba thread (measured faster than classes in sequence
-with parallel kernels at every size tried; see the comments below).
+per-class sigmoids, as scikit-learn's one-vs-rest does).
 
 This module imports scikit-learn at module level; ``fastlr/__init__.py`` loads it lazily, so
 ``import fastlr`` stays light.
@@ -19,19 +19,12 @@ This module imports scikit-learn at module level; ``fastlr/__init__.py`` loads i
 from __future__ import annotations
 
 import functools
-import numbers
-import warnings
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy.special import expit, log_expit, logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
-from threadpoolctl import threadpool_limits
+from sklearn.utils.validation import check_is_fitted
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _validate_data
@@ -39,41 +32,15 @@ except ImportError:  # pragma: no cover - older scikit-learn
     def _validate_data(estimator, *args, **kwargs):
         return estimator._validate_data(*args, **kwargs)
 
-from . import _solvers
+from . import _fit
+from ._data import ArrayData
 from ._jit import numba_threads
-from ._objective import BinaryObjective
-from .distributed import is_dask_collection
+from ._validation import is_dask_collection
 
 __all__ = ["LogisticRegression"]
 
 _ACCEPT_SPARSE = ("csr", "csc")
 _DTYPES = (np.float64, np.float32)
-
-# Default solver "lbfgs", measured with benchmarks/fit_vs_sklearn.py on a quiet 2-core machine
-# (float64, 2 threads, tol 1e-8, best of 3 after a warm-up fit, same optimum to 1e-14):
-#   200,000 x 100: lbfgs 0.085 s, newton 0.353 s;  1,000,000 x 20: lbfgs 0.147 s, newton 0.248 s.
-# One fused Hessian pass costs several loss_grad passes (O(n^2) per sample), which the fewer
-# iterations repay only on ill-conditioned problems (standardised breast cancer at C=100: lbfgs
-# 272 iterations, newton 12) -- there "newton" is the better choice.
-
-# Below this many elements of X, kernels run on one thread: a parallel launch costs more than the
-# pass. Measured on the shared 2-core machine: breast cancer (569 × 30) 27 µs per loss_grad on one
-# thread, 0.6 ms on two (OpenMP wake-up under load); digits (1,797 × 64) one-vs-rest lbfgs 41.6 s
-# with 2-thread kernels against 4.2 s with one thread per class.
-_SERIAL_MAX_ELEMENTS = 1_000_000
-
-# One-vs-rest: classes run on parallel Python threads, each running its kernels on one Numba thread
-# (no nested parallelism; the kernels release the GIL). Measured, 2 threads, tol 1e-8, vs classes
-# one after the other with 2-thread kernels: digits newton 0.047 s vs 0.138 s; 100,000 × 20 with 5
-# classes: lbfgs 0.15 s vs 1.26 s, newton 0.24 s vs 0.39 s. It paid at every size tried, so it is
-# always used when more than one thread is available (and verbose is off, to keep lines in order).
-
-
-def _require_two_classes(classes):
-    """sklearn's error for a single-class y (its estimator checks match on this text)."""
-    if classes.shape[0] < 2:
-        raise ValueError("This solver needs samples of at least 2 classes in the data, but the "
-                         f"data contains only one class: {classes[0]!r}")
 
 
 def _dask_aware(method):
@@ -90,21 +57,6 @@ def _dask_aware(method):
         return method(self, X)
 
     return wrapper
-
-
-def _resolve_threads(n_threads):
-    """None → leave Numba's setting; -1 → all of Numba's threads; k → min(k, all)."""
-    import numba
-
-    if n_threads is None:
-        return None
-    if isinstance(n_threads, (bool, np.bool_)) or not isinstance(n_threads, numbers.Integral):
-        raise TypeError(f"n_threads must be None or an int, got {type(n_threads).__name__}")
-    if n_threads == -1:
-        return numba.config.NUMBA_NUM_THREADS
-    if n_threads < 1:
-        raise ValueError(f"n_threads must be None, -1 or >= 1, got {n_threads}")
-    return min(int(n_threads), numba.config.NUMBA_NUM_THREADS)
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
@@ -173,145 +125,43 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return {"_xfail_checks": {}, "preserves_dtype": [np.float64, np.float32]}
 
     # ------------------------------------------------------------------ fit
-    def _check_params(self):
-        if self.penalty not in ("l2", None):
-            raise ValueError(f"penalty must be 'l2' or None, got {self.penalty!r}")
-        if isinstance(self.C, (bool, np.bool_)) or not isinstance(self.C, numbers.Real):
-            raise TypeError(f"C must be a positive real number, got {type(self.C).__name__}")
-        if not (self.C > 0 and np.isfinite(self.C)):
-            raise ValueError(f"C must be a finite number > 0, got {self.C!r}")
-        if self.solver not in _solvers.SOLVERS:
-            raise ValueError(f"solver must be one of {_solvers.SOLVERS}, "
-                             f"got {self.solver!r}")
-        if isinstance(self.max_iter, (bool, np.bool_)) or not isinstance(self.max_iter,
-                                                                        numbers.Integral):
-            raise TypeError(f"max_iter must be an int, got {type(self.max_iter).__name__}")
-        if self.max_iter < 1:
-            raise ValueError(f"max_iter must be >= 1, got {self.max_iter}")
-        if not isinstance(self.tol, numbers.Real) or not (self.tol >= 0 and np.isfinite(self.tol)):
-            raise ValueError(f"tol must be a finite number >= 0, got {self.tol!r}")
-        if self.solver == "gd" and not (isinstance(self.learning_rate, numbers.Real)
-                                        and self.learning_rate > 0
-                                        and np.isfinite(self.learning_rate)):
-            raise ValueError(f"solver='gd' needs a finite learning_rate > 0, "
-                             f"got {self.learning_rate!r}")
-        return _resolve_threads(self.n_threads)
-
     def fit(self, X, y, sample_weight=None):
-        """Fit on X (n_samples, n_features): NumPy, pandas or scipy.sparse CSR/CSC; y labels."""
+        """Fit on X (n_samples, n_features): NumPy, pandas, scipy.sparse CSR/CSC, or Dask
+        collections (fitted on the current ``distributed.Client``); y labels."""
+        options = _fit.check_params(self.get_params())
         if is_dask_collection(X):
-            from .distributed import fit_dask
+            from .distributed import DaskData
 
-            return fit_dask(self, X, y, sample_weight)
-        n_threads = self._check_params()
-        X, y = _validate_data(self, X, y, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES,
-                              order=None, copy=False, accept_large_sparse=True)
-        check_classification_targets(y)
-        # np.unique(return_inverse=True) sorts all of y (0.35 s at 2,000,000 labels, a third of
-        # that fit); the distinct labels are few, so find them, then searchsorted each label.
-        classes = np.unique(y)
-        y_index = np.searchsorted(classes, y)
-        _require_two_classes(classes)
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        if self.class_weight is not None:
-            sample_weight = sample_weight * compute_sample_weight(self.class_weight, y)
-        weighted_classes = np.unique(y_index[sample_weight > 0])
-        if weighted_classes.shape[0] < 2:
-            raise ValueError("sample_weight leaves only one class with positive weight; "
-                             "at least 2 classes need samples of positive weight")
-        if hasattr(X, "format") and X.format == "csc":
-            X = X.tocsr()  # one O(nnz) copy; every iteration then reads CSR in one pass
-        if np.all(sample_weight == 1.0):
-            sample_weight = None
+            data = DaskData(X, y, sample_weight, estimator_name=type(self).__name__)
+            self._set_input_features(data.n_features, data.feature_names)
+        else:
+            X, y = _validate_data(self, X, y, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES,
+                                  order=None, copy=False, accept_large_sparse=True)
+            if sample_weight is not None:
+                from sklearn.utils.validation import _check_sample_weight
 
-        n_problems = 1 if classes.shape[0] == 2 else classes.shape[0]
-        n_features = X.shape[1]
-        solver = self.solver
-        x0s = self._initial_points(n_problems, n_features, classes)
-        targets = ([y_index == 1] if n_problems == 1
-                   else [y_index == k for k in range(n_problems)])
-
-        def objective(target):
-            return BinaryObjective(X, target.astype(np.float64), sample_weight, C=self.C,
-                                   fit_intercept=self.fit_intercept, penalty=self.penalty)
-
-        def solve(k, inner_threads=None):
-            with numba_threads(inner_threads):
-                obj = objective(targets[k])
-                if self.verbose and n_problems > 1:
-                    print(f"class {classes[k]} vs rest", flush=True)
-                return _solvers.minimize(
-                    obj.loss_grad, x0s[k], solver=solver, max_iter=self.max_iter, tol=self.tol,
-                    learning_rate=self.learning_rate, loss_grad_hess=obj.loss_grad_hess,
-                    verbose=self.verbose)
-
-        if X.shape[0] * n_features <= _SERIAL_MAX_ELEMENTS and n_problems == 1:
-            n_threads = 1
-        # BLAS on one thread while fitting: the solvers' small BLAS calls (L-BFGS-B's dot
-        # products, Newton's Cholesky) wake OpenBLAS's threads, which then spin on the cores the
-        # Numba kernels need. Measured (2 cores, CSR 200,000 x 2,000 at 1 %): 20 ms per loss_grad
-        # inside an L-BFGS fit with OpenBLAS threads spinning, 8.5 ms with BLAS on one thread.
-        with threadpool_limits(limits=1, user_api="blas"), numba_threads(n_threads):
-            import numba
-
-            workers = min(n_problems, numba.get_num_threads())
-            parallel = n_problems > 1 and workers > 1 and not self.verbose
-            if parallel:
-                with ThreadPoolExecutor(max_workers=workers) as pool:
-                    results = list(pool.map(lambda k: solve(k, 1), range(n_problems)))
-            else:
-                small = X.shape[0] * n_features <= _SERIAL_MAX_ELEMENTS
-                results = [solve(k, 1 if small else None) for k in range(n_problems)]
-
-        return self._set_fit_results(results, classes, n_features, X.dtype, solver)
-
-    def _set_fit_results(self, results, classes, n_features, dtype, solver):
-        """Warn about unconverged problems and set the fitted attributes from solver results.
-
-        Shared by the in-memory fit and ``fastlr.distributed.fit_dask``.
-        """
-        n_problems = len(results)
-        for k, res in enumerate(results):
-            if not res.converged:
-                label = "" if n_problems == 1 else f" (class {classes[k]} vs rest)"
-                warnings.warn(
-                    f"fastlr.LogisticRegression (solver={solver!r}) did not converge{label}: "
-                    f"{res.message}. Increase max_iter (now {self.max_iter}) or loosen tol "
-                    f"(now {self.tol}), or scale the data (e.g. with "
-                    "sklearn.preprocessing.StandardScaler).",
-                    ConvergenceWarning, stacklevel=3)
-
-        coef = np.empty((n_problems, n_features), dtype=dtype)
-        intercept = np.zeros(n_problems, dtype=dtype)
-        for k, res in enumerate(results):
-            coef[k] = res.x[:n_features]
-            if self.fit_intercept:
-                intercept[k] = res.x[n_features]
-        self.classes_ = classes
-        self.coef_ = coef
-        self.intercept_ = intercept
-        self.n_iter_ = np.array([max(1, res.n_iter) for res in results], dtype=np.int32)
-        histories = [np.asarray(res.loss_history, dtype=np.float64) for res in results]
-        self.loss_history_ = histories[0] if n_problems == 1 else histories
-        self.solver_ = solver
+                sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+            data = ArrayData(X, y, sample_weight)
+        warm = None
+        if self.warm_start and hasattr(self, "coef_"):
+            warm = _fit.WarmStart(self.classes_, self.coef_, self.intercept_)
+        result = _fit.fit(data, options, warm)
+        self.classes_ = result.classes
+        self.coef_ = result.coef
+        self.intercept_ = result.intercept
+        self.n_iter_ = result.n_iter
+        self.loss_history_ = (result.loss_history[0] if len(result.loss_history) == 1
+                              else result.loss_history)
+        self.solver_ = result.solver
         return self
 
-    def _initial_points(self, n_problems, n_features, classes):
-        n_params = n_features + int(bool(self.fit_intercept))
-        zeros = [np.zeros(n_params) for _ in range(n_problems)]
-        if not self.warm_start or not hasattr(self, "coef_"):
-            return zeros
-        if (self.coef_.shape != (n_problems, n_features)
-                or not np.array_equal(getattr(self, "classes_", None), classes)):
-            return zeros
-        points = []
-        for k in range(n_problems):
-            x = np.zeros(n_params)
-            x[:n_features] = self.coef_[k]
-            if self.fit_intercept:
-                x[n_features] = self.intercept_[k]
-            points.append(x)
-        return points
+    def _set_input_features(self, n_features, feature_names):
+        """``n_features_in_`` and ``feature_names_in_`` for input scikit-learn did not validate."""
+        self.n_features_in_ = n_features
+        if feature_names is not None:
+            self.feature_names_in_ = feature_names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
 
     # ------------------------------------------------------------------ predict
     @_dask_aware
@@ -320,7 +170,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = _validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES, order=None,
                            reset=False, accept_large_sparse=True)
-        with numba_threads(_resolve_threads(self.n_threads)):
+        with numba_threads(_fit.resolve_threads(self.n_threads)):
             scores = safe_sparse_dot(X, self.coef_.T.astype(X.dtype, copy=False),
                                      dense_output=True) + self.intercept_.astype(X.dtype)
         return scores.ravel() if scores.shape[1] == 1 else scores

@@ -27,8 +27,13 @@ __all__ = ["FORMAT", "VERSION", "load", "save"]
 
 FORMAT = "fastlr.LogisticRegression"
 VERSION = 1
-_PARAM_NAMES = ("penalty", "C", "fit_intercept", "solver", "max_iter", "tol", "learning_rate",
-                "class_weight", "warm_start", "n_threads", "verbose")
+
+
+def _param_names():
+    """The estimator's constructor parameters (scikit-learn reads them from its signature)."""
+    from .estimator import LogisticRegression
+
+    return tuple(LogisticRegression._get_param_names())
 
 
 def _plain_classes(classes: np.ndarray) -> np.ndarray:
@@ -55,7 +60,7 @@ def save(estimator, path) -> None:
 
     check_is_fitted(estimator)
     params = estimator.get_params()
-    params = {k: params[k] for k in _PARAM_NAMES}
+    params = {k: params[k] for k in _param_names()}
     params["class_weight"] = _jsonable_class_weight(params["class_weight"])
     arrays = {
         "format": np.array(FORMAT),
@@ -102,8 +107,9 @@ def _params(text: str) -> dict:
         params = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _bad(f"params is not valid JSON ({exc})") from exc
-    if not isinstance(params, dict) or set(params) != set(_PARAM_NAMES):
-        raise _bad(f"params must be an object with exactly the keys {sorted(_PARAM_NAMES)}")
+    names = _param_names()
+    if not isinstance(params, dict) or set(params) != set(names):
+        raise _bad(f"params must be an object with exactly the keys {sorted(names)}")
     cw = params["class_weight"]
     if isinstance(cw, dict):
         keys, values = cw.get("keys"), cw.get("values")
@@ -120,6 +126,7 @@ def _params(text: str) -> dict:
 
 def load(path):
     """Read a model written by ``save``; raise ValueError if the file is not a valid one."""
+    from ._fit import check_params
     from .estimator import LogisticRegression
 
     try:
@@ -167,7 +174,7 @@ def load(path):
             histories.append(_field(data, f"loss_history_{k}", "f", ndim=1))
         try:
             est = LogisticRegression(**params)
-            est._check_params()
+            check_params(est.get_params())
         except (TypeError, ValueError) as exc:
             raise _bad(f"invalid parameters ({exc})") from exc
 

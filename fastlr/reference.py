@@ -7,11 +7,14 @@ shape (n_samples, n_features), so the slides' ``Z = wᵀX + b`` (X of shape (n_x
     J  = Σ sᵢ·Lᵢ / Σ sᵢ + ½·λ·‖w‖²,   Lᵢ = log(1 + e^{zᵢ}) − yᵢ·zᵢ,   zᵢ = xᵢ·w + b
     dZ = s ∘ (σ(z) − y)                     (slide 018: dZ = A − Y)
     dw = Xᵀ·dZ / Σ sᵢ + λ·w,   db = Σ dZ / Σ sᵢ
+    H  = X̃ᵀ·diag(s ∘ σ(z)(1 − σ(z)))·X̃ / Σ sᵢ + λ·diag(1, …, 1, 0),   X̃ = [X, 1]
 
 Stable for every finite z: with e = exp(−|z|) ≤ 1, σ(z) = 1/(1+e) for z ≥ 0 and e/(1+e) for
 z < 0, and Lᵢ = log1p(e) + (1−yᵢ)·zᵢ for z > 0, log1p(e) − yᵢ·zᵢ otherwise — no exp overflows and
 no log(0), and no cancellation between two large terms. Computed in float64; float32 X gives
-float32 results. ``loss_grad_python`` is slide 014's double loop in pure Python.
+float32 results. X may be dense or scipy.sparse (the products are scipy's). With λ = 0 the
+penalty ‖w‖² is never formed (it may overflow). ``loss_grad_python`` is slide 014's double loop
+in pure Python.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import numpy as np
 
 from ._validation import check_problem, check_real_array, working_dtype
 
-__all__ = ["cost", "loss_grad", "loss_grad_loops", "loss_grad_python", "sigmoid"]
+__all__ = ["cost", "loss_grad", "loss_grad_hess", "loss_grad_python", "sigmoid"]
 
 
 def _exp_neg_abs(z: np.ndarray) -> np.ndarray:
@@ -49,9 +52,17 @@ def sigmoid(z):
 
 def _margins(p) -> np.ndarray:
     # float32 X: z in float64 (one temporary of m floats; X itself is not copied)
-    return p.X @ p.w.astype(p.X.dtype) + p.b if p.X.dtype == np.float64 else (
-        (p.X @ p.w.astype(np.float32)).astype(np.float64) + p.b
-    )
+    z = np.asarray(p.X @ p.w.astype(p.X.dtype)).reshape(-1)
+    return z.astype(np.float64) + p.b
+
+
+def _penalty(p) -> float:
+    """½·λ·‖w‖², and exactly 0 when λ = 0 (‖w‖² alone may overflow)."""
+    return 0.5 * p.l2 * float(p.w @ p.w) if p.l2 != 0.0 else 0.0
+
+
+def _penalty_grad(p) -> np.ndarray:
+    return p.l2 * p.w if p.l2 != 0.0 else np.zeros_like(p.w)
 
 
 def _weighted_mean(values: np.ndarray, p) -> float:
@@ -63,21 +74,45 @@ def _weighted_mean(values: np.ndarray, p) -> float:
 def cost(w, b, X, y, sample_weight=None, l2=0.0):
     """J = Σ sᵢ·Lᵢ / Σ sᵢ + ½·l2·‖w‖² (slide 007's cost, weighted and L2-penalised)."""
     p = check_problem(w, b, X, y, sample_weight, l2)
-    J = _weighted_mean(_log_loss64(_margins(p), p.y), p) + 0.5 * p.l2 * float(p.w @ p.w)
+    J = _weighted_mean(_log_loss64(_margins(p), p.y), p) + _penalty(p)
     return p.dtype.type(J)
 
 
 def loss_grad(w, b, X, y, sample_weight=None, l2=0.0):
     """(J, dw, db): slide 018's vectorized forward and backward pass (two passes over X)."""
     p = check_problem(w, b, X, y, sample_weight, l2)
+    J, dw, db, _ = _forward_backward(p, hessian=False)
+    return p.dtype.type(J), dw.astype(p.dtype), p.dtype.type(db)
+
+
+def _forward_backward(p, hessian: bool):
     z = _margins(p)
-    J = _weighted_mean(_log_loss64(z, p.y), p) + 0.5 * p.l2 * float(p.w @ p.w)
+    J = _weighted_mean(_log_loss64(z, p.y), p) + _penalty(p)
     dZ = _sigmoid64(z) - p.y
     if p.sample_weight is not None:
         dZ *= p.sample_weight
-    dw = (p.X.T @ dZ.astype(p.X.dtype)).astype(np.float64) / p.weight_sum + p.l2 * p.w
+    dw = np.asarray(p.X.T @ dZ.astype(p.X.dtype), dtype=np.float64).reshape(-1)
+    dw = dw / p.weight_sum + _penalty_grad(p)
     db = float(np.sum(dZ)) / p.weight_sum
-    return p.dtype.type(J), dw.astype(p.dtype), p.dtype.type(db)
+    if not hessian:
+        return J, dw, db, None
+    e = _exp_neg_abs(z)
+    h = e / (1.0 + e) ** 2  # σ(z)(1 − σ(z)) without cancellation
+    if p.sample_weight is not None:
+        h *= p.sample_weight
+    X = p.X.toarray() if hasattr(p.X, "toarray") else p.X
+    Xt = np.hstack([X.astype(np.float64), np.ones((X.shape[0], 1))])
+    H = (Xt.T @ (Xt * h[:, None])) / p.weight_sum
+    n = p.w.shape[0]
+    H[np.arange(n), np.arange(n)] += p.l2
+    return J, dw, db, H
+
+
+def loss_grad_hess(w, b, X, y, sample_weight=None, l2=0.0):
+    """(J, dw, db, H): ``loss_grad`` plus H = X̃ᵀ·diag(s∘σ(1−σ))·X̃ / Σ sᵢ + λ·diag(1, …, 1, 0)."""
+    p = check_problem(w, b, X, y, sample_weight, l2)
+    J, dw, db, H = _forward_backward(p, hessian=True)
+    return p.dtype.type(J), dw.astype(p.dtype), p.dtype.type(db), H.astype(p.dtype)
 
 
 def loss_grad_python(w, b, X, y, sample_weight=None, l2=0.0):
@@ -87,6 +122,9 @@ def loss_grad_python(w, b, X, y, sample_weight=None, l2=0.0):
     for j in range(n): dw[j] += x_j⁽ⁱ⁾·dz; db += dz`` — then divide by m (here Σ sᵢ).
     """
     p = check_problem(w, b, X, y, sample_weight, l2)
+    if not isinstance(p.X, np.ndarray):
+        raise TypeError("loss_grad_python takes dense X (slide 014's loop indexes X[i, j]); "
+                        "use loss_grad for sparse X")
     X, y, w, s = p.X, p.y, p.w, p.sample_weight
     m, n = X.shape
     J = 0.0
@@ -105,10 +143,6 @@ def loss_grad_python(w, b, X, y, sample_weight=None, l2=0.0):
         for j in range(n):
             dw[j] += X[i, j] * dz
         db += dz
-    J = J / p.weight_sum + 0.5 * p.l2 * sum(wj * wj for wj in w)
+    J = J / p.weight_sum + (0.5 * p.l2 * sum(wj * wj for wj in w) if p.l2 != 0.0 else 0.0)
     dw_out = np.array([dw[j] / p.weight_sum + p.l2 * w[j] for j in range(n)], dtype=np.float64)
     return p.dtype.type(J), dw_out.astype(p.dtype), p.dtype.type(db / p.weight_sum)
-
-
-#: The reference has one vectorized form; the loop form is named for symmetry with the kernels.
-loss_grad_loops = loss_grad

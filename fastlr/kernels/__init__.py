@@ -1,9 +1,9 @@
-"""fastlr's Numba kernels: stable sigmoid, cross-entropy cost, and gradient.
+"""fastlr's Numba kernels: stable sigmoid, cross-entropy cost, gradient and Hessian.
 
-X has shape (n_samples, n_features), float32 or float64 (other real dtypes are converted to
-float64), in any memory order: C-ordered X is read row by row, F-ordered X (such as the course's
-``X.T``) column by column, and neither is copied. With sᵢ the sample weights (1 without) and
-λ = ``l2``:
+X has shape (n_samples, n_features): float32 or float64 (other real dtypes are converted to
+float64) in any memory order — C-ordered X is read row by row, F-ordered X (such as the course's
+``X.T``) column by column, and neither is copied — or a scipy.sparse CSR/CSC matrix (CSC is
+converted to CSR). With sᵢ the sample weights (1 without) and λ = ``l2``:
 
     J  = Σ sᵢ·Lᵢ / Σ sᵢ + ½·λ·‖w‖²,   Lᵢ = log(1 + e^{zᵢ}) − yᵢ·zᵢ,   zᵢ = xᵢ·w + b
     dw = Σ sᵢ·(σ(zᵢ) − yᵢ)·xᵢ / Σ sᵢ + λ·w,   db = Σ sᵢ·(σ(zᵢ) − yᵢ) / Σ sᵢ
@@ -15,17 +15,22 @@ each dtype and memory order; ``FASTLR_CACHE=1`` keeps the compiled code on disk.
 ``loss_grad`` is the fused, multi-threaded kernel (one pass over X, all Numba threads; limit them
 with ``numba.set_num_threads``); its result is bitwise identical at every thread count.
 ``loss_grad_loops`` is slide 014's double loop compiled as written, on one thread.
+``loss_grad_hess`` adds the Hessian over θ = [w, b] in the same single pass (for Newton).
+
+Every kernel returns raw weighted sums (``_sums``); ``fastlr._linear_loss.normalise`` divides them
+by Σ sᵢ and adds the L2 terms — one place for every kernel and data backend.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._jit import parallel_guard
+from .._linear_loss import normalise
 from .._validation import check_problem, check_real_array, working_dtype
-from . import _dense
+from . import _sums
+from ._dense import sigmoid_flat
 
-__all__ = ["cost", "loss_grad", "loss_grad_loops", "sigmoid"]
+__all__ = ["cost", "loss_grad", "loss_grad_hess", "loss_grad_loops", "sigmoid"]
 
 _EMPTY = np.empty(0)
 
@@ -40,7 +45,7 @@ def sigmoid(z):
     dtype = working_dtype(arr.dtype)
     flat = np.ascontiguousarray(arr, dtype=dtype).reshape(-1)
     out = np.empty(flat.shape[0], dtype=dtype)
-    _dense.sigmoid_flat(flat, out)
+    sigmoid_flat(flat, out)
     return out.reshape(arr.shape)[()] if arr.ndim == 0 else out.reshape(arr.shape)
 
 
@@ -48,24 +53,17 @@ def _weights(p):
     return _EMPTY if p.sample_weight is None else p.sample_weight
 
 
-def _fused(p, with_grad: bool):
-    X = p.X
-    column_major = _dense.is_column_major(X)
-    block_rows, task_rows = _dense.block_layout(X.shape[0], X.shape[1], X.itemsize, column_major)
-    kernel = _dense.loss_grad_cols if column_major else _dense.loss_grad_rows
-    with parallel_guard():
-        return kernel(X, p.y, _weights(p), p.w, p.b, p.weight_sum, p.l2,
-                      block_rows, task_rows, with_grad)
-
-
-def _cast_result(p, J, dw, db):
-    return p.dtype.type(J), dw.astype(p.dtype, copy=False), p.dtype.type(db)
+def _in_dtype(p, values):
+    """Results in X's working dtype: float scalars, arrays."""
+    return tuple(p.dtype.type(v) if np.ndim(v) == 0 else np.asarray(v).astype(p.dtype, copy=False)
+                 for v in values)
 
 
 def cost(w, b, X, y, sample_weight=None, l2=0.0):
-    """J(w, b) = Σ sᵢ·Lᵢ / Σ sᵢ + ½·l2·‖w‖² in one parallel pass over X (no gradient work)."""
+    """J(w, b) = Σ sᵢ·Lᵢ / Σ sᵢ + ½·l2·‖w‖² in one pass over X (no gradient work)."""
     p = check_problem(w, b, X, y, sample_weight, l2)
-    J, _, _ = _fused(p, with_grad=False)
+    J, _, _ = normalise(_sums.sums(p.X, p.y, _weights(p), p.w, p.b, with_grad=False), p.w,
+                        p.weight_sum, p.l2)
     return p.dtype.type(J)
 
 
@@ -74,14 +72,31 @@ def loss_grad(w, b, X, y, sample_weight=None, l2=0.0):
 
     Per block of rows that fits in L2: margins z = X_block·w + b, then Lᵢ and dzᵢ = sᵢ·(σ(zᵢ) − yᵢ)
     from one exp each, then dw += X_blockᵀ·dz while the block is still in cache. Per-task partial
-    sums are added in a fixed order, so the result does not depend on the thread count.
+    sums are added in a fixed order, so the result does not depend on the thread count. CSR X:
+    one pass over the nonzeros.
     """
     p = check_problem(w, b, X, y, sample_weight, l2)
-    return _cast_result(p, *_fused(p, with_grad=True))
+    return _in_dtype(p, normalise(_sums.sums(p.X, p.y, _weights(p), p.w, p.b), p.w, p.weight_sum,
+                                  p.l2))
 
 
 def loss_grad_loops(w, b, X, y, sample_weight=None, l2=0.0):
-    """(J, dw, db) by slide 014's explicit double loop, compiled as written (one thread)."""
+    """(J, dw, db) by slide 014's explicit double loop, compiled as written (one thread, dense X)."""
     p = check_problem(w, b, X, y, sample_weight, l2)
-    result = _dense.loss_grad_loops(p.X, p.y, _weights(p), p.w, p.b, p.weight_sum, p.l2)
-    return _cast_result(p, *result)
+    if not isinstance(p.X, np.ndarray):
+        raise TypeError("loss_grad_loops takes dense X (slide 014's loop indexes X[i, j]); "
+                        "use loss_grad for sparse X")
+    return _in_dtype(p, normalise(_sums.loops_sums(p.X, p.y, _weights(p), p.w, p.b), p.w,
+                                  p.weight_sum, p.l2))
+
+
+def loss_grad_hess(w, b, X, y, sample_weight=None, l2=0.0):
+    """(J, dw, db, H): ``loss_grad`` plus the Hessian over θ = [w, b], in one pass over X.
+
+    H = Σ sᵢ·σ(zᵢ)(1 − σ(zᵢ))·x̃ᵢx̃ᵢᵀ / Σ sᵢ + l2·diag(1, …, 1, 0), x̃ᵢ = [xᵢ, 1]; shape
+    (n_features + 1, n_features + 1), symmetric. Memory O(n_features²) per task: meant for up to
+    a few hundred features (Newton's method).
+    """
+    p = check_problem(w, b, X, y, sample_weight, l2)
+    return _in_dtype(p, normalise(_sums.hessian_sums(p.X, p.y, _weights(p), p.w, p.b), p.w,
+                                  p.weight_sum, p.l2))

@@ -1,25 +1,19 @@
 """Fused loss, gradient and Hessian of the logistic loss in one pass over dense X (for Newton).
 
-With θ = [w, b], x̃ᵢ = [xᵢ, 1], zᵢ = x̃ᵢ·θ, aᵢ = σ(zᵢ), sᵢ the sample weights (1 without), S = Σ sᵢ
-and λ = ``l2`` (the intercept is not penalised):
+With θ = [w, b], x̃ᵢ = [xᵢ, 1], zᵢ = x̃ᵢ·θ, aᵢ = σ(zᵢ) and sᵢ the sample weights (1 without), the
+task function adds the raw sums
 
-    J = Σ sᵢ·Lᵢ / S + ½·λ·‖w‖²
-    g = Σ sᵢ·(aᵢ − yᵢ)·x̃ᵢ / S + λ·[w, 0]
-    H = Σ sᵢ·aᵢ(1 − aᵢ)·x̃ᵢ x̃ᵢᵀ / S + λ·diag(1, …, 1, 0)  =  X̃ᵀ·diag(s·a(1−a))·X̃ / S + …
+    [ Σ sᵢ·Lᵢ,   Σ sᵢ·(aᵢ − yᵢ)·x̃ᵢ   (p = n+1 entries),   Σ sᵢ·aᵢ(1 − aᵢ)·x̃ᵢ x̃ᵢᵀ   (p·p, upper triangle) ]
 
-aᵢ(1 − aᵢ) = e/(1 + e)² with e = exp(−|zᵢ|), from the same exp as the loss (no cancellation).
+(``fastlr._linear_loss.normalise`` divides by Σ sᵢ and adds the L2 terms). aᵢ(1 − aᵢ) comes from
+the same exp as the loss (``_pointwise.pointwise_block``), with no cancellation.
 
-Layout, as in ``_dense``: rows are taken in blocks of about 256 KiB; each block is copied once,
-transposed, into a float64 scratch T (rows = features, plus a row of ones for the intercept), and
-everything else works on T while it is in cache: margins z = Tᵀθ, then (Lᵢ, dzᵢ, rᵢ = √(sᵢ·hᵢ)),
-then g += T·dz, then T's columns are scaled by r and the upper triangle of T·Tᵀ is added to the
-task's partial H with contiguous dot products over the block (a SYRK on the block). So X is read
-once per evaluation in any memory order, and float32 X is widened block by block, never copied
-whole. Tasks depend on the shape only and their partial sums are added in task order: the result
-is bitwise identical at every thread count.
-
-Measured (2 shared cores, AVX-512, float64, 200,000 × 100): see ``benchmarks/fit_vs_sklearn.py``
-and the comment on ``_syrk_upper``.
+Layout: rows are taken in blocks of about 256 KiB; each block is copied once, transposed, into a
+float64 scratch T (rows = features, plus a row of ones for the intercept), and everything else
+works on T while it is in cache: margins z = Tᵀθ, then (Lᵢ, dzᵢ, hᵢ), then g += T·dz, then T's
+columns are scaled by √hᵢ and the upper triangle of T·Tᵀ is added to the task's partial H with
+contiguous dot products over the block (a SYRK on the block). So X is read once per evaluation in
+any memory order, and float32 X is widened block by block, never copied whole.
 """
 
 from __future__ import annotations
@@ -27,40 +21,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import prange
 
-from .._jit import jit, parallel_guard
-from ._dense import is_column_major
+from .._jit import jit
+from ._pointwise import pointwise_block
 
-__all__ = ["loss_grad_hess_dense", "hessian_layout"]
-
-BLOCK_BYTES = 256 * 1024
-MAX_TASKS = 64
-# Per-task partial Hessians are (n+1)² doubles each; keep their total under ~128 MiB.
-MAX_PARTIAL_DOUBLES = 1 << 24
-
-
-def hessian_layout(n_samples: int, n_features: int):
-    """(rows per block, rows per task) — a function of the shape only (reproducible sums)."""
-    p = n_features + 1
-    rows = BLOCK_BYTES // (8 * p)
-    rows = int(min(2048, max(16, rows)))
-    rows -= rows % 8
-    n_blocks = -(-n_samples // rows)
-    n_tasks = max(1, min(n_blocks, MAX_TASKS, MAX_PARTIAL_DOUBLES // (p * p)))
-    blocks_per_task = -(-n_blocks // n_tasks)
-    return rows, blocks_per_task * rows
-
-
-@jit(inline="always")
-def _loss_dz_h(z, y):
-    """(Lᵢ, σ(zᵢ) − yᵢ, σ(zᵢ)(1 − σ(zᵢ))) from one exp, stable for every finite z."""
-    e = math.exp(-abs(z))
-    inv = 1.0 / (1.0 + e)
-    h = e * inv * inv
-    if z > 0.0:
-        return math.log1p(e) + (1.0 - y) * z, inv - y, h
-    return math.log1p(e) - y * z, e * inv - y, h
+__all__ = ["hessian_task"]
 
 
 @jit(fast=True, inline="always")
@@ -103,112 +68,57 @@ def _syrk_upper(T, count, H):
             j += 1
 
 
-@jit(parallel=True, fast=True)
-def _loss_grad_hess(X, y, s, w, b, weight_sum, l2, block_rows, task_rows, column_major):
+@jit(fast=True)
+def hessian_task(t, out, X, y, s, w, b, block_rows, task_rows, column_major):
+    """One task: raw [loss, g (p), H (p·p, upper triangle)] of its rows into ``out``."""
     m, n = X.shape
     p = n + 1
     weighted = s.shape[0] > 0
-    n_tasks = (m + task_rows - 1) // task_rows
-    part_H = np.zeros((n_tasks, p, p))
-    part_g = np.zeros((n_tasks, p))
-    part_loss = np.zeros(n_tasks)
-    scratch = np.empty((n_tasks, p, block_rows))
-    zbuf = np.empty((n_tasks, block_rows))
-    rbuf = np.empty((n_tasks, block_rows))
-    for t in prange(n_tasks):
-        T = scratch[t]
-        z = zbuf[t]
-        r = rbuf[t]
-        H = part_H[t]
-        g = part_g[t]
-        loss_t = 0.0
-        stop = min(m, (t + 1) * task_rows)
-        for start in range(t * task_rows, stop, block_rows):
-            count = min(block_rows, stop - start)
-            # copy the block in, transposed and widened to float64
-            if column_major:
-                for j in range(n):
-                    Tj = T[j]
-                    for k in range(count):
-                        Tj[k] = X[start + k, j]
-            else:
-                for k in range(count):
-                    row = X[start + k]
-                    for j in range(n):
-                        T[j, k] = row[j]
-            for k in range(count):
-                T[n, k] = 1.0
-                z[k] = b
+    g = out[1:p + 1]
+    H = out[p + 1:p + 1 + p * p].reshape((p, p))
+    T = np.empty((p, block_rows))
+    z = np.empty(block_rows)
+    e = np.empty(block_rows)
+    loss = np.empty(block_rows)
+    h = np.empty(block_rows)
+    scale_bits = np.empty((2, block_rows), dtype=np.int64)
+    loss_t = 0.0
+    stop = min(m, (t + 1) * task_rows)
+    for start in range(t * task_rows, stop, block_rows):
+        count = min(block_rows, stop - start)
+        # copy the block in, transposed and widened to float64
+        if column_major:
             for j in range(n):
                 Tj = T[j]
-                wj = w[j]
                 for k in range(count):
-                    z[k] += Tj[k] * wj
+                    Tj[k] = X[start + k, j]
+        else:
             for k in range(count):
-                loss, dz, h = _loss_dz_h(z[k], y[start + k])
-                if weighted:
-                    sk = s[start + k]
-                    loss *= sk
-                    dz *= sk
-                    h *= sk
-                loss_t += loss
-                z[k] = dz
-                r[k] = math.sqrt(h)
-            for j in range(p):
-                Tj = T[j]
-                acc = 0.0
-                for k in range(count):
-                    acc += Tj[k] * z[k]
-                g[j] += acc
-            for j in range(p):
-                Tj = T[j]
-                for k in range(count):
-                    Tj[k] *= r[k]
-            _syrk_upper(T, count, H)
-        part_loss[t] = loss_t
-    return combine_hess(part_loss, part_g, part_H, w, weight_sum, l2)
-
-
-@jit(inline="always")
-def combine_hess(part_loss, part_g, part_H, w, weight_sum, l2):
-    """Add per-task (loss, g, upper triangle of H) in task order, normalise, mirror, add λ.
-
-    Shared by the dense and the CSR Hessian kernels; only H[i, j] with i ≤ j is read.
-    """
-    n_tasks, p = part_g.shape
-    n = p - 1
-    J = 0.0
-    g = np.zeros(p)
-    H = np.zeros((p, p))
-    for t in range(n_tasks):
-        J += part_loss[t]
-        for i in range(p):
-            g[i] += part_g[t, i]
-            for j in range(i, p):
-                H[i, j] += part_H[t, i, j]
-    inv = 1.0 / weight_sum
-    J *= inv
-    for i in range(p):
-        g[i] *= inv
-        for j in range(i, p):
-            H[i, j] *= inv
-            H[j, i] = H[i, j]
-    for j in range(n):
-        g[j] += l2 * w[j]
-        H[j, j] += l2
-    if l2 != 0.0:
-        J += 0.5 * l2 * np.dot(w, w)
-    return J, g, H
-
-
-def loss_grad_hess_dense(X, y, s, w, b, weight_sum, l2):
-    """float64 (J, g, H) over θ = [w, b] for validated inputs (no checks here).
-
-    X: float32/float64 (m, n), any memory order, not copied; y: float64 (m,); s: float64 (m,) or
-    empty for unit weights; w: float64 (n,); returns g of shape (n+1,) and H of shape (n+1, n+1).
-    """
-    m, n = X.shape
-    block_rows, task_rows = hessian_layout(m, n)
-    with parallel_guard():
-        return _loss_grad_hess(X, y, s, w, float(b), float(weight_sum), float(l2),
-                               block_rows, task_rows, is_column_major(X))
+                row = X[start + k]
+                for j in range(n):
+                    T[j, k] = row[j]
+        for k in range(count):
+            T[n, k] = 1.0
+            z[k] = b
+        for j in range(n):
+            Tj = T[j]
+            wj = w[j]
+            for k in range(count):
+                z[k] += Tj[k] * wj
+        pointwise_block(z, y, s, start, count, weighted, e, scale_bits, loss, h, True)
+        for k in range(count):
+            loss_t += loss[k]
+        for j in range(p):
+            Tj = T[j]
+            acc = 0.0
+            for k in range(count):
+                acc += Tj[k] * z[k]
+            g[j] += acc
+        for k in range(count):
+            h[k] = math.sqrt(h[k])
+        for j in range(p):
+            Tj = T[j]
+            for k in range(count):
+                Tj[k] *= h[k]
+        _syrk_upper(T, count, H)
+    out[0] = loss_t

@@ -1,0 +1,97 @@
+"""The objective layer: kernel sums → the mean-scaled objective, its gradient and its Hessian.
+
+Every kernel and every data backend (dense, CSR, Dask blocks) returns raw weighted sums
+(``fastlr.kernels._sums.Sums``). This module is the one place that divides them by Σ sᵢ and adds
+the L2 term, as scikit-learn's ``LinearModelLoss`` is for its solvers:
+
+    J      = Σ sᵢ·Lᵢ / S + ½·λ·‖w‖²
+    ∇_w J  = Σ sᵢ·dzᵢ·xᵢ / S + λ·w,        ∂_b J = Σ sᵢ·dzᵢ / S
+    ∇²J    = Σ sᵢ·hᵢ·x̃ᵢx̃ᵢᵀ / S + λ·diag(1, …, 1, 0)     over θ = [w, b], S = Σ sᵢ
+
+The intercept is not penalised. With λ = 0, ‖w‖² is never formed (it may overflow).
+
+scikit-learn's ``LogisticRegression`` minimises F(θ) = C·Σ sᵢ·Lᵢ + ½‖w‖² (``penalty=None``:
+C·Σ sᵢ·Lᵢ). Its solvers work, as ours do, on F / (C·S), which is J above with λ = 1/(C·S): the
+gradient is O(1) whatever the number of samples, so one ``tol`` fits every problem size, and the
+minimiser — the coefficients — is the same.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["LinearLoss", "l2_of", "normalise"]
+
+
+def normalise(sums, w, weight_sum: float, l2: float):
+    """Raw sums → ``(J, grad_w, grad_b)``, or ``(J, grad_w, grad_b, H)`` when sums carry a Hessian.
+
+    Exact divisions by S (no reciprocal), float64 throughout.
+    """
+    J = sums.loss / weight_sum
+    grad_w = sums.grad_w / weight_sum
+    grad_b = sums.grad_b / weight_sum
+    if l2 != 0.0:
+        J += 0.5 * l2 * float(np.dot(w.ravel(), w.ravel()))
+        grad_w = grad_w + l2 * w
+    if sums.hess is None:
+        return J, grad_w, grad_b
+    H = sums.hess / weight_sum
+    n_w = w.size
+    H[np.arange(n_w), np.arange(n_w)] += l2
+    return J, grad_w, grad_b, H
+
+
+def l2_of(C: float, weight_sum: float, penalize: bool) -> float:
+    """λ = 1 / (C·Σ sᵢ) of the mean-scaled objective; 0 without a penalty (or C = ∞)."""
+    if not penalize or np.isinf(C):
+        return 0.0
+    return 1.0 / (C * weight_sum)
+
+
+class LinearLoss:
+    """The mean-scaled objective of one binary problem, as a function of θ = [w..., b].
+
+    ``data`` is a data backend (``fastlr._data.ArrayData`` in memory, ``fastlr.distributed.
+    DaskData`` on a cluster) with ``n_features``, ``weight_sum`` and
+    ``sums(target, w, b, hessian=False) -> Sums``; ``target`` is the backend's handle of the
+    0/1 labels. Without an intercept θ is just w. This is what ``fastlr._solvers.minimize``
+    consumes: ``loss_grad(x) -> (f, g)`` and ``loss_grad_hess(x) -> (f, g, H)``, float64.
+    """
+
+    def __init__(self, data, target, *, l2: float, fit_intercept: bool = True):
+        self.data = data
+        self.target = target
+        self.l2 = float(l2)
+        self.fit_intercept = bool(fit_intercept)
+        self.n_features = int(data.n_features)
+        self.n_params = self.n_features + int(self.fit_intercept)
+
+    def split(self, x):
+        """θ → (w, b) as the kernels want them (b = 0 without an intercept)."""
+        x = np.asarray(x, dtype=np.float64)
+        w = np.ascontiguousarray(x[: self.n_features])
+        b = float(x[self.n_features]) if self.fit_intercept else 0.0
+        return w, b
+
+    def _evaluate(self, x, hessian: bool):
+        w, b = self.split(x)
+        sums = self.data.sums(self.target, w, b, hessian=hessian)
+        return normalise(sums, w, self.data.weight_sum, self.l2)
+
+    def _theta_grad(self, grad_w, grad_b):
+        if not self.fit_intercept:
+            return np.asarray(grad_w, dtype=np.float64)
+        return np.append(grad_w, grad_b)
+
+    def loss_grad(self, x):
+        """(f, ∇f) at x; one pass over X."""
+        J, grad_w, grad_b = self._evaluate(x, hessian=False)
+        return float(J), self._theta_grad(grad_w, grad_b)
+
+    def loss_grad_hess(self, x):
+        """(f, ∇f, ∇²f) at x; one pass over X (for Newton)."""
+        J, grad_w, grad_b, H = self._evaluate(x, hessian=True)
+        if not self.fit_intercept:
+            H = H[: self.n_features, : self.n_features].copy()
+        return float(J), self._theta_grad(grad_w, grad_b), H

@@ -1,0 +1,108 @@
+"""Raw sums of a validated problem: which kernel, which layout, and one place to call them.
+
+Every kernel (dense rows/columns, CSR, Hessian; in memory or in a Dask block task) returns the
+weighted sums below, never a mean or a penalty; ``fastlr._linear_loss.normalise`` turns them into
+(J, gradient[, Hessian]) once. Over θ = [w, b], with dzᵢ = σ(zᵢ) − yᵢ and hᵢ = σ(zᵢ)(1 − σ(zᵢ)):
+
+    Sums.loss   = Σ sᵢ·Lᵢ
+    Sums.grad_w = Σ sᵢ·dzᵢ·xᵢ                (n,)
+    Sums.grad_b = Σ sᵢ·dzᵢ
+    Sums.hess   = Σ sᵢ·hᵢ·x̃ᵢx̃ᵢᵀ, x̃ᵢ = [xᵢ, 1]  (n+1, n+1), or None
+
+The functions here take arrays that were already checked (``fastlr._validation``): X float32 or
+float64 (dense in any memory order, or CSR with valid structure), y and s float64 contiguous (s
+empty for unit weights), w float64 contiguous, b a float. Nothing is copied.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .._validation import is_sparse
+from . import _dense, _layout, hessian, sparse
+
+__all__ = ["Sums", "add_in_order", "csr_sums", "dense_sums", "hessian_sums", "loops_sums", "sums"]
+
+
+class Sums(NamedTuple):
+    """Weighted sums over the samples (see the module docstring); float64."""
+
+    loss: float
+    grad_w: np.ndarray
+    grad_b: float
+    hess: np.ndarray | None = None
+
+
+def _unpack(total: np.ndarray, n: int, with_hess: bool) -> Sums:
+    """The flat task vector [loss, grad_w (n), grad_b, H (p·p, upper)] as Sums (H mirrored)."""
+    hess = None
+    if with_hess:
+        p = n + 1
+        upper = total[p + 1:p + 1 + p * p].reshape(p, p)
+        hess = np.triu(upper) + np.triu(upper, 1).T
+    return Sums(float(total[0]), total[1:n + 1].copy(), float(total[n + 1]), hess)
+
+
+def add_in_order(parts) -> Sums:
+    """Σ of per-block Sums, added in the given (block) order: reproducible."""
+    first = parts[0]
+    loss, grad_b = first.loss, first.grad_b
+    grad_w = np.array(first.grad_w, dtype=np.float64, copy=True)
+    hess = None if first.hess is None else np.array(first.hess, dtype=np.float64, copy=True)
+    for part in parts[1:]:
+        loss += part.loss
+        grad_b += part.grad_b
+        grad_w += part.grad_w
+        if hess is not None:
+            hess += part.hess
+    return Sums(loss, grad_w, grad_b, hess)
+
+
+def dense_sums(X, y, s, w, b, with_grad: bool = True) -> Sums:
+    """Sums of the fused dense kernel: one blocked pass over X in its own memory order."""
+    m, n = X.shape
+    column_major = _layout.is_column_major(X)
+    block_rows, task_rows = _layout.dense_layout(m, n, X.itemsize, column_major)
+    task = _dense.cols_task if column_major else _dense.rows_task
+    total = _layout.run_tasks(task, -(-m // task_rows), n + 2,
+                              (X, y, s, w, float(b), block_rows, task_rows, with_grad))
+    return _unpack(total, n, False)
+
+
+def loops_sums(X, y, s, w, b) -> Sums:
+    """Sums of slide 014's double loop (one thread)."""
+    return _unpack(_dense.loss_grad_loops(X, y, s, w, float(b)), X.shape[1], False)
+
+
+def csr_sums(X, y, s, w, b) -> Sums:
+    """Sums of the fused CSR kernel: one pass over the nonzeros."""
+    m, n = X.shape
+    task_rows = _layout.sparse_layout(m, n)
+    total = _layout.run_tasks(sparse.csr_task, -(-m // task_rows), n + 2,
+                              (X.data, X.indices, X.indptr, y, s, w, float(b), task_rows))
+    return _unpack(total, n, False)
+
+
+def hessian_sums(X, y, s, w, b) -> Sums:
+    """Sums with the Hessian over θ = [w, b], dense (any memory order) or CSR, in one pass."""
+    m, n = X.shape
+    p = n + 1
+    width = 1 + p + p * p
+    if is_sparse(X):
+        task_rows = _layout.sparse_layout(m, n, square=True)
+        args = (X.data, X.indices, X.indptr, y, s, w, float(b), task_rows)
+        total = _layout.run_tasks(sparse.csr_hessian_task, -(-m // task_rows), width, args)
+    else:
+        block_rows, task_rows = _layout.hessian_layout(m, n)
+        args = (X, y, s, w, float(b), block_rows, task_rows, _layout.is_column_major(X))
+        total = _layout.run_tasks(hessian.hessian_task, -(-m // task_rows), width, args)
+    return _unpack(total, n, True)
+
+
+def sums(X, y, s, w, b, with_grad: bool = True) -> Sums:
+    """Sums of the fused kernel for dense or CSR X."""
+    if is_sparse(X):
+        return csr_sums(X, y, s, w, b)
+    return dense_sums(X, y, s, w, b, with_grad)
