@@ -31,7 +31,7 @@ class GradCheck:
 
 
 def check_grad(loss_grad, w, b, *args, eps: float = 1e-6, **kwargs) -> GradCheck:
-    """Compare ``loss_grad(w, b, *args, **kwargs) -> (J, dw, db)`` with central differences.
+    """Compare ``loss_grad(w, b, *args, **kwargs) -> (J, dw, db, ...)`` with central differences.
 
     Each wⱼ and b is nudged by ±``eps`` (2·(n+1) evaluations of J, taken from the same
     ``loss_grad``), in float64; ``w`` itself is never modified.
@@ -44,7 +44,7 @@ def check_grad(loss_grad, w, b, *args, eps: float = 1e-6, **kwargs) -> GradCheck
     def J(w_, b_):
         return float(loss_grad(w_, b_, *args, **kwargs)[0])
 
-    _, dw, db = loss_grad(w, b, *args, **kwargs)
+    _, dw, db = loss_grad(w, b, *args, **kwargs)[:3]
     analytic = np.append(np.asarray(dw, dtype=np.float64).reshape(-1), float(db))
     numeric = np.empty_like(analytic)
     for j in range(w.shape[0]):

@@ -45,12 +45,22 @@ class Kernel:
     blas: bool = False
     #: largest n_samples * n_features it should be run on (pure Python is ~1000x slower)
     max_elements: int | None = None
+    #: largest n_features it should be run on (a Hessian holds (n+1)² values per task)
+    max_features: int | None = None
+
+    def accepts(self, n_samples: int, n_features: int) -> bool:
+        """Whether a problem of this size is within the entry's limits."""
+        return ((self.max_elements is None or n_samples * n_features <= self.max_elements)
+                and (self.max_features is None or n_features <= self.max_features))
 
     @property
     def key(self) -> str:
         """A unique id: ``operation-input-name``."""
         return f"{self.operation}-{self.input}-{self.name}"
 
+
+#: a Hessian is (n+1)² values; Newton's method is for up to a few hundred features
+_HESS_FEATURES = 1_000
 
 _ENTRIES = (
     Kernel("python", "loss_grad", "dense", reference.loss_grad_python,
@@ -66,13 +76,13 @@ _ENTRIES = (
     Kernel("fused", "loss_grad", "csr", kernels.loss_grad,
            "fused CSR kernel, one pass over the nonzeros", parallel=True),
     Kernel("numpy", "loss_grad_hess", "dense", reference.loss_grad_hess,
-           "NumPy reference Hessian", reference=True, blas=True),
+           "NumPy reference Hessian", reference=True, blas=True, max_features=_HESS_FEATURES),
     Kernel("fused", "loss_grad_hess", "dense", kernels.loss_grad_hess,
-           "fused Hessian kernel, one pass over X", parallel=True),
+           "fused Hessian kernel, one pass over X", parallel=True, max_features=_HESS_FEATURES),
     Kernel("numpy", "loss_grad_hess", "csr", reference.loss_grad_hess,
-           "NumPy reference Hessian (densified)", reference=True),
+           "NumPy reference Hessian (densified)", reference=True, max_features=_HESS_FEATURES),
     Kernel("fused", "loss_grad_hess", "csr", kernels.loss_grad_hess,
-           "fused CSR Hessian kernel", parallel=True),
+           "fused CSR Hessian kernel", parallel=True, max_features=_HESS_FEATURES),
     Kernel("numpy", "cost", "dense", reference.cost, "NumPy reference", reference=True,
            blas=True),
     Kernel("fused", "cost", "dense", kernels.cost, "fused kernel, loss only", parallel=True),

@@ -101,8 +101,9 @@ def _forward_backward(p, hessian: bool):
     if p.sample_weight is not None:
         h *= p.sample_weight
     X = p.X.toarray() if hasattr(p.X, "toarray") else p.X
-    Xt = np.hstack([X.astype(np.float64), np.ones((X.shape[0], 1))])
-    H = (Xt.T @ (Xt * h[:, None])) / p.weight_sum
+    with np.errstate(invalid="ignore"):  # inf in X with h = 0: NaN, as in the kernels
+        A = np.hstack([X.astype(np.float64), np.ones((X.shape[0], 1))]) * np.sqrt(h)[:, None]
+        H = (A.T @ A) / p.weight_sum  # AᵀA: NumPy's SYRK, exactly symmetric
     n = p.w.shape[0]
     H[np.arange(n), np.arange(n)] += p.l2
     return J, dw, db, H

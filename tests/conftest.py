@@ -1,44 +1,93 @@
-"""Shared fixtures: the implementation registry as parameters, thread-count restoration.
+"""Shared fixtures: the kernel registry as parameters, thread counts, thread-count restoration.
 
-The registry ``fastlr.implementations.LOSS_GRAD`` drives the tests (as numbagg's conftest does):
-a new implementation is tested by adding one entry there.
+The registry ``fastlr.implementations`` drives the tests (as numbagg's conftest does): a new kernel
+is tested by adding one entry there. ``GRADIENT_KERNELS`` are the entries that return
+(J, dw, db[, H]) — ``loss_grad`` and ``loss_grad_hess``, dense and CSR — and every curated-case,
+NaN, extreme-margin, layout, no-copy and reproducibility test runs on each of them.
 """
 
 from __future__ import annotations
 
-import numba
-import pytest
+import os
 
-from fastlr.implementations import COST, LOSS_GRAD, SIGMOID
+# At least two Numba threads even on a one-core machine, so that thread-count reproducibility is
+# really tested (1 thread against 2, never 1 against 1). Oversubscription is harmless here.
+os.environ.setdefault("NUMBA_NUM_THREADS", str(max(2, os.cpu_count() or 1)))
+
+import numba  # noqa: E402
+import pytest  # noqa: E402
+
+from fastlr.implementations import select  # noqa: E402
+
+GRADIENT_KERNELS = select("loss_grad") + select("loss_grad_hess")
+COST_KERNELS = select("cost")
+SIGMOID_KERNELS = select("sigmoid")
 
 
-def skip_if_too_big(impl, elements: int) -> None:
-    """Skip an implementation (the pure-Python loop) on inputs larger than it is meant for."""
-    if impl.max_elements is not None and elements > impl.max_elements:
-        pytest.skip(f"{impl.name} is limited to {impl.max_elements} elements, case has {elements}")
+def kernel_params(kernels, cases):
+    """pytest params (kernel, case) for every kernel and every case of its input it accepts."""
+    return [pytest.param(k, c, id=f"{k.key}-{c.id}") for k in kernels for c in cases
+            if c.input == k.input and k.accepts(c.m, c.n)]
 
 
-@pytest.fixture(params=sorted(LOSS_GRAD))
+def skip_if_too_big(kernel, n_samples: int, n_features: int) -> None:
+    """Skip a kernel (the pure-Python loop, a Hessian) on inputs beyond its registry limits."""
+    if not kernel.accepts(n_samples, n_features):
+        pytest.skip(f"{kernel.key} is not meant for {n_samples} x {n_features}")
+
+
+@pytest.fixture(params=[k for k in GRADIENT_KERNELS if k.input == "dense"], ids=lambda k: k.key)
 def impl(request):
-    """Each loss_grad implementation of the registry."""
-    return LOSS_GRAD[request.param]
+    """Each dense (J, dw, db[, H]) kernel of the registry."""
+    return request.param
 
 
-@pytest.fixture(params=sorted(COST))
+@pytest.fixture(params=GRADIENT_KERNELS, ids=lambda k: k.key)
+def any_impl(request):
+    """Each (J, dw, db[, H]) kernel of the registry, dense or CSR."""
+    return request.param
+
+
+@pytest.fixture(params=COST_KERNELS, ids=lambda k: k.key)
 def cost_func(request):
-    return COST[request.param]
+    return request.param.func
 
 
-@pytest.fixture(params=sorted(SIGMOID))
+@pytest.fixture(params=SIGMOID_KERNELS, ids=lambda k: k.key)
 def sigmoid_func(request):
-    return SIGMOID[request.param]
+    return request.param.func
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_numba_thread_by_default():
+    """Tests run the kernels on one Numba thread unless they ask for more (``numba_threads``).
+
+    Every (kernel, dtype, layout) compiles a serial and a parallel driver, ~1-2 s each; running
+    the curated cases on one thread compiles the serial ones only. The parallel drivers are
+    tested by ``test_bitwise_identical_across_thread_counts``, against the serial result, for every
+    parallel kernel and layout family — and the fit tests run their own thread policy.
+    """
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    yield
+    numba.set_num_threads(before)
 
 
 @pytest.fixture
 def numba_threads():
-    """Yield the maximum Numba thread count; restore the caller's thread count afterwards."""
+    """Yield the maximum Numba thread count (≥ 2); restore the caller's thread count afterwards."""
     before = numba.get_num_threads()
+    assert numba.config.NUMBA_NUM_THREADS >= 2, "thread-count tests need at least 2 Numba threads"
     try:
         yield numba.config.NUMBA_NUM_THREADS
     finally:
         numba.set_num_threads(before)
+
+
+def as_input(X, kernel):
+    """X in the form ``kernel`` takes: itself (dense) or as a CSR matrix."""
+    if kernel.input == "csr":
+        import scipy.sparse as sp
+
+        return sp.csr_matrix(X)
+    return X

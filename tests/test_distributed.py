@@ -178,7 +178,7 @@ def test_worker_processes_and_a_killed_worker_do_not_change_the_fit(process_clie
                                                                      monkeypatch):
     import os
 
-    from fastlr.distributed import DaskObjective
+    from fastlr.distributed import DaskData
 
     X, y, _, _ = problem
     Xd, yd = da.from_array(X, chunks=(250, 6)), da.from_array(y, chunks=250)
@@ -187,9 +187,9 @@ def test_worker_processes_and_a_killed_worker_do_not_change_the_fit(process_clie
     np.testing.assert_allclose(undisturbed.coef_, expected.coef_, rtol=1e-8)
 
     calls = {"n": 0, "killed": None}
-    original = DaskObjective.loss_grad
+    original = DaskData.sums
 
-    def loss_grad_killing_a_worker(self, x):
+    def sums_killing_a_worker(self, *args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 3:  # mid-fit: kill a worker that holds persisted blocks
             holders = {addr for addrs in process_client.who_has().values() for addr in addrs}
@@ -199,9 +199,9 @@ def test_worker_processes_and_a_killed_worker_do_not_change_the_fit(process_clie
                 process_client.run(os._exit, 1, workers=[victim])
             except Exception:  # the worker dies while answering
                 pass
-        return original(self, x)
+        return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(DaskObjective, "loss_grad", loss_grad_killing_a_worker)
+    monkeypatch.setattr(DaskData, "sums", sums_killing_a_worker)
     disturbed = _estimator(tol=1e-10, solver="lbfgs").fit(Xd, yd)
     assert calls["killed"] is not None and calls["n"] > 3
     assert disturbed.coef_.tobytes() == undisturbed.coef_.tobytes()

@@ -21,21 +21,11 @@ from sklearn.linear_model import LogisticRegression as SkLogisticRegression  # n
 from sklearn.multiclass import OneVsRestClassifier  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from fastlr import _objective  # noqa: E402
+from fastlr import _fit  # noqa: E402
 from fastlr.estimator import LogisticRegression  # noqa: E402
-from fastlr.kernels.hessian import loss_grad_hess_dense  # noqa: E402
+from helpers import sk_objective  # noqa: E402
 
 RTOL = 1e-7
-
-
-def sk_objective(coef, intercept, X, y01, C, sample_weight=None, penalty=True):
-    """scikit-learn's F = C·Σ sᵢ·(log(1 + e^z) − y·z) + ½‖w‖², in float64 NumPy."""
-    X = np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=np.float64)
-    w = np.asarray(coef, dtype=np.float64).ravel()
-    z = X @ w + float(intercept)
-    s = np.ones(X.shape[0]) if sample_weight is None else sample_weight
-    F = C * np.sum(s * (np.logaddexp(0.0, z) - y01 * z))
-    return F + 0.5 * w @ w if penalty else F
 
 
 def sk_fit(X, y, C, **kw):
@@ -179,16 +169,28 @@ def test_verbose_prints_one_line_per_iteration(cancer, capsys, solver):
     assert first == pytest.approx(model.loss_history_[1], rel=1e-9)
 
 
-def test_concurrent_fits_match_serial():
-    # large enough for the parallel kernels (above the one-thread cut-off)
-    X, y = make_classification(20_000, 12, random_state=1)
-    configs = [dict(solver="lbfgs", C=0.1), dict(solver="newton", C=1.0),
-               dict(solver="lbfgs", C=10.0), dict(solver="newton", C=0.3)]
+def test_concurrent_fits_match_serial(monkeypatch):
+    """Four fits from four Python threads at once, each launching parallel kernels: the same
+    coefficients as one after the other (the kernels are bitwise reproducible)."""
+    import numba
+
+    from fastlr.kernels import _layout
+
+    X, y = make_classification(30_000, 12, random_state=1)
+    # every kernel call on ≥ 2 Numba threads, whatever the size-based thread policy would choose
+    monkeypatch.setattr(_fit, "SERIAL_MAX_ELEMENTS", 0)
+    configs = [dict(solver="lbfgs", C=0.1, n_threads=2), dict(solver="newton", C=1.0, n_threads=2),
+               dict(solver="lbfgs", C=10.0, n_threads=2), dict(solver="newton", C=0.3, n_threads=2)]
     serial = [LogisticRegression(**c).fit(X, y).coef_ for c in configs]
+    launches = []
+    parallel = _layout.over_tasks_parallel
+    monkeypatch.setattr(_layout, "over_tasks_parallel",
+                        lambda *args: launches.append(numba.get_num_threads()) or parallel(*args))
     with ThreadPoolExecutor(4) as pool:
         concurrent = list(pool.map(lambda c: LogisticRegression(**c).fit(X, y).coef_, configs))
+    assert launches and min(launches) >= 2, "precondition: concurrent multi-threaded launches"
     for a, b in zip(serial, concurrent):
-        np.testing.assert_array_equal(a, b)  # the kernels are bitwise reproducible
+        np.testing.assert_array_equal(a, b)
 
 
 def test_warm_start_continues_from_previous_fit(cancer):
@@ -248,31 +250,40 @@ def test_probabilities_are_consistent_and_warning_free_at_extremes(digits):
 
 
 def test_no_copy_of_float_X_in_any_order(cancer, monkeypatch):
+    from fastlr import _data
+
     X, y = cancer
     seen = []
 
-    class Recording(_objective.BinaryObjective):
+    class Recording(_data.ArrayData):
         def __init__(self, X, *args, **kwargs):
             super().__init__(X, *args, **kwargs)
             seen.append(self.X)
 
-    monkeypatch.setattr("fastlr.estimator.BinaryObjective", Recording)
+    monkeypatch.setattr("fastlr.estimator.ArrayData", Recording)
     for data in (X, np.asfortranarray(X), X.astype(np.float32), X[::2]):
         seen.clear()
         LogisticRegression(solver="lbfgs").fit(data, y[:: 2 if data.shape[0] < len(y) else 1])
         assert seen and all(obj is data for obj in seen)  # the kernel reads the caller's array
 
 
-def test_dask_collections_are_handed_to_fastlr_distributed(monkeypatch):
+def test_dask_collections_go_to_the_dask_backend(monkeypatch):
+    """A Dask collection becomes a fastlr.distributed.DaskData for the one fit driver."""
     calls = []
+
+    class FakeDaskData:
+        def __init__(self, X, y, sample_weight, estimator_name=None):
+            calls.append((X, y, sample_weight))
+            raise RuntimeError("stop here")
+
     fake = types.ModuleType("fastlr.distributed")
-    fake.fit_dask = lambda est, X, y, sw: calls.append((est, X, y, sw)) or est
+    fake.DaskData = FakeDaskData
     monkeypatch.setitem(sys.modules, "fastlr.distributed", fake)
     FakeDaskArray = type("Array", (), {"__module__": "dask.array.core"})
     X = FakeDaskArray()
-    model = LogisticRegression()
-    assert model.fit(X, "y", sample_weight="sw") is model
-    assert calls == [(model, X, "y", "sw")]
+    with pytest.raises(RuntimeError, match="stop here"):
+        LogisticRegression().fit(X, "y", sample_weight="sw")
+    assert calls == [(X, "y", "sw")]
 
 
 @pytest.mark.parametrize("params, error, match", [
@@ -296,25 +307,3 @@ def test_one_class_with_positive_weight_is_rejected(cancer):
     X, y = cancer
     with pytest.raises(ValueError, match="class"):
         LogisticRegression().fit(X, y, sample_weight=(y == 1).astype(float))
-
-
-@pytest.mark.parametrize("order, dtype", [("C", np.float64), ("F", np.float64), ("C", np.float32)])
-def test_hessian_kernel_matches_numpy(order, dtype):
-    rng = np.random.default_rng(3)
-    m, n = 3000, 9
-    X = np.asarray(rng.standard_normal((m, n)), dtype=dtype, order=order)
-    y = (rng.random(m) < 0.4).astype(float)
-    s = rng.random(m)
-    w, b, l2 = rng.standard_normal(n) * 0.5, 0.3, 0.01
-    J, g, H = loss_grad_hess_dense(X, y, s, w, b, s.sum(), l2)
-    Xt = np.hstack([X.astype(np.float64), np.ones((m, 1))])
-    z = Xt @ np.r_[w, b]
-    a = expit(z)
-    S = s.sum()
-    J_ref = np.sum(s * (np.logaddexp(0, z) - y * z)) / S + 0.5 * l2 * w @ w
-    g_ref = Xt.T @ (s * (a - y)) / S + l2 * np.r_[w, 0.0]
-    H_ref = (Xt * (s * a * (1 - a))[:, None]).T @ Xt / S + l2 * np.diag(np.r_[np.ones(n), 0.0])
-    assert J == pytest.approx(J_ref, rel=1e-12)
-    np.testing.assert_allclose(g, g_ref, rtol=1e-10, atol=1e-14)
-    np.testing.assert_allclose(H, H_ref, rtol=1e-10, atol=1e-14)
-    np.testing.assert_array_equal(H, H.T)

@@ -7,20 +7,21 @@ import numpy as np
 import pytest
 
 import fastlr
-from cases import SMALL_CASES
-from conftest import skip_if_too_big
+from conftest import GRADIENT_KERNELS, kernel_params, skip_if_too_big
+from helpers import SMALL_CASES
 
 # float64 only: central differences of a float32 J with eps = 1e-6 measure rounding, not slope
 GRAD_CASES = [c for c in SMALL_CASES if c.dtype == np.float64 and c.n <= 37 and c.m <= 1001
-              and c.layout in ("C", "F", "C[::2]")]
+              and c.layout in ("C", "F", "C[::2]", "CSR")]
 
 
-@pytest.mark.parametrize("case", GRAD_CASES, ids=lambda c: c.id)
-def test_check_grad_on_every_implementation(impl, case):
+@pytest.mark.parametrize("kernel, case", kernel_params(GRADIENT_KERNELS, GRAD_CASES))
+def test_check_grad_on_every_implementation(kernel, case):
     # 2n + 3 evaluations: keep the pure-Python loop to inputs where that stays well under a second
-    skip_if_too_big(impl, case.elements * (2 * case.n + 3) // 5)
+    skip_if_too_big(kernel, case.m * (2 * case.n + 3) // 5, case.n)
     d = case.data()
-    result = fastlr.check_grad(impl.func, d.w, d.b, d.X, d.y, sample_weight=d.sample_weight, l2=d.l2)
+    result = fastlr.check_grad(kernel.func, d.w, d.b, d.X, d.y, sample_weight=d.sample_weight,
+                               l2=d.l2)
     assert result.relative_difference < 1e-7, result
     np.testing.assert_allclose(result.analytic_dw, result.numeric_dw, rtol=1e-5, atol=1e-8)
     assert result.analytic_db == pytest.approx(result.numeric_db, rel=1e-5, abs=1e-8)
@@ -28,13 +29,13 @@ def test_check_grad_on_every_implementation(impl, case):
 
 def _perturbed(func, where, size):
     def wrong(w, b, X, y, **kw):
-        J, dw, db = func(w, b, X, y, **kw)
+        J, dw, db, *rest = func(w, b, X, y, **kw)
         dw = np.array(dw, copy=True)
         if where == "dw":
             dw[0] += size
         else:
             db = db + size
-        return J, dw, db
+        return (J, dw, db, *rest)
     return wrong
 
 

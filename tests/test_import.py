@@ -52,10 +52,10 @@ def test_importing_the_kernels_compiles_nothing():
     code = textwrap.dedent("""
         import json, sys
         import fastlr.kernels, fastlr.reference, fastlr.course, fastlr.implementations
-        from fastlr.kernels import _dense, _scalar
+        from fastlr.kernels import _dense, _layout, _pointwise, hessian, sparse
         from numba.core.registry import CPUDispatcher
         compiled, cached = {}, []
-        for mod in (_dense, _scalar):
+        for mod in (_dense, _layout, _pointwise, hessian, sparse):
             for name, obj in vars(mod).items():
                 if isinstance(obj, CPUDispatcher):
                     compiled[f"{mod.__name__}.{name}"] = len(obj.signatures)
@@ -66,7 +66,8 @@ def test_importing_the_kernels_compiles_nothing():
     """)
     report = json.loads(_run(code))
     assert report["compiled"], "found no Numba dispatchers to inspect"
-    assert "fastlr.kernels._dense.loss_grad_rows" in report["compiled"]
+    assert "fastlr.kernels._dense.rows_task" in report["compiled"]
+    assert "fastlr.kernels._layout.over_tasks_parallel" in report["compiled"]
     assert {k: v for k, v in report["compiled"].items() if v} == {}
     assert report["heavy"] == []
     assert report["cached"] == [], "the on-disk cache must be opt-in (FASTLR_CACHE)"
@@ -81,7 +82,7 @@ def test_opt_in_cache_writes_to_numba_cache_dir(tmp_path):
     _run(TINY_CALL, env={"FASTLR_CACHE": "1", "NUMBA_CACHE_DIR": str(cache)})
     files = _cache_files(cache)
     assert any(f.endswith(".nbi") for f in files) and any(f.endswith(".nbc") for f in files), files
-    assert any("loss_grad" in f for f in files), files
+    assert any("rows_task" in f for f in files), files
 
 
 # Root writes into chmod-read-only directories; as root, a read-only bind mount in a private mount

@@ -13,56 +13,9 @@ from sklearn.multiclass import OneVsRestClassifier  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from fastlr.estimator import LogisticRegression  # noqa: E402
-from fastlr.kernels.sparse import csr_loss_grad, csr_loss_grad_hess  # noqa: E402
+from helpers import sk_objective  # noqa: E402
 
 RTOL = 1e-7
-
-
-def sk_objective(coef, intercept, X, y01, C):
-    X = X.toarray() if hasattr(X, "toarray") else X
-    w = np.asarray(coef, dtype=np.float64).ravel()
-    z = X.astype(np.float64) @ w + float(intercept)
-    return C * np.sum(np.logaddexp(0.0, z) - y01 * z) + 0.5 * w @ w
-
-
-def random_csr(m, n, density, dtype, seed):
-    return sp.random(m, n, density=density, format="csr", dtype=dtype, random_state=seed)
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_csr_kernels_match_dense_numpy(dtype):
-    rng = np.random.default_rng(0)
-    X = random_csr(2000, 40, 0.1, dtype, 0)
-    y = (rng.random(2000) < 0.3).astype(float)
-    s = rng.random(2000)
-    w, b, l2 = rng.standard_normal(40), -0.2, 0.05
-    D = np.hstack([X.toarray().astype(np.float64), np.ones((2000, 1))])
-    z = D @ np.r_[w, b]
-    a = expit(z)
-    S = s.sum()
-    J_ref = np.sum(s * (np.logaddexp(0, z) - y * z)) / S + 0.5 * l2 * w @ w
-    g_ref = D.T @ (s * (a - y)) / S + l2 * np.r_[w, 0.0]
-    H_ref = (D * (s * a * (1 - a))[:, None]).T @ D / S + l2 * np.diag(np.r_[np.ones(40), 0.0])
-    J, dw, db = csr_loss_grad(X, y, s, w, b, S, l2)
-    assert J == pytest.approx(J_ref, rel=1e-12)
-    np.testing.assert_allclose(np.r_[dw, db], g_ref, rtol=1e-10, atol=1e-14)
-    J2, g2, H2 = csr_loss_grad_hess(X, y, s, w, b, S, l2)
-    assert J2 == pytest.approx(J_ref, rel=1e-12)
-    np.testing.assert_allclose(g2, g_ref, rtol=1e-10, atol=1e-14)
-    np.testing.assert_allclose(H2, H_ref, rtol=1e-10, atol=1e-14)
-
-
-def test_csr_kernel_handles_empty_rows_and_unsorted_duplicate_indices():
-    # row 0 empty; row 1 has column 2 twice and unsorted indices
-    X = sp.csr_matrix((np.array([1.0, 2.0, 0.5, 3.0]), np.array([2, 0, 2, 1]),
-                       np.array([0, 0, 3, 4])), shape=(3, 3))
-    y = np.array([0.0, 1.0, 1.0])
-    w, b = np.array([0.1, -0.2, 0.3]), 0.05
-    D = X.toarray()  # sums duplicates
-    z = D @ w + b
-    J, dw, db = csr_loss_grad(X, y, np.empty(0), w, b, 3.0, 0.0)
-    assert J == pytest.approx(np.mean(np.logaddexp(0, z) - y * z), rel=1e-12)
-    np.testing.assert_allclose(dw, D.T @ (expit(z) - y) / 3, rtol=1e-12)
 
 
 @pytest.fixture(scope="module")
@@ -117,9 +70,7 @@ def test_sparse_and_dense_fits_agree_and_sparse_input_is_not_modified(cancer):
 
 def test_csr_with_out_of_range_column_indices_is_rejected():
     """The CSR kernels index w unchecked, so a malformed matrix must be refused before them."""
-    import scipy.sparse as sp
-
-    from fastlr._objective import BinaryObjective
+    from fastlr import kernels
 
     data = np.array([1.0, 2.0, 3.0])
     indptr = np.array([0, 1, 2, 3])
@@ -127,4 +78,6 @@ def test_csr_with_out_of_range_column_indices_is_rejected():
     for bad in (np.array([0, 5, 1], dtype=np.int32), np.array([0, -1, 1], dtype=np.int32)):
         X = sp.csr_matrix((data, bad, indptr), shape=(3, 2))
         with pytest.raises(ValueError, match="column indices"):
-            BinaryObjective(X, y)
+            kernels.loss_grad(np.zeros(2), 0.0, X, y)
+        with pytest.raises(ValueError, match="column indices"):
+            LogisticRegression().fit(X, y)

@@ -17,6 +17,8 @@ Layouts (rows per block, rows per task) are chosen for the memory hierarchy; see
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 from numba import prange
 
@@ -107,8 +109,18 @@ def _over_tasks(task, n_tasks, width, args):
     return total
 
 
-over_tasks_serial = jit()(_over_tasks)
-over_tasks_parallel = jit(parallel=True)(_over_tasks)
+def _named(func, name: str):
+    """The same function under another name. Numba's disk cache names its files after the
+    function's qualified name and line; the serial and the parallel driver must not share them."""
+    clone = types.FunctionType(func.__code__, func.__globals__, name, func.__defaults__,
+                               func.__closure__)
+    clone.__qualname__ = name
+    clone.__doc__ = func.__doc__
+    return clone
+
+
+over_tasks_serial = jit()(_named(_over_tasks, "over_tasks_serial"))
+over_tasks_parallel = jit(parallel=True)(_named(_over_tasks, "over_tasks_parallel"))
 
 
 def run_tasks(task, n_tasks: int, width: int, args: tuple) -> np.ndarray:

@@ -1,0 +1,308 @@
+"""Shared test helpers: the curated nasty inputs, the independent answers, and problem generators.
+
+* **Curated cases** (as in bottleneck's tests/util.py): every :class:`Case` has an ``id`` naming
+  its shape, dtype, layout and options, so a failing test names its input. Cases are described
+  cheaply at import (for parametrisation) and their arrays built on first use, once per session.
+  Dense layouts hold the same logical values in different memory layouts:
+
+  * ``C``, ``F`` — contiguous copies;
+  * ``C[::2]`` — every other row of a C array twice as tall (rows strided, A layout);
+  * ``C[:,::3]`` — every third column of a C array three times as wide;
+  * ``F[::2]`` — every other row of an F array (column-major walk, A layout);
+  * ``C[::-1,::-1]`` — negative strides in both axes.
+
+  The elements a strided view skips are NaN: a kernel that reads outside the view returns NaN.
+  Sparse layouts are scipy CSR matrices equal to the dense values: ``CSR`` (int32 indices),
+  ``CSR-int64`` (int64 indices), ``CSR-dup`` (every value stored as two halves, in reversed
+  column order: duplicate and unsorted indices) and ``CSR-zeros`` (explicitly stored zeros).
+  Sparse cases have empty rows.
+
+* **Independent answers**: :func:`closed_form` (margins and gradient in long double, the loss
+  from ``np.logaddexp``, σ from ``scipy.special.expit``, sums by ``math.fsum``; the Hessian from
+  NumPy in long double) — no code from fastlr; :func:`sk_objective`, scikit-learn's objective
+  C·Σ sᵢ·Lᵢ + ½‖w‖² written out in NumPy.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit
+
+DENSE_LAYOUTS = ("C", "F", "C[::2]", "C[:,::3]", "F[::2]", "C[::-1,::-1]")
+SPARSE_LAYOUTS = ("CSR", "CSR-int64", "CSR-dup", "CSR-zeros")
+LAYOUTS = DENSE_LAYOUTS  # what the property tests draw from
+DTYPES = (np.float64, np.float32)
+
+#: relative tolerance per dtype, applied to the error scales of ``closed_form``
+TOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-5}
+
+
+def is_sparse_layout(layout: str) -> bool:
+    return layout.startswith("CSR")
+
+
+def _csr(base: np.ndarray, index_dtype=np.int32):
+    import scipy.sparse as sp
+
+    X = sp.csr_matrix(base)
+    X.indices = X.indices.astype(index_dtype)
+    X.indptr = X.indptr.astype(index_dtype)
+    return X
+
+
+def arrange(base: np.ndarray, layout: str):
+    """A view (dense) or CSR matrix (sparse) with ``base``'s values in the named layout."""
+    import scipy.sparse as sp
+
+    m, n = base.shape
+    if layout == "C":
+        return np.ascontiguousarray(base)
+    if layout == "F":
+        return np.asfortranarray(base)
+    if layout == "C[::2]":
+        big = np.full((2 * m, n), np.nan, dtype=base.dtype)
+        big[::2] = base
+        return big[::2]
+    if layout == "C[:,::3]":
+        big = np.full((m, 3 * n), np.nan, dtype=base.dtype)
+        big[:, ::3] = base
+        return big[:, ::3]
+    if layout == "F[::2]":
+        big = np.full((2 * m, n), np.nan, dtype=base.dtype, order="F")
+        big[::2] = base
+        return big[::2]
+    if layout == "C[::-1,::-1]":
+        return np.ascontiguousarray(base[::-1, ::-1])[::-1, ::-1]
+    if layout == "CSR":
+        return _csr(base)
+    if layout == "CSR-int64":
+        return _csr(base, np.int64)
+    if layout in ("CSR-dup", "CSR-zeros"):
+        X = _csr(base)
+        data, index, indptr = [], [], [0]
+        for i in range(m):
+            lo, hi = X.indptr[i], X.indptr[i + 1]
+            values, cols = X.data[lo:hi], X.indices[lo:hi]
+            if layout == "CSR-dup":  # halves are exact: v/2 + v/2 == v; reversed: unsorted
+                values, cols = np.tile(values[::-1] / 2, 2), np.tile(cols[::-1], 2)
+            else:  # an explicitly stored zero in a column the row does not use, if any
+                free = np.setdiff1d(np.arange(n), cols)
+                if free.size:
+                    values, cols = np.append(values, 0), np.append(cols, free[i % free.size])
+            data.append(values)
+            index.append(cols)
+            indptr.append(indptr[-1] + len(cols))
+        return sp.csr_matrix((np.concatenate(data).astype(base.dtype),
+                              np.concatenate(index).astype(np.int32),
+                              np.array(indptr, dtype=np.int32)), shape=(m, n))
+    raise ValueError(f"unknown layout {layout!r}")
+
+
+def dense(X) -> np.ndarray:
+    """The dense values of X (CSR summed over duplicates, as scipy defines them)."""
+    return X.toarray() if hasattr(X, "toarray") else np.asarray(X)
+
+
+@dataclass(frozen=True)
+class Data:
+    X: object
+    y: np.ndarray
+    w: np.ndarray
+    b: float
+    sample_weight: np.ndarray | None
+    l2: float
+
+    @property
+    def args(self):
+        return (self.w, self.b, self.X, self.y)
+
+    @property
+    def kwargs(self):
+        return {"sample_weight": self.sample_weight, "l2": self.l2}
+
+
+@dataclass(frozen=True)
+class Case:
+    m: int
+    n: int
+    dtype: type
+    layout: str = "C"
+    weighted: bool = False
+    l2: float = 0.0
+    soft: bool = False  # labels anywhere in [0, 1] instead of {0, 1}
+    seed: int = 0
+
+    @property
+    def input(self) -> str:
+        """The registry input kind this case feeds: "dense" or "csr"."""
+        return "csr" if is_sparse_layout(self.layout) else "dense"
+
+    @property
+    def id(self) -> str:
+        opts = [o for o, on in (("w", self.weighted), (f"l2={self.l2:g}", self.l2), ("soft", self.soft))
+                if on]
+        return "-".join([f"{self.m}x{self.n}", np.dtype(self.dtype).name, self.layout, *opts])
+
+    @property
+    def elements(self) -> int:
+        return self.m * self.n
+
+    def data(self) -> Data:
+        return _build(self)
+
+
+@functools.lru_cache(maxsize=None)
+def _values(m: int, n: int, dtype, weighted: bool, soft: bool, seed: int, sparse: bool):
+    """Logical (C-ordered) values of a problem; shared by all layouts of it."""
+    rng = np.random.default_rng([seed, m, n])
+    X = rng.standard_normal((m, n)).astype(dtype)
+    if sparse:  # about 30 % nonzeros, and every fifth row empty
+        X[rng.random((m, n)) < 0.7] = 0
+        X[::5] = 0
+    w = rng.standard_normal(n) * (2.0 / math.sqrt(n))  # margins of order 2: both classes likely
+    b = 0.3
+    z = X.astype(np.float64) @ w + b
+    y = rng.random(m) if soft else (rng.random(m) < expit(z)).astype(np.float64)
+    s = None
+    if weighted:
+        s = rng.uniform(0.0, 3.0, m)
+        s[rng.random(m) < 0.2] = 0.0  # exact zeros: those rows must not count at all
+        s[0] = 1.5  # at least one positive weight
+    return X, y, w, b, s
+
+
+@functools.lru_cache(maxsize=None)
+def _build(case: Case) -> Data:
+    X, y, w, b, s = _values(case.m, case.n, case.dtype, case.weighted, case.soft, case.seed,
+                            case.input == "csr")
+    return Data(arrange(X, case.layout), y, w, b, s, case.l2)
+
+
+def _cases():
+    out = []
+    for dtype in DTYPES:
+        # 1x1 is C- and F-contiguous at once; 1 x n: a single sample; n = 1: a single feature.
+        out.append(Case(1, 1, dtype))
+        for layout in ("C", "F"):
+            out += [Case(1, 50, dtype, layout), Case(100, 1, dtype, layout),
+                    Case(209, 12288, dtype, layout)]  # the slides' n_x = 64*64*3, m = 209
+        # not multiples of the block size (880 rows for n=37 float64), and many tasks (20011x13)
+        for shape in ((7, 3), (1001, 37), (20011, 13)):
+            out += [Case(*shape, dtype, layout) for layout in DENSE_LAYOUTS]
+        for layout in ("C", "F", "C[::2]", "F[::2]"):
+            for opts in (dict(weighted=True), dict(l2=0.7), dict(weighted=True, l2=0.7),
+                         dict(soft=True)):
+                out.append(Case(1001, 37, dtype, layout, **opts))
+        for opts in (dict(weighted=True), dict(weighted=True, l2=0.7, soft=True)):
+            out.append(Case(7, 3, dtype, "C", **opts))
+        # sparse: block remainders (257 rows: blocks of 256), many tasks, every structure
+        for shape in ((1, 5), (7, 3), (257, 40), (20011, 13)):
+            out += [Case(*shape, dtype, layout) for layout in SPARSE_LAYOUTS]
+        for opts in (dict(weighted=True), dict(l2=0.7), dict(weighted=True, l2=0.7, soft=True)):
+            out.append(Case(1001, 37, dtype, "CSR", **opts))
+    return out
+
+
+CASES = _cases()
+SMALL_CASES = [c for c in CASES if c.elements <= 40_000]
+assert len({c.id for c in CASES}) == len(CASES), "case ids must be unique"
+
+
+def closed_form(X, y, w, b, sample_weight=None, l2=0.0, hessian=False):
+    """Independent (J, dw, db) in float64, and error scales (sJ, sdw, sdb) for tolerances.
+
+    J  = Σ sᵢ·Lᵢ / Σ sᵢ + ½·l2·‖w‖²,  Lᵢ = yᵢ·log(1+e^{−zᵢ}) + (1−yᵢ)·log(1+e^{zᵢ})
+    dw = Xᵀ·(s∘(σ(z) − y)) / Σ sᵢ + l2·w,   db = Σ sᵢ·(σ(zᵢ) − yᵢ) / Σ sᵢ
+
+    Each scale bounds the rounding error of any reasonable summation order divided by eps: it sums
+    the magnitudes of the terms, including the effect of a rounding error in the margins themselves.
+    With ``hessian=True`` also returns H = X̃ᵀ·diag(s∘σ(1−σ))·X̃ / Σ sᵢ + l2·diag(1,…,1,0) and its
+    scale, as a third element.
+    """
+    X = dense(X)
+    m, n = X.shape
+    Xl = X.astype(np.longdouble)
+    w = np.asarray(w, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    s = np.ones(m) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    S = math.fsum(s)
+    z = (Xl @ w.astype(np.longdouble) + b).astype(np.float64)
+    L = y * np.logaddexp(0.0, -z) + (1.0 - y) * np.logaddexp(0.0, z)
+    dz = s * (expit(z) - y)
+    J = math.fsum(s * L) / S + (0.5 * l2 * math.fsum(w * w) if l2 else 0.0)
+    dw = (Xl.T @ dz.astype(np.longdouble)).astype(np.float64) / S + l2 * w
+    db = math.fsum(dz) / S
+    absX = np.abs(X.astype(np.float64))
+    zscale = absX @ np.abs(w) + abs(b)
+    sJ = J + math.fsum(s * zscale) / S
+    sdw = absX.T @ (np.abs(dz) + s * zscale) / S + l2 * np.abs(w)
+    sdb = math.fsum(np.abs(dz) + s * zscale) / S
+    if not hessian:
+        return (J, dw, db), (sJ, sdw, sdb)
+    a = expit(z)
+    h = (s * a * (1.0 - a)).astype(np.longdouble)
+    Xt = np.hstack([Xl, np.ones((m, 1), dtype=np.longdouble)])
+    H = ((Xt.T * h) @ Xt).astype(np.float64) / S
+    H[np.arange(n), np.arange(n)] += l2
+    # |σ(1−σ)| ≤ ¼ and its relative error follows z's: scale by the products' magnitudes
+    At = np.abs(Xt.astype(np.float64))
+    sH = (At.T * (s * (0.25 + np.minimum(zscale, 1e300)))) @ At / S + l2
+    return (J, dw, db), (sJ, sdw, sdb), (H, sH)
+
+
+def assert_close(got, want, scales, dtype, factor=1.0, what=""):
+    """Compare (J, dw, db) with |got − want| ≤ tol·scale, tol chosen by dtype."""
+    tol = TOL[np.dtype(dtype)] * factor
+    (J, dw, db), (J0, dw0, db0), (sJ, sdw, sdb) = got[:3], want, scales
+    assert abs(float(J) - J0) <= tol * sJ, f"{what}J: got {float(J)!r}, want {J0!r} (tol {tol * sJ:.3g})"
+    err = np.abs(np.asarray(dw, dtype=np.float64) - dw0)
+    bad = np.flatnonzero(~(err <= tol * sdw))  # ~(<=) also flags NaN
+    assert bad.size == 0, (f"{what}dw[{bad[0]}]: got {np.asarray(dw)[bad[0]]!r}, want {dw0[bad[0]]!r}"
+                           f" (tol {tol * sdw[bad[0]]:.3g}; {bad.size} of {err.size} off)")
+    assert abs(float(db) - db0) <= tol * sdb, f"{what}db: got {float(db)!r}, want {db0!r} (tol {tol * sdb:.3g})"
+
+
+def assert_hessian_close(H, want, dtype, factor=1.0, what=""):
+    """H within tol·scale of the closed form's, elementwise, and exactly symmetric."""
+    H0, sH = want
+    H = np.asarray(H, dtype=np.float64)
+    tol = TOL[np.dtype(dtype)] * factor
+    err = np.abs(H - H0)
+    bad = np.argwhere(~(err <= tol * sH))
+    assert bad.size == 0, (f"{what}H{tuple(bad[0])}: got {H[tuple(bad[0])]!r}, want "
+                           f"{H0[tuple(bad[0])]!r} ({len(bad)} of {H.size} off)")
+    np.testing.assert_array_equal(H, H.T, err_msg=f"{what}H is not symmetric")
+
+
+@functools.lru_cache(maxsize=None)
+def expected(case: Case, hessian: bool = False):
+    """``closed_form`` of a case, computed once per session."""
+    d = case.data()
+    return closed_form(d.X, d.y, d.w, d.b, d.sample_weight, d.l2, hessian=hessian)
+
+
+def as_float64(result):
+    """(J, dw, db, …) of any implementation as float64 values (for comparing two of them)."""
+    return (float(result[0]), np.asarray(result[1], dtype=np.float64), float(result[2]))
+
+
+# ------------------------------------------------------------------ scikit-learn's objective
+
+def sk_objective(coef, intercept, X, y01, C, sample_weight=None, penalty=True):
+    """scikit-learn's F = C·Σ sᵢ·(log(1 + e^z) − y·z) + ½‖w‖², in float64 NumPy."""
+    X = np.asarray(dense(X), dtype=np.float64)
+    w = np.asarray(coef, dtype=np.float64).ravel()
+    z = X @ w + float(intercept)
+    s = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+    F = C * np.sum(s * (np.logaddexp(0.0, z) - y01 * z))
+    return F + 0.5 * w @ w if penalty else F
+
+
+def random_csr(m, n, density, dtype, seed):
+    import scipy.sparse as sp
+
+    return sp.random(m, n, density=density, format="csr", dtype=dtype, random_state=seed)
