@@ -27,19 +27,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _solvers
+from . import _interrupt, _solvers
 from ._jit import numba_threads
 from ._linear_loss import LinearLoss, l2_of
 
 __all__ = ["FitOptions", "FitResult", "WarmStart", "check_params", "fit"]
 
-# Below this many elements of X, kernels run on one thread: a parallel launch costs more than the
-# pass. Measured on the shared 2-core machine: breast cancer (569 × 30) 27 µs per loss_grad on one
-# thread, 0.6 ms on two (OpenMP wake-up under load); digits (1,797 × 64) one-vs-rest lbfgs 41.6 s
-# with 2-thread kernels against 4.2 s with one thread per class.
-SERIAL_MAX_ELEMENTS = 1_000_000
-
-# One-vs-rest: classes run on parallel Python threads, each running its kernels on one Numba thread
+# Threads: every kernel call picks its own thread count from its work (fastlr._jit.threads_for),
+# within ``n_threads``. One-vs-rest: classes run on parallel Python threads, each running its kernels on one Numba thread
 # (no nested parallelism; the kernels release the GIL). Measured, 2 threads, tol 1e-8, vs classes
 # one after the other with 2-thread kernels: digits newton 0.047 s vs 0.138 s; 100,000 × 20 with 5
 # classes: lbfgs 0.15 s vs 1.26 s, newton 0.24 s vs 0.39 s. It paid at every size tried, so it is
@@ -212,15 +207,11 @@ def _solve_all(data, problems, x0s, options, classes):
                 tol=options.tol, learning_rate=options.learning_rate,
                 loss_grad_hess=loss.loss_grad_hess, verbose=options.verbose)
 
-    n_threads = options.n_threads
-    small = data.n_samples * data.n_features <= SERIAL_MAX_ELEMENTS
-    if small and len(problems) == 1:
-        n_threads = 1
     # BLAS on one thread while fitting: the solvers' small BLAS calls (L-BFGS-B's dot products,
     # Newton's Cholesky) wake OpenBLAS's threads, which then spin on the cores the Numba kernels
     # need. Measured (2 cores, CSR 200,000 x 2,000 at 1 %): 20 ms per loss_grad inside an L-BFGS
     # fit with OpenBLAS threads spinning, 8.5 ms with BLAS on one thread.
-    with threadpool_limits(limits=1, user_api="blas"), numba_threads(n_threads):
+    with threadpool_limits(limits=1, user_api="blas"), numba_threads(options.n_threads):
         import numba
 
         workers = min(len(problems), numba.get_num_threads())
@@ -228,7 +219,7 @@ def _solve_all(data, problems, x0s, options, classes):
                 and not options.verbose):
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 return list(pool.map(lambda k: solve(k, 1), range(len(problems))))
-        return [solve(k, 1 if small else None) for k in range(len(problems))]
+        return [solve(k) for k in range(len(problems))]
 
 
 def _warn_unconverged(results, classes, options) -> None:
@@ -257,7 +248,8 @@ def fit(data, options: FitOptions, warm_start: WarmStart | None = None) -> FitRe
                 for label in positives]
     n_features = data.n_features
     x0s = _starting_points(n_problems, n_features, options.fit_intercept, classes, warm_start)
-    results = _solve_all(data, problems, x0s, options, classes)
+    with _interrupt.deferred_sigint():
+        results = _solve_all(data, problems, x0s, options, classes)
     _warn_unconverged(results, classes, options)
 
     coef = np.empty((n_problems, n_features), dtype=data.dtype)

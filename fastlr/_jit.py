@@ -1,50 +1,132 @@
-"""How fastlr compiles its kernels: one place for Numba's flags.
+"""How fastlr compiles and runs its kernels: Numba's flags, the disk cache, the threads.
 
-* ``FASTLR_CACHE=1`` turns on Numba's on-disk compile cache (off by default, as in numbagg). Numba
-  writes beside the sources, or, when the package directory is read-only, in its user-wide cache
-  directory (``NUMBA_CACHE_DIR`` overrides both).
-* ``FAST_FLAGS`` is the fastmath flag set for the reduction kernels: it lets LLVM reassociate and
-  vectorise sums, but leaves out ``nnan`` and ``ninf``, so NaN and inf in X or w still propagate
-  (Numba's all-flags fastmath would let LLVM assume they never occur).
-* Nothing here compiles: ``jit`` only wraps ``numba.njit``, which compiles lazily on first call.
+Compiling
+    ``jit`` wraps ``numba.njit`` (lazy: nothing compiles before a kernel's first call) with the
+    on-disk cache of ``fastlr._cache`` (on by default; ``FASTLR_CACHE=0`` turns it off).
+    ``FAST_FLAGS`` is the fastmath flag set of the reduction kernels: it lets LLVM reassociate and
+    vectorise sums, but leaves out ``nnan`` and ``ninf``, so NaN and inf in X or w still propagate
+    (Numba's all-flags fastmath would let LLVM assume they never occur).
+
+Threading layer (chosen by Numba at the first parallel launch, for the whole process)
+    Unless the user chose one (``NUMBA_THREADING_LAYER`` or ``NUMBA_THREADING_LAYER_PRIORITY``),
+    fastlr asks for the fork-safe layers first: TBB (work stealing: a thread on a busy core does
+    less of the work instead of holding everyone up), then workqueue, then OpenMP last — GNU
+    OpenMP kills a forked child (``fork() called from a process already using GNU OpenMP``),
+    which is what ``multiprocessing`` does by default on Linux. TBB comes from the ``tbb`` wheel,
+    whose library pip puts in the environment's ``lib`` directory where Numba does not look; it
+    is loaded here by its path so Numba finds it.
+
+Threads per call (``threads_for``)
+    A parallel launch costs tens of microseconds on a quiet machine and milliseconds when a core
+    is busy (a sleeping thread waits for a time slice), so work below ``PARALLEL_MIN_BYTES`` runs
+    on the calling thread alone. Above it, the kernels use ``numba.get_num_threads()`` threads,
+    capped by ``OMP_NUM_THREADS`` when the process was given one and not ``NUMBA_NUM_THREADS``
+    (joblib/loky and Dask workers announce their share of the cores that way).
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
+import sys
 import threading
 from contextlib import contextmanager
 
 import numba
 
-__all__ = ["CACHE", "FAST_FLAGS", "jit", "numba_threads", "parallel_guard"]
+from . import _cache
 
-
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-CACHE = _env_flag("FASTLR_CACHE")
+__all__ = ["FAST_FLAGS", "jit", "max_threads", "numba_threads", "parallel_guard", "threads_for"]
 
 #: Fastmath without ``nnan``/``ninf``/``afn``: reassociation for vectorised reductions, nothing
 #: that changes what NaN, inf or ``exp``/``log1p`` return.
 FAST_FLAGS = frozenset({"nsz", "arcp", "contract", "reassoc"})
 
+#: Work (bytes of X read, or the equivalent) below which a kernel runs on one thread. Measured
+#: on the 2-core machine: see the comment on ``threads_for``.
+PARALLEL_MIN_BYTES = 8_000_000
+
 
 def jit(*, parallel: bool = False, fast: bool = False, strict: bool = False,
         inline: str = "never"):
-    """``numba.njit`` with fastlr's flags: opt-in cache; ``FAST_FLAGS`` when ``fast``; only
-    ``contract`` (FMA) when ``strict`` (the exp/log1p arithmetic, which reassociation would break).
+    """``numba.njit`` with fastlr's flags and disk cache; ``FAST_FLAGS`` when ``fast``; only
+    ``contract`` (FMA) when ``strict`` (the exp/log1p arithmetic, which reassociation breaks).
     """
     fastmath = {"contract"} if strict else (set(FAST_FLAGS) if fast else False)
-    return numba.njit(
-        cache=CACHE,
-        parallel=parallel,
-        fastmath=fastmath,
-        inline=inline,
-        nogil=True,
-        error_model="numpy",
-    )
+
+    def decorate(func):
+        dispatcher = numba.njit(parallel=parallel, fastmath=fastmath, inline=inline, nogil=True,
+                                error_model="numpy", cache=False)(func)
+        _cache.attach(dispatcher)
+        return dispatcher
+
+    return decorate
+
+
+# --------------------------------------------------------------------------- threading layer
+
+def _load_tbb() -> bool:
+    """Load the ``tbb`` wheel's library so that Numba's TBB layer can link to it."""
+    names = {"linux": "libtbb.so.12", "darwin": "libtbb.12.dylib", "win32": "tbb12.dll"}
+    wanted = names.get(sys.platform)
+    if wanted is None:
+        return False
+    try:
+        from importlib import metadata
+
+        files = metadata.files("tbb") or []
+    except Exception:  # not installed, or broken metadata: no TBB
+        return False
+    for entry in files:
+        if entry.name == wanted:
+            try:
+                ctypes.CDLL(str(entry.locate()), mode=getattr(ctypes, "RTLD_GLOBAL", 0))
+                return True
+            except OSError:
+                return False
+    return False
+
+
+def _configure_threading_layer() -> None:
+    if "NUMBA_THREADING_LAYER" in os.environ or "NUMBA_THREADING_LAYER_PRIORITY" in os.environ:
+        return  # the user's choice wins
+    _load_tbb()
+    if numba.config.THREADING_LAYER == "default":
+        numba.config.THREADING_LAYER_PRIORITY = ["tbb", "workqueue", "omp"]
+
+
+_configure_threading_layer()
+
+
+# --------------------------------------------------------------------------- threads per call
+
+def _env_threads(name: str) -> int | None:
+    try:
+        value = int(os.environ.get(name, ""))
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
+def max_threads() -> int:
+    """Numba threads a kernel may use from this Python thread.
+
+    ``numba.get_num_threads()`` (``numba.set_num_threads`` and ``NUMBA_NUM_THREADS`` set it),
+    capped by ``OMP_NUM_THREADS`` unless ``NUMBA_NUM_THREADS`` was given explicitly.
+    """
+    n = numba.get_num_threads()
+    if "NUMBA_NUM_THREADS" not in os.environ:
+        cap = _env_threads("OMP_NUM_THREADS")
+        if cap is not None:
+            n = min(n, cap)
+    return max(1, n)
+
+
+def threads_for(work_bytes: float) -> int:
+    """Threads for one kernel call that reads about ``work_bytes`` bytes (1 below the cut-off)."""
+    if work_bytes < PARALLEL_MIN_BYTES:
+        return 1
+    return max_threads()
 
 
 # Numba's "workqueue" threading layer (the fallback when neither TBB nor OpenMP is available)

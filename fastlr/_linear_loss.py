@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _interrupt
+
 __all__ = ["LinearLoss", "l2_of", "normalise"]
 
 
@@ -75,6 +77,7 @@ class LinearLoss:
         return w, b
 
     def _evaluate(self, x, hessian: bool):
+        _interrupt.check()  # Ctrl-C during a fit stops here, in every solver and thread
         w, b = self.split(x)
         sums = self.data.sums(self.target, w, b, hessian=hessian)
         return normalise(sums, w, self.data.weight_sum, self.l2)

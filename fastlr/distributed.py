@@ -118,7 +118,6 @@ class DaskData:
 
     def __init__(self, X, y, sample_weight=None, *, estimator_name: str | None = None):
         import dask
-        import dask.array as da
 
         self.feature_names = _feature_names(X)
         X = _as_dask_array(X, "X")

@@ -34,7 +34,6 @@ except ImportError:  # pragma: no cover - older scikit-learn
 
 from . import _fit
 from ._data import ArrayData
-from ._jit import numba_threads
 from ._validation import is_dask_collection
 
 __all__ = ["LogisticRegression"]
@@ -85,7 +84,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     warm_start : bool, default=False
         Start from the previous fit's coefficients when their shape still fits.
     n_threads : int or None, default=None
-        Numba threads for fit/predict (restored afterwards); None keeps Numba's setting, -1 all.
+        Numba threads for fit (restored afterwards); None keeps Numba's setting, -1 all.
     verbose : int, default=0
         > 0 prints one line per iteration: iteration, objective, max|gradient|, elapsed seconds.
 
@@ -170,9 +169,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = _validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES, order=None,
                            reset=False, accept_large_sparse=True)
-        with numba_threads(_fit.resolve_threads(self.n_threads)):
-            scores = safe_sparse_dot(X, self.coef_.T.astype(X.dtype, copy=False),
-                                     dense_output=True) + self.intercept_.astype(X.dtype)
+        scores = safe_sparse_dot(X, self.coef_.T.astype(X.dtype, copy=False),
+                                 dense_output=True) + self.intercept_.astype(X.dtype)
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     @_dask_aware

@@ -21,7 +21,6 @@ from sklearn.linear_model import LogisticRegression as SkLogisticRegression  # n
 from sklearn.multiclass import OneVsRestClassifier  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from fastlr import _fit  # noqa: E402
 from fastlr.estimator import LogisticRegression  # noqa: E402
 from helpers import sk_objective  # noqa: E402
 
@@ -172,20 +171,19 @@ def test_verbose_prints_one_line_per_iteration(cancer, capsys, solver):
 def test_concurrent_fits_match_serial(monkeypatch):
     """Four fits from four Python threads at once, each launching parallel kernels: the same
     coefficients as one after the other (the kernels are bitwise reproducible)."""
-    import numba
-
+    from fastlr import _jit
     from fastlr.kernels import _layout
 
     X, y = make_classification(30_000, 12, random_state=1)
     # every kernel call on ≥ 2 Numba threads, whatever the size-based thread policy would choose
-    monkeypatch.setattr(_fit, "SERIAL_MAX_ELEMENTS", 0)
+    monkeypatch.setattr(_jit, "PARALLEL_MIN_BYTES", 0)
     configs = [dict(solver="lbfgs", C=0.1, n_threads=2), dict(solver="newton", C=1.0, n_threads=2),
                dict(solver="lbfgs", C=10.0, n_threads=2), dict(solver="newton", C=0.3, n_threads=2)]
     serial = [LogisticRegression(**c).fit(X, y).coef_ for c in configs]
     launches = []
-    parallel = _layout.over_tasks_parallel
-    monkeypatch.setattr(_layout, "over_tasks_parallel",
-                        lambda *args: launches.append(numba.get_num_threads()) or parallel(*args))
+    run_parallel = _layout.run_parallel
+    monkeypatch.setattr(_layout, "run_parallel",
+                        lambda *args: launches.append(args[-1]) or run_parallel(*args))
     with ThreadPoolExecutor(4) as pool:
         concurrent = list(pool.map(lambda c: LogisticRegression(**c).fit(X, y).coef_, configs))
     assert launches and min(launches) >= 2, "precondition: concurrent multi-threaded launches"

@@ -13,7 +13,7 @@ import pytest
 from scipy.special import expit
 
 from conftest import COST_KERNELS, GRADIENT_KERNELS, as_input, kernel_params
-from fastlr import course, kernels
+from fastlr import course
 from helpers import CASES, arrange, as_float64, assert_close, closed_form
 
 
@@ -274,15 +274,17 @@ def test_bitwise_identical_run_to_run(kernel, case):
 def test_bitwise_identical_across_thread_counts(kernel, case, numba_threads, monkeypatch):
     """The task layout depends on the shape only, so 1 thread and all threads (≥ 2, see conftest)
     add the same partial sums in the same order — and the parallel driver really runs."""
+    from fastlr import _jit
     from fastlr.kernels import _layout
 
+    monkeypatch.setattr(_jit, "PARALLEL_MIN_BYTES", 0)  # parallel whatever the size
     d = case.data()
     numba.set_num_threads(1)
     one = _bits(kernel.func(*d.args, **d.kwargs))
     numba.set_num_threads(numba_threads)
     launches = []
-    parallel = _layout.over_tasks_parallel
-    monkeypatch.setattr(_layout, "over_tasks_parallel",
-                        lambda *args: launches.append(numba.get_num_threads()) or parallel(*args))
+    run_parallel = _layout.run_parallel
+    monkeypatch.setattr(_layout, "run_parallel",
+                        lambda *args: launches.append(args[-1]) or run_parallel(*args))
     assert _bits(kernel.func(*d.args, **d.kwargs)) == one
     assert launches and min(launches) >= 2, "precondition: a parallel launch on ≥ 2 threads"

@@ -6,7 +6,6 @@ import pytest
 pytest.importorskip("sklearn")
 sp = pytest.importorskip("scipy.sparse")
 
-from scipy.special import expit  # noqa: E402
 from sklearn.datasets import load_breast_cancer, load_digits  # noqa: E402
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression  # noqa: E402
 from sklearn.multiclass import OneVsRestClassifier  # noqa: E402

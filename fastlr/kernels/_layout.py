@@ -2,15 +2,13 @@
 
 A kernel is a *task function* ``task(t, out, *args)`` that reads rows
 ``t·task_rows … (t+1)·task_rows − 1`` and writes its raw sums into the float64 row ``out`` (the
-layout of ``out`` is the kernel's own: loss, intercept gradient, weight gradient, Hessian, …).
-:func:`run_tasks` runs the tasks on one thread or on Numba's threads and adds the rows of all
-tasks **in task order**. The task layout depends on the shape of X only, never on the thread
-count, so a result is bitwise identical at every thread count, serial or parallel.
-
-The same driver source is compiled twice: ``over_tasks_serial`` (a plain loop: no parallel
-compile, no thread launch) and ``over_tasks_parallel`` (``prange``). Compiling the parallel
-driver costs about as much as the kernel itself, so a process that only ever runs on one thread
-never compiles it.
+layout of ``out`` is the kernel's own: loss, weight gradient, intercept gradient, Hessian, …).
+:func:`drivers` compiles one driver source twice per task function — a plain loop (no parallel
+compile, no thread launch) and a ``prange`` loop — and :func:`run_tasks` runs one of them and
+adds the rows of all tasks **in task order**. The task layout depends on the shape of X only,
+never on the thread count, so a result is bitwise identical at every thread count, serial or
+parallel. Compiling the parallel driver costs about as much as the kernel itself, so a process
+that only ever runs small problems (or one thread) never compiles it.
 
 Layouts (rows per block, rows per task) are chosen for the memory hierarchy; see the comments.
 """
@@ -18,14 +16,15 @@ Layouts (rows per block, rows per task) are chosen for the memory hierarchy; see
 from __future__ import annotations
 
 import types
+from typing import NamedTuple
 
 import numpy as np
 from numba import prange
 
-from .._jit import jit, parallel_guard
+from .._jit import jit, numba_threads, parallel_guard, threads_for
 
-__all__ = ["MAX_TASKS", "dense_layout", "hessian_layout", "is_column_major", "run_tasks",
-           "sparse_layout"]
+__all__ = ["MAX_TASKS", "Drivers", "dense_layout", "drivers", "hessian_layout", "is_column_major",
+           "run_tasks", "sparse_layout"]
 
 #: Up to this many tasks: enough to balance 2-16 threads, few enough that the per-task partial
 #: sums stay small next to X.
@@ -96,7 +95,11 @@ def sparse_layout(n_samples: int, n_features: int, square: bool = False) -> int:
     return -(-n_samples // n_tasks)
 
 
-def _over_tasks(task, n_tasks, width, args):
+#: The task function a driver runs: bound per driver by :func:`drivers`.
+task = None
+
+
+def _over_tasks(n_tasks, width, args):
     """Run ``task(t, out_t, *args)`` for every task, then add the rows out_t in task order."""
     part = np.zeros((n_tasks, width))
     for t in prange(n_tasks):
@@ -109,29 +112,54 @@ def _over_tasks(task, n_tasks, width, args):
     return total
 
 
-def _named(func, name: str):
-    """The same function under another name. Numba's disk cache names its files after the
-    function's qualified name and line; the serial and the parallel driver must not share them."""
-    clone = types.FunctionType(func.__code__, func.__globals__, name, func.__defaults__,
-                               func.__closure__)
-    clone.__qualname__ = name
-    clone.__doc__ = func.__doc__
-    return clone
+class Drivers(NamedTuple):
+    """The compiled serial and parallel drivers of one task function."""
+
+    serial: object
+    parallel: object
 
 
-over_tasks_serial = jit()(_named(_over_tasks, "over_tasks_serial"))
-over_tasks_parallel = jit(parallel=True)(_named(_over_tasks, "over_tasks_parallel"))
+def drivers(task_function) -> Drivers:
+    """``_over_tasks`` compiled twice for ``task_function``: with ``range`` and with ``prange``.
 
-
-def run_tasks(task, n_tasks: int, width: int, args: tuple) -> np.ndarray:
-    """Raw sums of ``task`` over ``n_tasks`` tasks: a float64 vector of length ``width``.
-
-    Runs the serial driver when there is one task or one Numba thread (for this Python thread;
-    see ``numba.set_num_threads``), the parallel driver otherwise. Same sums either way.
+    The task is bound as the driver's *global* ``task``, not passed as an argument or held in a
+    closure: Numba's disk cache keys a compiled function by its argument types and closure cells,
+    and a dispatcher's type name and pickle differ from process to process (measured: the driver
+    recompiled in every process), while globals are resolved at compile time and not keyed. Each
+    driver has its own name, so its cache files are its own.
     """
+    name = task_function.py_func.__name__
+
+    def bound(suffix: str):
+        qualname = f"{name}_{suffix}"
+        func = types.FunctionType(_over_tasks.__code__,
+                                  dict(_over_tasks.__globals__, task=task_function), qualname)
+        func.__qualname__ = qualname
+        func.__doc__ = _over_tasks.__doc__
+        return func
+
+    return Drivers(jit()(bound("serial")), jit(parallel=True)(bound("parallel")))
+
+
+def run_parallel(kernel: Drivers, n_tasks: int, width: int, args: tuple, threads: int):
+    """The parallel driver on ``threads`` Numba threads, tasks handed out one at a time
+    (``parallel_chunksize(1)``: with TBB, a thread that a busy core slows down takes fewer tasks
+    instead of a fixed share)."""
     import numba
 
-    if n_tasks == 1 or numba.get_num_threads() == 1:
-        return over_tasks_serial(task, n_tasks, width, args)
-    with parallel_guard():
-        return over_tasks_parallel(task, n_tasks, width, args)
+    with numba_threads(threads), numba.parallel_chunksize(1), parallel_guard():
+        return kernel.parallel(n_tasks, width, args)
+
+
+def run_tasks(kernel: Drivers, n_tasks: int, width: int, args: tuple,
+              work_bytes: float) -> np.ndarray:
+    """Raw sums of a kernel's tasks: a float64 vector of length ``width``.
+
+    ``work_bytes`` (about the bytes of X the call reads) decides the threads
+    (``fastlr._jit.threads_for``): one thread runs the serial driver, more the parallel one.
+    Same sums either way.
+    """
+    threads = 1 if n_tasks == 1 else min(threads_for(work_bytes), n_tasks)
+    if threads == 1:
+        return kernel.serial(n_tasks, width, args)
+    return run_parallel(kernel, n_tasks, width, args, threads)

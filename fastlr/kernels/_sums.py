@@ -25,6 +25,13 @@ from . import _dense, _layout, hessian, sparse
 
 __all__ = ["Sums", "add_in_order", "csr_sums", "dense_sums", "hessian_sums", "loops_sums", "sums"]
 
+# The compiled drivers of every task function (nothing compiles before a first call).
+_ROWS = _layout.drivers(_dense.rows_task)
+_COLS = _layout.drivers(_dense.cols_task)
+_HESSIAN = _layout.drivers(hessian.hessian_task)
+_CSR = _layout.drivers(sparse.csr_task)
+_CSR_HESSIAN = _layout.drivers(sparse.csr_hessian_task)
+
 
 class Sums(NamedTuple):
     """Weighted sums over the samples (see the module docstring); float64."""
@@ -75,10 +82,10 @@ def dense_sums(X, y, s, w, b, with_grad: bool = True) -> Sums:
     m, n = X.shape
     column_major = _layout.is_column_major(X)
     block_rows, task_rows = _layout.dense_layout(m, n, X.itemsize, column_major)
-    task = _dense.cols_task if column_major else _dense.rows_task
-    total = _layout.run_tasks(task, -(-m // task_rows), n + 2,
+    kernel = _COLS if column_major else _ROWS
+    total = _layout.run_tasks(kernel, -(-m // task_rows), n + 2,
                               (_ro(X), _ro(y), _ro(s), _ro(w), float(b), block_rows, task_rows,
-                               with_grad))
+                               with_grad), m * n * X.itemsize)
     return _unpack(total, n, False)
 
 
@@ -86,6 +93,11 @@ def loops_sums(X, y, s, w, b) -> Sums:
     """Sums of slide 014's double loop (one thread)."""
     return _unpack(_dense.loss_grad_loops(_ro(X), _ro(y), _ro(s), _ro(w), float(b)), X.shape[1],
                    False)
+
+
+def _csr_bytes(X) -> int:
+    """Bytes a pass over CSR X reads: its values and column indices, and the row pointers."""
+    return X.data.itemsize * X.nnz + X.indices.itemsize * X.nnz + X.indptr.nbytes
 
 
 def _csr_arrays(X):
@@ -96,8 +108,9 @@ def csr_sums(X, y, s, w, b) -> Sums:
     """Sums of the fused CSR kernel: one pass over the nonzeros."""
     m, n = X.shape
     task_rows = _layout.sparse_layout(m, n)
-    total = _layout.run_tasks(sparse.csr_task, -(-m // task_rows), n + 2,
-                              (*_csr_arrays(X), _ro(y), _ro(s), _ro(w), float(b), task_rows))
+    total = _layout.run_tasks(_CSR, -(-m // task_rows), n + 2,
+                              (*_csr_arrays(X), _ro(y), _ro(s), _ro(w), float(b), task_rows),
+                              _csr_bytes(X))
     return _unpack(total, n, False)
 
 
@@ -109,12 +122,15 @@ def hessian_sums(X, y, s, w, b) -> Sums:
     if is_sparse(X):
         task_rows = _layout.sparse_layout(m, n, square=True)
         args = (*_csr_arrays(X), _ro(y), _ro(s), _ro(w), float(b), task_rows)
-        total = _layout.run_tasks(sparse.csr_hessian_task, -(-m // task_rows), width, args)
+        total = _layout.run_tasks(_CSR_HESSIAN, -(-m // task_rows), width, args,
+                                  _csr_bytes(X) * max(1.0, X.nnz / m))
     else:
         block_rows, task_rows = _layout.hessian_layout(m, n)
         args = (_ro(X), _ro(y), _ro(s), _ro(w), float(b), block_rows, task_rows,
                 _layout.is_column_major(X))
-        total = _layout.run_tasks(hessian.hessian_task, -(-m // task_rows), width, args)
+        # a block's SYRK does p/2 multiply-adds per value of X read
+        total = _layout.run_tasks(_HESSIAN, -(-m // task_rows), width, args,
+                                  m * n * X.itemsize * p / 2)
     return _unpack(total, n, True)
 
 

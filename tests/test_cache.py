@@ -1,0 +1,190 @@
+"""The on-disk compile cache: on by default in a per-user directory, NUMBA_CACHE_DIR wins,
+FASTLR_CACHE=0 turns it off; a later process compiles nothing; four processes racing on an empty
+cache all get right answers; an edited kernel source never loads stale machine code; an
+unwritable or read-only location never breaks a call. Each case runs fresh interpreters.
+
+Most cases call ``kernels.sigmoid`` (the cheapest kernel to compile, ~0.5 s); its compiled code
+inlines ``_pointwise.sigmoid_scalar`` from another module, which is what the stale-code case
+edits. One case loads the fused ``loss_grad`` (task dispatcher passed to the driver) from disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.special import expit
+
+import fastlr
+
+PACKAGE_DIR = Path(fastlr.__file__).resolve().parent
+Z = [-3.0, 0.5, 40.0]
+
+# Prints the result and the fastlr functions Numba compiled in this process (from its event API).
+PROBE = textwrap.dedent("""
+    import json, warnings
+    from numba.core import event
+    compiled = []
+    class Listener(event.Listener):
+        def on_start(self, ev):
+            func = ev.data["dispatcher"].py_func
+            if func.__module__.startswith("fastlr"):
+                compiled.append(func.__qualname__)
+        def on_end(self, ev):
+            pass
+    event.register("numba:compile", Listener())
+    import numpy as np
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        from fastlr import kernels
+        CALL
+    print(json.dumps({"value": [float(v) for v in np.ravel(value)], "compiled": compiled,
+                      "warnings": [str(w.message) for w in caught]}))
+""")
+SIGMOID = PROBE.replace("CALL", f"value = kernels.sigmoid(np.array({Z!r}))")
+SIGMOID32 = PROBE.replace("CALL", f"value = kernels.sigmoid(np.array({Z!r}, dtype=np.float32))")
+LOSS_GRAD = PROBE.replace("CALL", "value = kernels.loss_grad(np.array([0.5, -1.0]), 0.1, "
+                                  "np.array([[1.0, 2.0], [3.0, -1.0]]), np.array([1.0, 0.0]))[1]")
+
+
+def _env(tmp_path, **extra):
+    """A clean environment: no user cache settings, HOME and XDG_CACHE_HOME inside tmp_path."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("FASTLR_", "NUMBA_CACHE", "XDG_CACHE"))}
+    env.update(HOME=str(tmp_path / "home"), XDG_CACHE_HOME=str(tmp_path / "xdg"))
+    env.update(extra)
+    return env
+
+
+def _probe(code, env, cwd=None, prefix=()):
+    out = subprocess.run([*prefix, sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, cwd=cwd, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _cache_files(root: Path):
+    return sorted(p for p in root.rglob("*") if p.suffix in (".nbi", ".nbc"))
+
+
+def test_on_by_default_in_the_per_user_directory_and_a_second_process_compiles_nothing(tmp_path):
+    env = _env(tmp_path)
+    first = _probe(SIGMOID, env)
+    assert "sigmoid_flat" in first["compiled"]
+    files = _cache_files(tmp_path / "xdg" / "fastlr")
+    assert any(f.suffix == ".nbi" for f in files) and any(f.suffix == ".nbc" for f in files)
+    second = _probe(SIGMOID, env)
+    assert second["compiled"] == [] and second["warnings"] == []
+    np.testing.assert_array_max_ulp(np.array(second["value"]), expit(np.array(Z)), maxulp=4)
+
+
+def test_the_fused_kernel_loads_from_disk(tmp_path):
+    env = _env(tmp_path)
+    first = _probe(LOSS_GRAD, env)
+    assert {"rows_task", "rows_task_serial"} <= set(first["compiled"])
+    second = _probe(LOSS_GRAD, env)
+    assert second["compiled"] == [] and second["value"] == first["value"]
+
+
+def test_numba_cache_dir_wins_and_fastlr_cache_0_turns_it_off(tmp_path):
+    _probe(SIGMOID, _env(tmp_path, NUMBA_CACHE_DIR=str(tmp_path / "numba")))
+    assert _cache_files(tmp_path / "numba" / "fastlr")
+    assert not (tmp_path / "xdg").exists()
+    off = _probe(SIGMOID, _env(tmp_path / "off", FASTLR_CACHE="0"))
+    assert "sigmoid_flat" in off["compiled"] and off["warnings"] == []
+    assert not (tmp_path / "off" / "xdg").exists()
+
+
+def test_four_processes_racing_on_an_empty_cache(tmp_path):
+    """Each compiles and saves at once (sigmoid in float64 and float32: two signatures per
+    function, so the data files of different signatures are written concurrently); all answers
+    are right and a fifth process then loads both signatures without compiling."""
+    env = _env(tmp_path)
+    code = PROBE.replace("CALL", f"value = np.concatenate([kernels.sigmoid(np.array({Z!r})), "
+                                 f"kernels.sigmoid(np.array({Z!r}, dtype=np.float32))])")
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: _probe(code, env), range(4)))
+    want = np.concatenate([expit(np.array(Z)), expit(np.array(Z, dtype=np.float32))])
+    for r in results:
+        np.testing.assert_allclose(r["value"], want, rtol=1e-6)
+    fifth = _probe(code, env)
+    assert fifth["compiled"] == []
+    np.testing.assert_allclose(fifth["value"], want, rtol=1e-6)
+
+
+def _copy_package(tmp_path) -> Path:
+    site = tmp_path / "site"
+    shutil.copytree(PACKAGE_DIR, site / "fastlr", ignore=shutil.ignore_patterns("__pycache__"))
+    return site
+
+
+def test_an_edited_kernel_source_never_loads_stale_code(tmp_path):
+    """Edit a function that the cached kernel calls from another module (Numba's own index only
+    checks the file of the cached function itself): the next process must run the new code."""
+    site = _copy_package(tmp_path)
+    env = _env(tmp_path, PYTHONPATH=str(site))
+    before = _probe(SIGMOID, env, cwd=tmp_path)
+    pointwise = site / "fastlr" / "kernels" / "_pointwise.py"
+    source = pointwise.read_text()
+    edited = source.replace("        return 1.0 / (1.0 + e)\n    return e / (1.0 + e)",
+                            "        return 1.0 / (1.0 + e) + 1.0\n    return e / (1.0 + e) + 1.0")
+    assert edited != source
+    pointwise.write_text(edited)
+    after = _probe(SIGMOID, env, cwd=tmp_path)
+    assert "sigmoid_flat" in after["compiled"]
+    np.testing.assert_allclose(after["value"], np.array(before["value"]) + 1.0, rtol=1e-12)
+
+
+def test_no_usable_directory_runs_uncached_and_says_so_once(tmp_path):
+    """XDG_CACHE_HOME below a regular file: no directory can be made, not even by root."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = _probe(LOSS_GRAD.replace("value = kernels.loss_grad",
+                                      "kernels.sigmoid(np.zeros(3)); value = kernels.loss_grad"),
+                    _env(tmp_path, XDG_CACHE_HOME=str(blocker / "cache")))
+    assert len(result["warnings"]) == 1 and "compile in every process" in result["warnings"][0]
+    X, y = np.array([[1.0, 2.0], [3.0, -1.0]]), np.array([1.0, 0.0])
+    dw = X.T @ (expit(X @ np.array([0.5, -1.0]) + 0.1) - y) / 2
+    np.testing.assert_allclose(result["value"], dw, rtol=1e-12)
+
+
+# As root, chmod does not stop writes; a read-only bind mount in a private mount namespace
+# (unshare -m) does.
+_RO_MOUNT = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"'
+
+
+def _read_only_prefix(path: Path):
+    if os.geteuid() != 0:
+        path.chmod(0o555)
+        return ()
+    if shutil.which("unshare") is None or subprocess.run(
+            ["unshare", "-m", "sh", "-c", _RO_MOUNT, "sh", str(path), "true"]).returncode != 0:
+        pytest.skip("running as root without mount namespaces: cannot make a read-only directory")
+    return ("unshare", "-m", "sh", "-c", _RO_MOUNT, "sh", str(path))
+
+
+def test_a_read_only_cache_is_loaded_and_never_written(tmp_path):
+    """A prepared cache (an image built with ``fastlr warmup``) on a read-only file system: a new
+    process loads it without compiling and without warnings; a signature it lacks compiles and
+    runs, and nothing is written."""
+    env = _env(tmp_path)
+    _probe(SIGMOID, env)
+    root = tmp_path / "xdg"
+    files = _cache_files(root)
+    prefix = _read_only_prefix(root)
+    try:
+        loaded = _probe(SIGMOID, env, prefix=prefix)
+        assert loaded["compiled"] == [] and loaded["warnings"] == []
+        new_sig = _probe(SIGMOID32, env, prefix=prefix)
+        assert "sigmoid_flat" in new_sig["compiled"] and new_sig["warnings"] == []
+    finally:
+        root.chmod(0o755)
+    assert _cache_files(root) == files
