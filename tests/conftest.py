@@ -1,7 +1,7 @@
-"""Shared fixtures: the implementation registry as parameters, thread-count restoration.
+"""Shared fixtures: the kernel registry as parameters, thread-count restoration.
 
-The registry ``fastlr.implementations.LOSS_GRAD`` drives the tests (as numbagg's conftest does):
-a new implementation is tested by adding one entry there.
+The registry ``fastlr.implementations`` drives the tests (as numbagg's conftest does): a new
+kernel is tested by adding one entry there. Entries are chosen by their fields (``select``).
 """
 
 from __future__ import annotations
@@ -9,7 +9,11 @@ from __future__ import annotations
 import numba
 import pytest
 
-from fastlr.implementations import COST, LOSS_GRAD, SIGMOID
+from fastlr.implementations import select
+
+_LOSS_GRAD_DENSE = {k.name: k for k in select("loss_grad", "dense")}
+_COST_DENSE = {k.name: k.func for k in select("cost", "dense")}
+_SIGMOID = {k.name: k.func for k in select("sigmoid", "vector")}
 
 
 def skip_if_too_big(impl, elements: int) -> None:
@@ -18,20 +22,20 @@ def skip_if_too_big(impl, elements: int) -> None:
         pytest.skip(f"{impl.name} is limited to {impl.max_elements} elements, case has {elements}")
 
 
-@pytest.fixture(params=sorted(LOSS_GRAD))
+@pytest.fixture(params=sorted(_LOSS_GRAD_DENSE))
 def impl(request):
-    """Each loss_grad implementation of the registry."""
-    return LOSS_GRAD[request.param]
+    """Each dense loss_grad entry of the registry (a ``Kernel``: ``.func``, ``.name``, ...)."""
+    return _LOSS_GRAD_DENSE[request.param]
 
 
-@pytest.fixture(params=sorted(COST))
+@pytest.fixture(params=sorted(_COST_DENSE))
 def cost_func(request):
-    return COST[request.param]
+    return _COST_DENSE[request.param]
 
 
-@pytest.fixture(params=sorted(SIGMOID))
+@pytest.fixture(params=sorted(_SIGMOID))
 def sigmoid_func(request):
-    return SIGMOID[request.param]
+    return _SIGMOID[request.param]
 
 
 @pytest.fixture
