@@ -20,6 +20,8 @@ from .report import fmt_pct
 
 __all__ = ["plot_results"]
 
+_LINE_STYLES = ("--", ":", "-.", (0, (5, 1, 1, 1)))
+
 
 def _panel_key(t):
     return (t["input"], t["dtype"], t["layout"])
@@ -30,7 +32,9 @@ def _size_label(t):
     return text + (f"\nat {t['nnz'] / (t['n_samples'] * t['n_features']):.1%}" if t["input"] == "csr" else "")
 
 
-def _draw_tables(ax, tables, colors):
+def _draw_tables(ax, tables, colors, line_styles):
+    from matplotlib.lines import Line2D
+
     kernel_labels = list(dict.fromkeys(r["label"] for t in tables for r in t["rows"]
                                        if r["role"] == "kernel"))
     n = len(kernel_labels)
@@ -49,23 +53,26 @@ def _draw_tables(ax, tables, colors):
                 ax.annotate(fmt_pct(r["pct_of_read"]) + ("*" if r["scaled_from_rows"] else ""),
                             (x, r["gb_per_s"]), xytext=(0, 2), textcoords="offset points",
                             ha="center", va="bottom", fontsize=6, rotation=90)
-        reads = sorted((r for r in t["rows"] if r["role"] == "read" and r["samples"]),
-                       key=lambda r: r["threads"])
-        for k, r in enumerate(reads):
-            ax.hlines(r["gb_per_s"], g - 0.45, g + 0.45, colors="black",
-                      linestyles=("--", ":", "-.")[k % 3], linewidth=1.0)
-            ax.annotate(f"read once, {r['threads']} thr" + (" (noisy)" if r["flags"] else ""),
-                        (g + 0.45, r["gb_per_s"]), xytext=(2, 0), textcoords="offset points",
-                        fontsize=6, va="center")
+        for r in t["rows"]:
+            if r["role"] == "read" and r["samples"]:
+                ax.hlines(r["gb_per_s"], g - 0.45, g + 0.45, linestyles=line_styles[r["threads"]],
+                          colors="grey" if r["flags"] else "black", linewidth=1.2)
     ax.set_xticks(range(len(tables)), [_size_label(t) for t in tables])
-    ax.set_xlim(-0.6, len(tables) - 0.4 + 0.35)  # room for the read-once labels on the right
+    ax.set_xlim(-0.55, len(tables) - 0.45)
     ax.set_yscale("log")
+    threads = sorted({r["threads"] for t in tables for r in t["rows"] if r["role"] == "read"})
+    ax.legend([Line2D([0], [0], color="black", linestyle=line_styles[n]) for n in threads],
+              [f"read once, {n} thread{'s' if n > 1 else ''}" for n in threads],
+              fontsize=7, loc="upper right", ncol=len(threads))
+    speeds = [r["gb_per_s"] for t in tables for r in t["rows"] if r["gb_per_s"]]
+    if speeds:  # room below the slowest bar, and above for the % labels and the legend
+        ax.set_ylim(min(speeds) / 3, max(speeds) * 6)
     t = tables[0]
     what = "nonzeros' data + indices" if t["input"] == "csr" else "X"
     ax.set_ylabel(f"GB/s of {what} (log)")
     kind = "CSR X" if t["input"] == "csr" else f"dense X, {t['layout']} order"
-    ax.set_title(f"{t['operation']}, {kind}, {t['dtype']}\nbars: GB/s, label: % read; "
-                 f"dashed: read once; hatched: noisy", fontsize=9)
+    ax.set_title(f"{t['operation']}, {kind}, {t['dtype']}\nbar: GB/s, above it: % read; "
+                 f"hatched bar / grey line: noisy", fontsize=9)
     return kernel_labels
 
 
@@ -78,7 +85,6 @@ def _draw_fit(ax, curves):
         ax.plot(np.arange(len(f["loss_history"])), f["loss_history"], label=f["model"])
     ax.set_xlabel("iteration")
     ax.set_ylabel("objective (loss_history_)")
-    ax.set_yscale("log")
     ax.set_title("fit comparison: learning curves", fontsize=9)
     ax.legend(fontsize=7)
 
@@ -105,8 +111,11 @@ def plot_results(results: dict, path: str) -> None:
     n_panels = max(1, len(panels) + bool(curves))
     fig, axes = plt.subplots(1, n_panels, figsize=(5.5 * n_panels, 5.5), squeeze=False)
     axes = axes[0]
+    read_threads = sorted({r["threads"] for t in results["tables"] for r in t["rows"]
+                           if r["role"] == "read"})
+    line_styles = {n: _LINE_STYLES[i % len(_LINE_STYLES)] for i, n in enumerate(read_threads)}
     for ax, tables in zip(axes, panels.values()):
-        _draw_tables(ax, tables, colors)
+        _draw_tables(ax, tables, colors, line_styles)
     if curves:
         _draw_fit(axes[-1], curves)
     elif not panels:

@@ -54,7 +54,7 @@ class Row:
     spread: float | None  # (slowest − fastest) / median; None for one sample
     samples: int
     calls_per_sample: int
-    first_call_s: float
+    first_call_s: float  # the untimed first call (Numba compiles there), not scaled
     key: str | None = None  # Kernel.key
     entry_label: str | None = None  # Kernel.label, without the thread count
     reference: bool = False  # Kernel.reference
@@ -126,60 +126,67 @@ def _rows_for(kernel, n_samples, n_features, slow_elements):
     return max(1, min(n_samples, limit // n_features))
 
 
-def time_table(operation, input, problem, threads, repeat, *, read_call, read_label, nbytes, layout,
-               slow_elements=None, aside=(), progress=lambda msg: None, describe="", **table_info):
-    """Time and check every entry of (operation, input) on ``problem`` = (w, b, X, y).
-
-    ``read_call`` reads the input once (the floor; its rows are labelled ``read_label`` and the
-    thread count), ``aside`` holds extra ``(label, call)`` rows
-    shown for reference (NumPy's ``X.sum()``), ``table_info`` goes into the :class:`Table`.
-    """
+def _plan(operation, input, problem, threads, slow_elements, read_call, read_label, aside):
+    """The table's rows before timing: ``[(Row fields, Contender, rows of X it runs on)]``, the
+    reference's result per number of rows, and each entry's reference key."""
     from ..implementations import reference_for, select
 
     w, b, X, y = problem
     n_samples, n_features = X.shape
-    dtype = str(X.dtype)
-    tol = TOLERANCE[dtype]
-    limitable = have_threadpoolctl()
-
-    plan = []  # (Row fields, Contender, key of the expected result)
+    plan = []
     for t in sorted(set(threads) | {1}):  # 1: the floor of the single-threaded entries
         plan.append((dict(label=f"{read_label}, {t} thread{'' if t == 1 else 's'}", role="read",
-                          threads=t), Contender(f"read {t}", read_call, lambda t=t: thread_limits(t, 1)),
-                     None))
+                          threads=t),
+                     Contender(f"read {t}", read_call, lambda t=t: thread_limits(t, 1)), None))
     for label, call in aside:
         plan.append((dict(label=label, role="aside", threads=1),
                      Contender(label, call, lambda: thread_limits(1, 1)), None))
     expected, reference_keys = {}, {}
+    limitable = have_threadpoolctl()
     for k in select(operation, input):
-        reference_keys[k.key] = reference_for(k).key
+        reference = reference_for(k)
+        reference_keys[k.key] = reference.key
         rows = _rows_for(k, n_samples, n_features, slow_elements)
         Xr, yr = (X, y) if rows == n_samples else (X[:rows], y[:rows])
-        if (k.operation, k.input, rows) not in expected:
+        if rows not in expected:
             with thread_limits(1, 1):
-                expected[k.operation, k.input, rows] = reference_for(k).func(w, b, Xr, yr)
+                expected[rows] = reference.func(w, b, Xr, yr)
         for nt in thread_counts(k, threads, limitable):
-            plan.append((dict(label=row_label(k, nt), role="kernel", threads=nt, key=k.key,
-                              entry_label=k.label, reference=k.reference, parallel=k.parallel,
-                              capped=k.max_elements is not None,
-                              scaled_from_rows=rows if rows < n_samples else None),
-                         Contender(k.key, lambda f=k.func, Xr=Xr, yr=yr: f(w, b, Xr, yr), _limits(k, nt)),
-                         (k.operation, k.input, rows)))
+            fields = dict(label=row_label(k, nt), role="kernel", threads=nt, key=k.key,
+                          entry_label=k.label, reference=k.reference, parallel=k.parallel,
+                          capped=k.max_elements is not None,
+                          scaled_from_rows=rows if rows < n_samples else None)
+            call = lambda f=k.func, Xr=Xr, yr=yr: f(w, b, Xr, yr)  # noqa: E731
+            plan.append((fields, Contender(k.key, call, _limits(k, nt)), rows))
+    return plan, expected, reference_keys
 
+
+def time_table(operation, input, problem, threads, repeat, *, read_call, read_label, nbytes, layout,
+               slow_elements=None, aside=(), progress=lambda msg: None, describe="", **table_info):
+    """Time and check every entry of (operation, input) on ``problem`` = (w, b, X, y).
+
+    ``read_call`` reads the input once (the floor; its rows are labelled ``read_label`` plus the
+    thread count); ``aside`` holds ``(label, call)`` rows shown for reference only (NumPy's
+    ``X.sum()``); ``table_info`` goes into the :class:`Table`.
+    """
+    X = problem[2]
+    n_samples, n_features = X.shape
+    dtype = str(X.dtype)
+    plan, expected, reference_keys = _plan(operation, input, problem, threads, slow_elements,
+                                           read_call, read_label, aside)
     progress(f"{describe}: first calls of {len(plan)} rows (Numba compiles here)")
     timings = time_interleaved(
-        [c for _, c, _ in plan], repeat,
+        [contender for _, contender, _ in plan], repeat,
         on_round=lambda i, n: progress(f"{describe}: round {i + 1}/{n} of {len(plan)} interleaved rows"))
-
     rows = []
-    for (info, _, expected_key), t in zip(plan, timings):
-        scale = n_samples / info["scaled_from_rows"] if info.get("scaled_from_rows") else 1.0
+    for (fields, _, on_rows), t in zip(plan, timings):
+        scale = n_samples / on_rows if on_rows else 1.0  # a slice's time, scaled to all of X
         row = Row(median_s=t.median_s * scale, min_s=t.min_s * scale, max_s=t.max_s * scale,
                   spread=t.spread, samples=len(t.samples), calls_per_sample=t.calls_per_sample,
-                  first_call_s=t.first_call_s * scale, error=t.error, **info)
-        if expected_key is not None:
-            row.max_error = math.inf if t.error else max_rel_error(t.result, expected[expected_key])
-            row.ok = row.max_error <= tol
+                  first_call_s=t.first_call_s, error=t.error, **fields)
+        if on_rows is not None:
+            row.max_error = math.inf if t.error else max_rel_error(t.result, expected[on_rows])
+            row.ok = row.max_error <= TOLERANCE[dtype]
         rows.append(row)
     derive_figures(rows, nbytes, reference_keys)
     return Table(operation, input, n_samples, n_features, dtype, layout, int(nbytes), repeat, rows,
