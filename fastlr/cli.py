@@ -25,7 +25,7 @@ examples:
   fastlr bench --quick                          # one small dense and one small CSR size, no fit
   fastlr bench --sparse 1000000x1000@0.001      # CSR sizes with their density (--no-sparse: none)
   fastlr bench --sizes 1000000x100 --threads 1,2 --layout C,F --dtype float64,float32
-  fastlr bench --slides                         # the kernels issue's headline figures (~1-2 min)
+  fastlr bench --slides                         # the kernels issue's headline figures (~3.5 min on 2 cores)
   fastlr bench --json results.json --plot bench.png
 """
 
@@ -43,7 +43,9 @@ def _bench_parser(sub):
     p.add_argument("--layout", default="C", help="memory order of X: C, F or C,F")
     p.add_argument("--threads", default="1,all",
                    help="Numba (and BLAS) thread counts to time, e.g. 1,2 or 1,all (default 1,all)")
-    p.add_argument("--repeat", type=int, default=None, help="timed samples per measurement (default 5)")
+    p.add_argument("--repeat", type=int, default=None,
+                   help="timed samples per row, taken in rounds across the rows of a table "
+                        "(default 5; --quick 3)")
     sparse = p.add_mutually_exclusive_group()
     sparse.add_argument("--sparse", metavar="MxN@DENSITY",
                         help="CSR tables: comma-separated N_SAMPLESxN_FEATURES@DENSITY "

@@ -85,8 +85,9 @@ def _awkward_csr(dtype, seed):
 
 
 def _problems(input: str, dtype: str, layouts, seed: int):
-    """(layout, call, n_elements, rows) per problem: ``call(func, rows)`` runs func on it (on its
-    first ``rows`` rows when ``rows`` is not None)."""
+    """``(layout, call, n_elements, elements_per_row)`` per problem of this input and dtype;
+    ``call(func, rows)`` runs func on the problem, or on its first ``rows`` rows (entries whose
+    ``max_elements`` is smaller than the problem)."""
     if input == "vector":
         big = 3e38 if dtype == "float32" else 1e308
         z = np.array([0.0, 1.0, -1.0, 37.0, -37.0, 1000.0, -1000.0, 1e20, -1e20, big, -big], dtype=dtype)

@@ -44,9 +44,15 @@ def _where(t):
 
 
 def _figure(figure, where, value, unit, *rows):
+    """One figure; ``rows`` are the rows it rests on, or ``(context, row)`` for rows of another
+    table (F vs C order, float64 vs float32), so the noise note says which table's row."""
+    noisy = []
+    for r in rows:
+        context, r = r if isinstance(r, tuple) else ("", r)
+        if r and r["flags"]:
+            noisy.append(f"{context}{r['label']}: {', '.join(r['flags'])}")
     return {"figure": figure, "where": where if isinstance(where, str) else _where(where),
-            "value": value, "unit": unit,
-            "noisy": [f"{r['label']}: {', '.join(r['flags'])}" for r in rows if r and r["flags"]]}
+            "value": value, "unit": unit, "noisy": noisy}
 
 
 def _subjects(table) -> list:
@@ -91,13 +97,14 @@ def _dense_figures(dense, lines):
         f = _row(_find(dense, n_samples=m, n_features=n, dtype=dtype, layout="F"), key, 1)
         if c and f:
             lines.append(_figure(f"{name}: F order time / C order time, 1 thread",
-                                 f"{m}x{n} {dtype}", f["median_s"] / c["median_s"], "x", c, f))
+                                 f"{m}x{n} {dtype}", f["median_s"] / c["median_s"], "x",
+                                 ("C order: ", c), ("F order: ", f)))
         d64 = _row(_find(dense, n_samples=m, n_features=n, dtype="float64", layout=layout), key, 1)
         d32 = _row(_find(dense, n_samples=m, n_features=n, dtype="float32", layout=layout), key, 1)
         if d64 and d32:
             lines.append(_figure(f"{name}: float64 time / float32 time, 1 thread",
                                  f"{m}x{n} {layout}", d64["median_s"] / d32["median_s"], "x",
-                                 d64, d32))
+                                 ("float64: ", d64), ("float32: ", d32)))
 
 
 def _vs_capped_in_full(tables, lines):

@@ -14,6 +14,8 @@ size and sizes with each other. matplotlib is imported here only, when a plot is
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .report import fmt_pct
@@ -109,21 +111,27 @@ def plot_results(results: dict, path: str) -> None:
 
     curves = _fit_curves(results.get("fit"))
     n_panels = max(1, len(panels) + bool(curves))
-    fig, axes = plt.subplots(1, n_panels, figsize=(5.5 * n_panels, 5.5), squeeze=False)
-    axes = axes[0]
+    ncols = min(3, n_panels)
+    nrows = math.ceil(n_panels / ncols)
+    legend_in = 0.3 + 0.22 * math.ceil(len(labels) / 3)  # the colour key under the panels
+    height = 5.0 * nrows + legend_in
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.5 * ncols, height), squeeze=False)
+    axes = axes.ravel()
+    for ax in axes[n_panels:]:
+        ax.set_axis_off()
     read_threads = sorted({r["threads"] for t in results["tables"] for r in t["rows"]
                            if r["role"] == "read"})
     line_styles = {n: _LINE_STYLES[i % len(_LINE_STYLES)] for i, n in enumerate(read_threads)}
     for ax, tables in zip(axes, panels.values()):
         _draw_tables(ax, tables, colors, line_styles)
     if curves:
-        _draw_fit(axes[-1], curves)
+        _draw_fit(axes[n_panels - 1], curves)
     elif not panels:
         axes[0].text(0.5, 0.5, "no tables and no fit in this run", ha="center", va="center")
         axes[0].set_axis_off()
     handles = [plt.Rectangle((0, 0), 1, 1, color=colors[label]) for label in labels]
-    fig.legend(handles, labels, loc="lower center", ncol=min(3, len(labels)), fontsize=8,
+    fig.legend(handles, labels, loc="lower center", ncol=min(3, max(1, len(labels))), fontsize=8,
                frameon=False)
-    fig.tight_layout(rect=(0, 0.04 + 0.035 * ((len(labels) + 2) // 3), 1, 1))
+    fig.tight_layout(rect=(0, legend_in / height, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
