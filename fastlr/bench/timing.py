@@ -50,8 +50,9 @@ __all__ = [
     "time_interleaved",
 ]
 
-#: shortest sample: 20 ms is >1000x perf_counter's resolution and the per-call overhead of the
-#: smallest contender (~10 us), yet keeps the default run near 40 s on 2 cores.
+#: shortest sample: 20 ms is 600x the fixed cost of a call (31 us for ``loss_grad`` on a 4 x 3 X,
+#: measured) and far above perf_counter's 1 ns resolution, yet keeps the default run near 1 min on
+#: 2 cores.
 MIN_SAMPLE_S = 0.02
 
 
