@@ -182,6 +182,24 @@ def test_entry_added_at_runtime_shows_up(monkeypatch, tmp_path):
     assert python and all(scaled[k.key] is None for k in python)  # small enough: timed in full
 
 
+def test_blas_entries_without_threadpoolctl_run_once_unlimited(monkeypatch):
+    """Without threadpoolctl BLAS cannot be limited: a ``blas`` entry gets one row, labelled so."""
+    from fastlr.bench import tables
+
+    monkeypatch.setattr(tables, "have_threadpoolctl", lambda: False)
+    table = tables.dense_table(3000, 7, "float64", "C", (1, 2), 1)
+    for kernel in select("loss_grad", "dense"):
+        rows = [r for r in table.rows if r.key == kernel.key]
+        if kernel.blas:
+            assert [(r.threads, r.label) for r in rows] == [(None, f"{kernel.label}, BLAS threads not limited")]
+        else:
+            assert {r.threads for r in rows} == ({1, 2} if kernel.parallel else {1})
+    (reference_row,) = [r for r in table.rows if r.reference]  # one row, whatever its threads
+    for r in table.rows:  # every entry, at every thread count, is compared with it
+        if r.role == "kernel":
+            assert r.speedup_vs_reference == pytest.approx(reference_row.median_s / r.median_s)
+
+
 def test_bench_fails_on_a_wrong_kernel(monkeypatch):
     def off_by_a_bit(w, b, X, y, sample_weight=None, l2=0.0):
         J, dw, db = reference.loss_grad(w, b, X, y, sample_weight, l2)
