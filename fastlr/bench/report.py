@@ -157,7 +157,7 @@ def format_table(t: dict) -> list[str]:
                    f"{fmt_ratio(r['speedup_vs_slowest']):>12}{gb:>8}{pct:>8}  {_check_text(r)}")
     out += notes
     out.append("  vs NumPy = the NumPy reference at the same thread count / this row; "
-               "vs slowest = the slowest row / this row")
+               "vs slowest = the slowest 1-thread row / this row")
     out.append(f"  % read = reading {what} once at the same thread count / this row "
                f"(100 % = as fast as a plain read); spread = (slowest - fastest sample) / median")
     flags = sorted({f for r in rows for f in r["flags"]})
