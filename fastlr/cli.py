@@ -1,8 +1,10 @@
 """``fastlr`` command line.
 
-* ``fastlr bench`` — the slide-015 vectorization demo, every kernel checked against the NumPy
-  reference, a table of times per size, and a fit comparison with scikit-learn. Exit status 1 when
-  any kernel disagrees with the reference, 2 for bad options (or ``--plot`` without matplotlib).
+* ``fastlr bench`` — the machine's load, the slide-015 vectorization demo, every kernel checked
+  against the NumPy reference, interleaved timing tables per dense size and for CSR X (noisy rows
+  flagged), and a fit comparison with scikit-learn. Exit status 1 when any kernel disagrees with
+  the reference, 2 for bad options (or ``--plot`` without matplotlib); noisy timings do not change
+  it.
 * ``fastlr demo`` — "is this digit a zero?" on scikit-learn's digits with :mod:`fastlr.course`.
 
 Also ``python -m fastlr ...``.
@@ -18,10 +20,12 @@ __all__ = ["main"]
 
 _BENCH_EPILOG = """\
 examples:
-  fastlr bench                                  # default: 200000x100 and 20000x1000, float64, C order
-  fastlr bench --quick                          # a few seconds: one small size, no fit
+  fastlr bench                                  # default: 200000x100 and 20000x1000, float64, C order,
+                                                # CSR 200000x2000 at 1 %, fit comparison
+  fastlr bench --quick                          # one small dense and one small CSR size, no fit
+  fastlr bench --sparse 1000000x1000@0.001      # CSR sizes with their density (--no-sparse: none)
   fastlr bench --sizes 1000000x100 --threads 1,2 --layout C,F --dtype float64,float32
-  fastlr bench --slides                         # the kernels issue's headline figures (~1-2 min)
+  fastlr bench --slides                         # the kernels issue's headline figures (~3.5 min on 2 cores)
   fastlr bench --json results.json --plot bench.png
 """
 
@@ -39,9 +43,17 @@ def _bench_parser(sub):
     p.add_argument("--layout", default="C", help="memory order of X: C, F or C,F")
     p.add_argument("--threads", default="1,all",
                    help="Numba (and BLAS) thread counts to time, e.g. 1,2 or 1,all (default 1,all)")
-    p.add_argument("--repeat", type=int, default=None, help="timed samples per measurement (default 5)")
+    p.add_argument("--repeat", type=int, default=None,
+                   help="timed samples per row, taken in rounds across the rows of a table "
+                        "(default 5; --quick 3)")
+    sparse = p.add_mutually_exclusive_group()
+    sparse.add_argument("--sparse", metavar="MxN@DENSITY",
+                        help="CSR tables: comma-separated N_SAMPLESxN_FEATURES@DENSITY "
+                             "(default 200000x2000@0.01)")
+    sparse.add_argument("--no-sparse", action="store_true", help="no CSR table")
     p.add_argument("--quick", action="store_true",
-                   help="one small size, 3 samples, the Python loops on slices, no fit")
+                   help="one small dense size (50000x100) and one CSR size (50000x1000@0.01), "
+                        "3 samples, the pure-Python loop on slices, no fit")
     p.add_argument("--slides", action="store_true",
                    help="preset: 10000x100 and 1000000x100, threads 1,all, C and F, float64 and "
                         "float32, pure-Python loop timed in full at 10000x100")
@@ -49,8 +61,8 @@ def _bench_parser(sub):
     p.add_argument("--fit-size", default=None, help="size of the fit comparison (default 100000x20)")
     p.add_argument("--json", metavar="PATH", help="write machine-readable results to PATH")
     p.add_argument("--plot", metavar="PATH.png",
-                   help="save time vs size per implementation and the fit's learning curve "
-                        "(needs matplotlib: pip install 'fastlr-numba[plot]')")
+                   help="save GB/s per row and size against the read-once speed, and the fit's "
+                        "learning curves (needs matplotlib: pip install 'fastlr-numba[plot]')")
     p.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
     return p
 
@@ -61,29 +73,28 @@ def _bench_config(args, parser):
     from . import bench
 
     config = bench.BenchConfig()
+    threads_text = args.threads
     try:
         if args.slides:
-            preset = bench.SLIDES_PRESET
-            config.sizes = preset["sizes"]
-            config.layouts = preset["layouts"]
-            config.dtypes = preset["dtypes"]
-            config.python_elements = preset["python_elements"]
-            threads_text = preset["threads"]
-            config.fit = False
+            preset = dict(bench.SLIDES)
+            threads_text = preset.pop("threads")
+            vars(config).update(preset)
         else:
-            threads_text = args.threads
             config.layouts = bench.parse_choices(args.layout, bench.LAYOUTS, "layout")
             config.dtypes = bench.parse_choices(args.dtype, bench.DTYPES, "dtype")
         if args.quick:
-            config.sizes = bench.QUICK_SIZES
-            config.repeat = 3
-            config.python_elements = 20_000
-            config.dot_python_elements = 100_000
-            config.fit = False
+            vars(config).update(bench.QUICK)
         if args.sizes:
             config.sizes = bench.parse_sizes(args.sizes)
+        if args.sparse:
+            config.sparse = bench.parse_sparse(args.sparse)
+        if args.no_sparse:
+            config.sparse = ()
         if args.fit_size:
-            (config.fit_size,) = bench.parse_sizes(args.fit_size)
+            sizes = bench.parse_sizes(args.fit_size)
+            if len(sizes) != 1:
+                raise ValueError(f"--fit-size takes one size, got {args.fit_size!r}")
+            (config.fit_size,) = sizes
         config.threads = bench.parse_threads(threads_text, numba.config.NUMBA_NUM_THREADS)
     except ValueError as exc:
         parser.error(str(exc))
