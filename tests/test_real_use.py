@@ -1,0 +1,155 @@
+"""fastlr where users run it: a fork after a fit, joblib/loky and Dask-style worker processes,
+a user's own Numba settings, and Ctrl-C in the middle of a fit. Each case runs a fresh
+interpreter (signals, forks and Numba's process-wide threading layer are per process).
+
+Kernels compiled by the rest of the suite are in the per-user disk cache, so these processes load
+them instead of compiling.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+
+def _python(code, env=None, timeout=240):
+    # without the thread settings of this test session (conftest sets NUMBA_NUM_THREADS)
+    full_env = {k: v for k, v in os.environ.items()
+                if k not in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "NUMBA_THREADING_LAYER")}
+    full_env.update(env or {})
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                         text=True, env=full_env, timeout=timeout)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    return out.stdout.strip().splitlines()
+
+
+FORK_AFTER_FIT = """
+    import multiprocessing as mp, numpy as np
+    import fastlr, numba
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((400_000, 5)); y = (X[:, 0] > 0).astype(int)  # 16 MB: parallel kernels
+    fastlr.LogisticRegression().fit(X, y)
+    layer = numba.threading_layer()
+    def work(i):
+        return float(fastlr.LogisticRegression().fit(X[:50_000 * (i + 1)], y[:50_000 * (i + 1)]).coef_.sum())
+    if __name__ == "__main__":
+        with mp.get_context("fork").Pool(2) as pool:
+            print(layer, len(pool.map(work, range(4))))
+"""
+
+
+@pytest.mark.parametrize("layer", [None, "workqueue"], ids=["default", "workqueue"])
+def test_a_fork_pool_after_a_fit_finishes(layer):
+    """GNU OpenMP kills forked children; fastlr's default layer (TBB) and its fallback
+    (workqueue) survive the fork."""
+    env = {} if layer is None else {"NUMBA_THREADING_LAYER": layer}
+    (line,) = _python(FORK_AFTER_FIT, env, timeout=120)
+    used, done = line.split()
+    assert done == "4"
+    assert used == (layer or "tbb")
+
+
+def test_the_users_numba_settings_win():
+    code = """
+        import numpy as np, numba
+        from fastlr import _jit, kernels
+        X = np.ones((2_000_000, 5)); y = np.ones(2_000_000)
+        kernels.loss_grad(np.zeros(5), 0.0, X, y)
+        print(numba.threading_layer(), _jit.max_threads())
+    """
+    assert _python(code, {"NUMBA_THREADING_LAYER": "workqueue", "NUMBA_NUM_THREADS": "2",
+                          "OMP_NUM_THREADS": "1"}) == ["workqueue 2"]
+
+
+def test_omp_num_threads_caps_the_kernels_threads():
+    """Dask's worker processes (and other pools) announce their share of the cores through
+    OMP_NUM_THREADS; Numba reads only NUMBA_NUM_THREADS, so fastlr bridges the two."""
+    code = """
+        import numba
+        from fastlr import _jit
+        print(numba.config.NUMBA_NUM_THREADS >= 2, _jit.max_threads(), _jit.threads_for(1e12))
+    """
+    assert _python(code, {"OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "3"}) == ["True 3 3"]
+    cores = os.cpu_count() or 1
+    assert _python(code, {"OMP_NUM_THREADS": "1"}) == [f"{cores >= 2} 1 1"]
+
+
+def test_thread_limits_inside_a_loky_worker_and_gridsearch_agrees():
+    """GridSearchCV(n_jobs=2) runs fastlr in loky worker processes: each kernel may use that
+    worker's share of the cores (one each on two cores), and the search finds what n_jobs=1 finds."""
+    code = """
+        import json, os
+        import numpy as np
+        from joblib import Parallel, delayed
+        from sklearn.datasets import make_classification
+        from sklearn.model_selection import GridSearchCV
+        import fastlr
+
+        def share(_):
+            from fastlr import _jit
+            return _jit.max_threads()
+
+        shares = Parallel(n_jobs=2, backend="loky")(delayed(share)(i) for i in range(4))
+        X, y = make_classification(4000, 10, random_state=0)
+        grid = {"C": [0.01, 0.1, 1.0, 10.0]}
+        one = GridSearchCV(fastlr.LogisticRegression(), grid, n_jobs=1).fit(X, y)
+        two = GridSearchCV(fastlr.LogisticRegression(), grid, n_jobs=2).fit(X, y)
+        print(json.dumps({"shares": shares, "cores": os.cpu_count(),
+                          "same": bool(one.best_params_ == two.best_params_ and
+                                       np.allclose(one.cv_results_["mean_test_score"],
+                                                   two.cv_results_["mean_test_score"]))}))
+    """
+    result = json.loads(_python(code)[-1])
+    assert result["same"]
+    assert all(1 <= s <= max(1, result["cores"] // 2) for s in result["shares"]), result
+
+
+CTRL_C = """
+    import json, os, signal, threading, time, warnings
+    import numpy as np
+    import fastlr
+    warnings.simplefilter("ignore")
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((1_000_000, 20))
+    y = np.digitize(X[:, :3].sum(axis=1) + rng.standard_normal(1_000_000), [-1.0, 0.0, 1.0])
+    report = []
+    for solver in ("lbfgs", "newton", "gd"):
+        for labels, kind in ((y == 1, "binary"), (y, "one-vs-rest")):
+            fastlr.LogisticRegression(solver=solver, max_iter=1).fit(X[:2000], labels[:2000])
+            model = fastlr.LogisticRegression(solver=solver, max_iter=2, warm_start=True)
+            model.fit(X[:20_000], labels[:20_000])
+            before = model.coef_.copy()
+            model.set_params(max_iter=100_000, tol=0.0)
+            sent = []
+            timer = threading.Timer(0.3, lambda: (sent.append(time.perf_counter()),
+                                                  os.kill(os.getpid(), signal.SIGINT)))
+            timer.start()
+            try:
+                model.fit(X, labels)
+                outcome, delay = "finished", None
+            except KeyboardInterrupt:
+                outcome, delay = "KeyboardInterrupt", time.perf_counter() - sent[0]
+            except BaseException as exc:
+                outcome, delay = type(exc).__name__ + ": " + str(exc)[:200], None
+            timer.join()
+            report.append({"solver": solver, "kind": kind, "outcome": outcome, "delay": delay,
+                           "unchanged": bool(np.array_equal(model.coef_, before))})
+    print(json.dumps(report))
+"""
+
+
+def test_ctrl_c_stops_every_solver_within_a_second():
+    """SIGINT from a timer thread, 0.3 s into each fit: a KeyboardInterrupt (not a SystemError)
+    within about a second, for every solver, binary and one-vs-rest, and the warm-started model
+    keeps its previous coefficients."""
+    report = json.loads(_python(CTRL_C, timeout=400)[-1])
+    assert len(report) == 6
+    for row in report:
+        assert row["outcome"] == "KeyboardInterrupt", row
+        assert row["delay"] < 1.5, row
+        assert row["unchanged"], row
