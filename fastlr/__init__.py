@@ -10,6 +10,7 @@ scikit-learn, Dask or matplotlib:
 * :class:`fastlr.LogisticRegression` — the scikit-learn-compatible estimator (loads scikit-learn)
 * :func:`fastlr.load` — read a model written by ``LogisticRegression.save``
 * :mod:`fastlr.distributed` — the fit on Dask (loads Dask only when given Dask input)
+* :func:`fastlr.warmup` — compile the common kernels into the disk cache ahead of use
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ _ATTRIBUTES = {
     "GradCheck": ("gradcheck", "GradCheck"),
     "LogisticRegression": ("estimator", "LogisticRegression"),
     "load": ("persistence", "load"),
+    "warmup": ("warmup", "warmup"),
 }
 
 __all__ = sorted(_SUBMODULES | set(_ATTRIBUTES) | {"__version__"})

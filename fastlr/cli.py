@@ -6,6 +6,9 @@
   the reference, 2 for bad options (or ``--plot`` without matplotlib); noisy timings do not change
   it.
 * ``fastlr demo`` — "is this digit a zero?" on scikit-learn's digits with :mod:`fastlr.course`.
+* ``fastlr warmup`` — compile the common kernels into the disk cache ahead of use
+  (:mod:`fastlr.warmup`), for images and deployments.
+* ``fastlr --version``.
 
 Also ``python -m fastlr ...``.
 """
@@ -150,13 +153,55 @@ def _demo_parser(sub):
     return p
 
 
+def _warmup_parser(sub):
+    p = sub.add_parser(
+        "warmup",
+        help="compile the common kernels into the disk cache ahead of use",
+        description="Compile every common kernel specialisation (dense C/F and CSR X, float64 and "
+                    "float32, loss/gradient, Hessian, sigmoid; serial and parallel drivers) into "
+                    "fastlr's disk cache, so later processes load them instead of compiling. Run "
+                    "it where the cache will be read (an image build, say).",
+    )
+    p.add_argument("--quiet", action="store_true", help="print only the summary line")
+    return p
+
+
+def _run_warmup(args) -> int:
+    import time
+
+    from . import _cache
+    from .warmup import warmup
+
+    if not _cache.enabled():
+        print("fastlr warmup: the disk cache is off (FASTLR_CACHE=0): nothing to fill",
+              file=sys.stderr)
+        return 2
+    path, writable = _cache.cache_dir()
+    if path is None or not writable:
+        print(f"fastlr warmup: no writable cache directory ({path or _cache._user_cache_root()}); "
+              "set NUMBA_CACHE_DIR to one", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    progress = None if args.quiet else (lambda what: print(f"  {what}", flush=True))
+    done = warmup(progress=progress)
+    print(f"{len(done)} kernels compiled or loaded in {time.perf_counter() - start:.1f} s; "
+          f"cache: {path}")
+    return 0
+
+
 def main(argv=None) -> int:
     """Entry point of the ``fastlr`` console script; returns the exit status."""
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="fastlr", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"fastlr {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     bench_parser = _bench_parser(sub)
     _demo_parser(sub)
+    _warmup_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "warmup":
+        return _run_warmup(args)
     if args.command == "bench":
         return _run_bench(args, bench_parser)
     if args.command == "demo":

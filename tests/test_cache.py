@@ -188,3 +188,25 @@ def test_a_read_only_cache_is_loaded_and_never_written(tmp_path):
     finally:
         root.chmod(0o755)
     assert _cache_files(root) == files
+
+
+def test_warmup_leaves_every_common_kernel_compiled():
+    """``fastlr.warmup`` runs each common specialisation once and compiles the parallel driver of
+    every signature its serial driver has; here in this process (the disk side is the cache's)."""
+    from fastlr import warmup
+    from fastlr.kernels import _layout, _sums
+
+    seen = []
+    done = warmup(dtypes=(np.float64,), progress=seen.append)
+    assert [what for what, _ in done] == seen
+    assert any("CSR float64, int64 indices" in what for what in seen)
+    assert any("loss_grad_hess, dense F" in what for what in seen)
+    for name, drivers in vars(_sums).items():
+        if isinstance(drivers, _layout.Drivers):
+            assert set(drivers.serial.signatures) <= set(drivers.parallel.signatures), name
+
+
+def test_warmup_command_refuses_without_a_cache(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "fastlr", "warmup"], capture_output=True,
+                         text=True, env=_env(tmp_path, FASTLR_CACHE="0"), timeout=120)
+    assert out.returncode == 2 and "cache is off" in out.stderr
