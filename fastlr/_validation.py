@@ -15,7 +15,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Problem", "check_X", "check_csr_structure", "check_labels01", "check_problem",
+__all__ = ["MultinomialProblem", "Problem", "check_X", "check_class_indices",
+           "check_csr_structure", "check_labels01", "check_multinomial_problem", "check_problem",
            "check_real_array", "check_sample_weight", "is_dask_collection", "is_sparse",
            "working_dtype"]
 
@@ -167,6 +168,66 @@ def check_sample_weight(sample_weight, m: int):
     return sample_weight, weight_sum
 
 
+def _check_l2(l2) -> float:
+    l2 = _check_scalar(l2, "l2")
+    if not (l2 >= 0.0 and np.isfinite(l2)):
+        raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
+    return l2
+
+
+def check_class_indices(y, m: int, n_classes: int, shape) -> np.ndarray:
+    """Class labels as int64 indices in [0, n_classes): integer, boolean or integral floats."""
+    y = check_real_array(y, "y")
+    if y.ndim != 1 or y.shape[0] != m:
+        raise ValueError(
+            f"y must be 1-D of length n_samples={m} (X has shape {shape}), got shape {y.shape}"
+        )
+    if y.dtype.kind == "f":
+        integral = np.isfinite(y) & (y == np.round(y))
+        if not np.all(integral):
+            raise ValueError(f"class labels y must be integers in [0, {n_classes}); "
+                             f"found {y[~integral][0]!r}")
+    inside = (y >= 0) & (y < n_classes)
+    if not np.all(inside):
+        raise ValueError(f"class labels y must be integers in [0, {n_classes}); "
+                         f"found {y[~inside][0]!r}")
+    return np.ascontiguousarray(y, dtype=np.int64)
+
+
+class MultinomialProblem(NamedTuple):
+    """A validated multinomial problem. ``W`` is float64 (K, n_features), C-contiguous — the
+    kernels' layout, the transpose of the public (n_features, K) — and ``b`` float64 (K,)."""
+
+    W: np.ndarray
+    b: np.ndarray
+    X: object
+    y: np.ndarray
+    sample_weight: np.ndarray | None
+    weight_sum: float
+    l2: float
+    dtype: np.dtype
+
+
+def check_multinomial_problem(W, b, X, y, sample_weight=None, l2=0.0) -> MultinomialProblem:
+    """Validate the arguments of the multinomial kernels: W (n_features, K), b (K,), y class
+    indices in [0, K); the rest as in :func:`check_problem`."""
+    X, dtype = check_X(X)
+    m, n = X.shape
+    W = check_real_array(W, "W")
+    if W.ndim != 2 or W.shape[0] != n or W.shape[1] < 1:
+        raise ValueError(f"W must be 2-D of shape (n_features={n}, n_classes) (X has shape "
+                         f"{X.shape}), got shape {W.shape}")
+    K = W.shape[1]
+    b = check_real_array(b, "b")
+    if b.shape != (K,):
+        raise ValueError(f"b must be 1-D of length n_classes={K}, got shape {b.shape}")
+    y = check_class_indices(y, m, K, X.shape)
+    sample_weight, weight_sum = check_sample_weight(sample_weight, m)
+    return MultinomialProblem(np.ascontiguousarray(W.T, dtype=np.float64),
+                              np.ascontiguousarray(b, dtype=np.float64), X, y, sample_weight,
+                              weight_sum, _check_l2(l2), dtype)
+
+
 def check_problem(w, b, X, y, sample_weight=None, l2=0.0) -> Problem:
     """Validate the arguments of ``cost``/``loss_grad`` and return them ready for a kernel.
 
@@ -185,7 +246,4 @@ def check_problem(w, b, X, y, sample_weight=None, l2=0.0) -> Problem:
     b = _check_scalar(b, "b")
     y = check_labels01(y, m, X.shape)
     sample_weight, weight_sum = check_sample_weight(sample_weight, m)
-    l2 = _check_scalar(l2, "l2")
-    if not (l2 >= 0.0 and np.isfinite(l2)):
-        raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
-    return Problem(w, b, X, y, sample_weight, weight_sum, l2, dtype)
+    return Problem(w, b, X, y, sample_weight, weight_sum, _check_l2(l2), dtype)

@@ -9,7 +9,9 @@ Operations and their signatures:
 
 * ``"loss_grad"`` — ``(w, b, X, y, sample_weight=None, l2=0.0) -> (J, dw, db)``
 * ``"loss_grad_hess"`` — same arguments ``-> (J, dw, db, H)``, H over θ = [w, b]
-* ``"cost"`` — same arguments ``-> J``
+* ``"multinomial_loss_grad"`` — ``(W, b, X, y, sample_weight=None, l2=0.0) -> (J, dW, db)`` with
+  W (n_features, K), b (K,) and y class indices in [0, K)
+* ``"cost"`` — same arguments as ``loss_grad`` ``-> J``
 * ``"sigmoid"`` — ``(z) -> σ(z)``
 
 Inputs: ``"dense"`` (NumPy X, any memory order), ``"csr"`` (scipy.sparse CSR X) and ``"vector"``
@@ -83,6 +85,14 @@ _ENTRIES = (
            "NumPy reference Hessian (densified)", reference=True, max_features=_HESS_FEATURES),
     Kernel("fused", "loss_grad_hess", "csr", kernels.loss_grad_hess,
            "fused CSR Hessian kernel", parallel=True, max_features=_HESS_FEATURES),
+    Kernel("numpy", "multinomial_loss_grad", "dense", reference.multinomial_loss_grad,
+           "NumPy reference, softmax", reference=True, blas=True),
+    Kernel("fused", "multinomial_loss_grad", "dense", kernels.multinomial_loss_grad,
+           "fused softmax kernel, one pass over X", parallel=True),
+    Kernel("numpy", "multinomial_loss_grad", "csr", reference.multinomial_loss_grad,
+           "NumPy reference, softmax, scipy.sparse products", reference=True),
+    Kernel("fused", "multinomial_loss_grad", "csr", kernels.multinomial_loss_grad,
+           "fused softmax CSR kernel", parallel=True),
     Kernel("numpy", "cost", "dense", reference.cost, "NumPy reference", reference=True,
            blas=True),
     Kernel("fused", "cost", "dense", kernels.cost, "fused kernel, loss only", parallel=True),

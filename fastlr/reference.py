@@ -23,9 +23,11 @@ import math
 
 import numpy as np
 
-from ._validation import check_problem, check_real_array, working_dtype
+from ._validation import (check_multinomial_problem, check_problem, check_real_array,
+                          working_dtype)
 
-__all__ = ["cost", "loss_grad", "loss_grad_hess", "loss_grad_python", "sigmoid"]
+__all__ = ["cost", "loss_grad", "loss_grad_hess", "loss_grad_python", "multinomial_loss_grad",
+           "sigmoid"]
 
 
 def _exp_neg_abs(z: np.ndarray) -> np.ndarray:
@@ -147,3 +149,38 @@ def loss_grad_python(w, b, X, y, sample_weight=None, l2=0.0):
     J = J / p.weight_sum + (0.5 * p.l2 * sum(wj * wj for wj in w) if p.l2 != 0.0 else 0.0)
     dw_out = np.array([dw[j] / p.weight_sum + p.l2 * w[j] for j in range(n)], dtype=np.float64)
     return p.dtype.type(J), dw_out.astype(p.dtype), p.dtype.type(db / p.weight_sum)
+
+
+def multinomial_loss_grad(W, b, X, y, sample_weight=None, l2=0.0):
+    """(J, dW, db) of the multinomial model in whole-array NumPy (two passes over X).
+
+    Z = X·W + b (m, K); with M = max over classes, E = exp(Z − M), E_y the entry of each
+    sample's class and T = Σ_{k≠y} E:  Lᵢ = log1p(T + (E_y − 1)) − (z_y − M),  P − Y = E/S with
+    −T/S in the class's place, S = T + E_y (no cancellation for confident predictions). Then
+    J = Σ sᵢ·Lᵢ/Σ sᵢ + ½·λ·‖W‖², dW = Xᵀ·(s∘(P − Y))/Σ sᵢ + λ·W, db = Σ sᵢ·(pᵢ − e_{yᵢ})/Σ sᵢ.
+    """
+    p = check_multinomial_problem(W, b, X, y, sample_weight, l2)
+    Wt = p.W.T  # (n, K)
+    Z = np.asarray(p.X @ Wt.astype(p.X.dtype)).astype(np.float64) + p.b
+    rows = np.arange(Z.shape[0])
+    with np.errstate(over="ignore"):  # z − M below −1.8e308 is −inf, and exp(−inf) = 0 is right
+        Zs = Z - Z.max(axis=1, keepdims=True)
+    E = np.exp(Zs)
+    Ey = E[rows, p.y]
+    others = E.copy()
+    others[rows, p.y] = 0.0
+    T = others.sum(axis=1)
+    loss = np.log1p(T + (Ey - 1.0)) - Zs[rows, p.y]
+    S = T + Ey
+    D = E / S[:, None]
+    D[rows, p.y] = -T / S
+    if p.sample_weight is not None:
+        loss = loss * p.sample_weight
+        D *= p.sample_weight[:, None]
+    J = float(np.sum(loss)) / p.weight_sum
+    dW = np.asarray(p.X.T @ D.astype(p.X.dtype), dtype=np.float64) / p.weight_sum
+    if p.l2 != 0.0:
+        J += 0.5 * p.l2 * float(np.sum(Wt * Wt))
+        dW = dW + p.l2 * Wt
+    db = D.sum(axis=0) / p.weight_sum
+    return p.dtype.type(J), dW.astype(p.dtype), db.astype(p.dtype)

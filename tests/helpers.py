@@ -135,6 +135,7 @@ class Case:
     l2: float = 0.0
     soft: bool = False  # labels anywhere in [0, 1] instead of {0, 1}
     seed: int = 0
+    classes: int = 0  # K > 0: a multinomial case (W (n, K), b (K,), y class indices)
 
     @property
     def input(self) -> str:
@@ -143,7 +144,8 @@ class Case:
 
     @property
     def id(self) -> str:
-        opts = [o for o, on in (("w", self.weighted), (f"l2={self.l2:g}", self.l2), ("soft", self.soft))
+        opts = [o for o, on in (("w", self.weighted), (f"l2={self.l2:g}", self.l2), ("soft", self.soft),
+                                (f"K={self.classes}", self.classes))
                 if on]
         return "-".join([f"{self.m}x{self.n}", np.dtype(self.dtype).name, self.layout, *opts])
 
@@ -179,6 +181,16 @@ def _values(m: int, n: int, dtype, weighted: bool, soft: bool, seed: int, sparse
 def _build(case: Case) -> Data:
     X, y, w, b, s = _values(case.m, case.n, case.dtype, case.weighted, case.soft, case.seed,
                             case.input == "csr")
+    if case.classes:
+        rng = np.random.default_rng([case.seed, case.m, case.n, case.classes])
+        K = case.classes
+        w = rng.standard_normal((case.n, K)) * (2.0 / math.sqrt(case.n))
+        b = 0.3 * rng.standard_normal(K)
+        z = X.astype(np.float64) @ w + b
+        # labels drawn from the model's own probabilities: every class occurs, none is certain
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        y = (rng.random(case.m)[:, None] > np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
+             ).sum(axis=1)
     return Data(arrange(X, case.layout), y, w, b, s, case.l2)
 
 
@@ -207,9 +219,27 @@ def _cases():
     return out
 
 
+def _multinomial_cases():
+    out = []
+    for dtype in DTYPES:
+        out += [Case(1, 1, dtype, classes=2), Case(1, 5, dtype, classes=3),
+                Case(100, 1, dtype, "F", classes=4)]
+        for K in (2, 3, 10):
+            out += [Case(1001, 37, dtype, layout, classes=K)
+                    for layout in ("C", "F", "C[::2]", "F[::2]", "CSR")]
+        # many tasks, odd class counts, remainders of the 4-row and 2-class blocking
+        for layout in ("C", "F", "CSR", "CSR-dup"):
+            out.append(Case(20011, 13, dtype, layout, classes=7))
+        for layout in ("C", "F", "CSR"):
+            for opts in (dict(weighted=True), dict(l2=0.7), dict(weighted=True, l2=0.7)):
+                out.append(Case(1001, 37, dtype, layout, classes=5, **opts))
+    return out
+
+
 CASES = _cases()
 SMALL_CASES = [c for c in CASES if c.elements <= 40_000]
-assert len({c.id for c in CASES}) == len(CASES), "case ids must be unique"
+MULTINOMIAL_CASES = _multinomial_cases()
+assert len({c.id for c in CASES + MULTINOMIAL_CASES}) == len(CASES) + len(MULTINOMIAL_CASES)
 
 
 def closed_form(X, y, w, b, sample_weight=None, l2=0.0, hessian=False):
@@ -254,16 +284,53 @@ def closed_form(X, y, w, b, sample_weight=None, l2=0.0, hessian=False):
     return (J, dw, db), (sJ, sdw, sdb), (H, sH)
 
 
+def closed_form_multinomial(X, y, W, b, sample_weight=None, l2=0.0):
+    """Independent (J, dW (n, K), db (K,)) of the multinomial model, and error scales.
+
+    Margins in long double, logsumexp as M + log Σ exp(z − M) in long double, pᵢ from it, sums by
+    long-double products and ``math.fsum``: no code from fastlr.
+    """
+    X = dense(X)
+    m, n = X.shape
+    Xl = X.astype(np.longdouble)
+    W = np.asarray(W, dtype=np.float64)
+    y = np.asarray(y)
+    s = np.ones(m) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    S = math.fsum(s)
+    Z = Xl @ W.astype(np.longdouble) + np.asarray(b, dtype=np.longdouble)
+    M = Z.max(axis=1, keepdims=True)
+    lse = M[:, 0] + np.log(np.exp(Z - M).sum(axis=1))
+    rows = np.arange(m)
+    L = (lse - Z[rows, y]).astype(np.float64)
+    P = np.exp(Z - lse[:, None])
+    D = P.copy()
+    D[rows, y] -= 1
+    D *= s[:, None]
+    J = math.fsum(s * L) / S + (0.5 * l2 * math.fsum((W * W).ravel()) if l2 else 0.0)
+    dW = (Xl.T @ D).astype(np.float64) / S + l2 * W
+    db = D.sum(axis=0).astype(np.float64) / S
+    absX = np.abs(X.astype(np.float64))
+    zscale = absX @ np.abs(W).max(axis=1) + np.abs(b).max()
+    sJ = J + math.fsum(s * zscale) / S
+    sdW = absX.T @ (np.abs(D.astype(np.float64)) + (s * zscale)[:, None]) / S + l2 * np.abs(W)
+    sdb = (np.abs(D.astype(np.float64)) + (s * zscale)[:, None]).sum(axis=0) / S
+    return (J, dW, db), (sJ, sdW, sdb)
+
+
+def _assert_part(name, got, want, scale, tol, what):
+    got = np.asarray(got, dtype=np.float64).ravel()
+    want = np.asarray(want, dtype=np.float64).ravel()
+    scale = np.broadcast_to(np.asarray(scale, dtype=np.float64).ravel(), want.shape)
+    bad = np.flatnonzero(~(np.abs(got - want) <= tol * scale))  # ~(<=) also flags NaN
+    assert bad.size == 0, (f"{what}{name}[{bad[0]}]: got {got[bad[0]]!r}, want {want[bad[0]]!r} "
+                           f"(tol {tol * scale[bad[0]]:.3g}; {bad.size} of {got.size} off)")
+
+
 def assert_close(got, want, scales, dtype, factor=1.0, what=""):
-    """Compare (J, dw, db) with |got − want| ≤ tol·scale, tol chosen by dtype."""
+    """Compare (J, dw, db) with |got − want| ≤ tol·scale elementwise, tol chosen by dtype."""
     tol = TOL[np.dtype(dtype)] * factor
-    (J, dw, db), (J0, dw0, db0), (sJ, sdw, sdb) = got[:3], want, scales
-    assert abs(float(J) - J0) <= tol * sJ, f"{what}J: got {float(J)!r}, want {J0!r} (tol {tol * sJ:.3g})"
-    err = np.abs(np.asarray(dw, dtype=np.float64) - dw0)
-    bad = np.flatnonzero(~(err <= tol * sdw))  # ~(<=) also flags NaN
-    assert bad.size == 0, (f"{what}dw[{bad[0]}]: got {np.asarray(dw)[bad[0]]!r}, want {dw0[bad[0]]!r}"
-                           f" (tol {tol * sdw[bad[0]]:.3g}; {bad.size} of {err.size} off)")
-    assert abs(float(db) - db0) <= tol * sdb, f"{what}db: got {float(db)!r}, want {db0!r} (tol {tol * sdb:.3g})"
+    for name, g, w, sc in zip(("J", "dw", "db"), got[:3], want, scales):
+        _assert_part(name, g, w, sc, tol, what)
 
 
 def assert_hessian_close(H, want, dtype, factor=1.0, what=""):
@@ -280,8 +347,10 @@ def assert_hessian_close(H, want, dtype, factor=1.0, what=""):
 
 @functools.lru_cache(maxsize=None)
 def expected(case: Case, hessian: bool = False):
-    """``closed_form`` of a case, computed once per session."""
+    """``closed_form`` (or ``closed_form_multinomial``) of a case, computed once per session."""
     d = case.data()
+    if case.classes:
+        return closed_form_multinomial(d.X, d.y, d.w, d.b, d.sample_weight, d.l2)
     return closed_form(d.X, d.y, d.w, d.b, d.sample_weight, d.l2, hessian=hessian)
 
 

@@ -84,7 +84,15 @@ def _awkward_csr(dtype, seed):
     return w, b, X, y
 
 
-def _problems(input: str, dtype: str, layouts, seed: int):
+def _multinomial(w, X, seed, n_classes=4):
+    """Coefficients (n, K), intercepts (K,) and class labels for the multinomial operation."""
+    rng = np.random.default_rng([seed, n_classes])
+    W = np.column_stack([w * (k - 1.5) for k in range(n_classes)]) + 0.1 * rng.standard_normal(
+        (X.shape[1], n_classes))
+    return W, 0.1 * rng.standard_normal(n_classes), rng.integers(0, n_classes, X.shape[0])
+
+
+def _problems(operation: str, input: str, dtype: str, layouts, seed: int):
     """``(layout, call, n_elements, elements_per_row)`` per problem of this input and dtype;
     ``call(func, rows)`` runs func on the problem, or on its first ``rows`` rows (entries whose
     ``max_elements`` is smaller than the problem)."""
@@ -101,6 +109,8 @@ def _problems(input: str, dtype: str, layouts, seed: int):
         raise KeyError(input)
     for layout, (w, b, X, y) in made:
         s = np.random.default_rng(seed).uniform(0.5, 2.0, X.shape[0])
+        if operation.startswith("multinomial"):
+            w, b, y = _multinomial(w, X, seed)
 
         def call(func, rows, w=w, b=b, X=X, y=y, s=s):
             r = slice(None) if rows is None else slice(0, rows)
@@ -122,7 +132,8 @@ def check_registry(dtypes=("float64",), layouts=("C",), seed: int = 1):
             not_checked += [(k.key, f"no bench problem for input {input!r}") for k in entries]
             continue
         for dtype in dtypes:
-            for layout, call, elements, per_row in _problems(input, dtype, layouts, seed):
+            for layout, call, elements, per_row in _problems(operation, input, dtype, layouts,
+                                                             seed):
                 for k in entries:
                     rows = None
                     if k.max_elements is not None and elements > k.max_elements:

@@ -66,8 +66,13 @@ def _tasks_of(n_blocks: int, block_rows: int, max_tasks: int) -> int:
     return -(-n_blocks // n_tasks) * block_rows
 
 
-def dense_layout(n_samples: int, n_features: int, itemsize: int, column_major: bool):
-    """(rows per block, rows per task) for the fused dense kernel; depends on the shape only."""
+def dense_layout(n_samples: int, n_features: int, itemsize: int, column_major: bool,
+                 partial_doubles: int | None = None):
+    """(rows per block, rows per task) for the fused dense kernels; depends on the shape only.
+
+    ``partial_doubles`` is the size of one task's partial sums (n + 2 by default; K·(n + 1) + 1
+    for the multinomial kernel): tasks are capped so that all of them stay under 128 MiB.
+    """
     row_bytes = max(1, n_features * itemsize)
     if column_major:
         rows = min(MAX_BLOCK_ROWS, max(MIN_COLUMN_RUN_BYTES // itemsize,
@@ -75,7 +80,9 @@ def dense_layout(n_samples: int, n_features: int, itemsize: int, column_major: b
     else:
         rows = min(MAX_BLOCK_ROWS, max(MIN_BLOCK_ROWS, BLOCK_BYTES // row_bytes))
     rows -= rows % 8
-    return rows, _tasks_of(-(-n_samples // rows), rows, MAX_TASKS)
+    partial = n_features + 2 if partial_doubles is None else partial_doubles
+    return rows, _tasks_of(-(-n_samples // rows), rows,
+                           max(1, min(MAX_TASKS, MAX_PARTIAL_DOUBLES // partial)))
 
 
 def hessian_layout(n_samples: int, n_features: int):
@@ -87,11 +94,11 @@ def hessian_layout(n_samples: int, n_features: int):
                                                                    MAX_PARTIAL_DOUBLES // (p * p))))
 
 
-def sparse_layout(n_samples: int, n_features: int, square: bool = False) -> int:
-    """Rows per task for the CSR kernels (a function of the shape only)."""
-    per_task = (n_features + 1) ** 2 if square else n_features + 1
+def sparse_layout(n_samples: int, partial_doubles: int) -> int:
+    """Rows per task for the CSR kernels (a function of the shape only), given the size of one
+    task's partial sums (n + 2 for the gradient, (n + 1)² for the Hessian)."""
     n_tasks = max(1, min(MAX_TASKS, -(-n_samples // SPARSE_ROWS_PER_TASK_MIN),
-                         MAX_PARTIAL_DOUBLES // per_task))
+                         MAX_PARTIAL_DOUBLES // partial_doubles))
     return -(-n_samples // n_tasks)
 
 

@@ -147,3 +147,95 @@ def pointwise_block(z, y, s, start, count, weighted, e, scale_bits, loss, h, wit
             h[k] = a * inv
         loss[k] = lk
         z[k] = dz
+
+
+@jit(strict=True)
+def log1p_block(x, count, out, bits):
+    """out[k] = log(1 + x[k]) for x[k] ≥ 0 (k < count), vectorisable (fdlibm's ``log1p``):
+
+    u = 1 + x = 2ᵉ·(1 + f) with 1 + f ∈ [√2/2, √2), log1p(x) = e·ln 2 + log(1 + f) + c, where
+    c = (x − (u − 1))/u corrects the rounding of u (it matters when e ≤ 1). ``bits`` is int64
+    scratch of length ≥ count. ≤ 2 ulp against ``np.log1p`` on [0, 1e6].
+    """
+    u = out  # u = 1 + x, then its bits
+    for k in range(count):
+        u[k] = 1.0 + x[k]
+    ubits = u.view(np.int64)
+    for k in range(count):
+        # exponent of u, moved by one when its mantissa is above √2: 1 + f ∈ [√2/2, √2)
+        hi = ubits[k] + (0x3FF0000000000000 - 0x3FE6A09E00000000)
+        e = (hi >> 52) - 1023
+        bits[k] = e
+        ubits[k] = (hi & 0x000FFFFFFFFFFFFF) + 0x3FE6A09E00000000
+    for k in range(count):
+        e = np.float64(bits[k])
+        f = u[k] - 1.0
+        # c: the part of x lost when 1 + x was rounded to u (exact for e ≤ 53)
+        uk = 1.0 + x[k]
+        c = (x[k] - (uk - 1.0)) / uk if e < 54.0 else 0.0
+        s = f / (2.0 + f)
+        s2 = s * s
+        s4 = s2 * s2
+        t1 = s4 * (_LG2 + s4 * (_LG4 + s4 * _LG6))
+        t2 = s2 * (_LG1 + s4 * (_LG3 + s4 * (_LG5 + s4 * _LG7)))
+        half_f2 = 0.5 * f * f
+        value = e * _LN2_HI + ((f - (half_f2 - s * (half_f2 + (t1 + t2)))) + (e * _LN2_LO + c))
+        out[k] = value if x[k] < np.inf else x[k]  # log1p(inf) = inf (the bits say 709.8)
+
+
+@jit(strict=True)
+def softmax_block(Z, y, s, start, count, weighted, E, work, bits, loss):
+    """One block of multinomial margins, class-major: Z[k, i] = z_{start+i, k} (i < count).
+
+    In place, with yᵢ the class of sample i and sᵢ its weight (1 unless ``weighted``):
+
+        loss[i] = sᵢ·(logsumexp(zᵢ) − z_{i,yᵢ}),     Z[k, i] ← sᵢ·(p_{ik} − [k = yᵢ])
+
+    Stable for every finite margin: with M = maxₖ zₖ, Eₖ = exp(zₖ − M) ≤ 1 (one exp per class),
+    T = Σ_{k≠y} Eₖ and S = T + E_y:
+
+        loss = log1p(T + (E_y − 1)) − (z_y − M),   p_k = Eₖ/S,   p_y − 1 = −T/S
+
+    so a confident correct prediction (E_y = 1, T tiny) gives loss = log1p(T) and p_y − 1 = −T/S
+    to full relative precision, where log(S) and p_y − 1 would round to 0. Every loop runs over the
+    samples of the block with selects instead of branches, so LLVM vectorises it. Scratch: E
+    (K, ≥ count) and work (4, ≥ count) float64, bits (2, ≥ count) int64.
+    """
+    K = Z.shape[0]
+    M, T, A, L = work[0], work[1], work[2], work[3]
+    for i in range(count):
+        M[i] = Z[0, i]
+    for k in range(1, K):
+        zk = Z[k]
+        for i in range(count):
+            M[i] = zk[i] if zk[i] > M[i] else M[i]
+    for k in range(K):
+        zk = Z[k]
+        for i in range(count):
+            zk[i] -= M[i]
+        exp_neg_abs_block(zk, count, E[k], bits)  # zₖ − M ≤ 0: exp(−|·|) is exp
+    for i in range(count):
+        T[i] = 0.0
+        M[i] = 0.0  # from here on: E_y
+    for k in range(K):
+        ek = E[k]
+        for i in range(count):
+            mine = y[start + i] == k
+            T[i] += 0.0 if mine else ek[i]
+            M[i] += ek[i] if mine else 0.0
+    for i in range(count):
+        A[i] = T[i] + (M[i] - 1.0)
+    log1p_block(A, count, L, bits[0])
+    for i in range(count):
+        yi = y[start + i]
+        li = L[i] - Z[yi, i]
+        si = s[start + i] if weighted else 1.0
+        loss[i] = si * li
+        inv = si / (T[i] + M[i])
+        T[i] = -T[i] * inv  # sᵢ·(p_y − 1)
+        M[i] = inv  # sᵢ / S
+    for k in range(K):
+        zk = Z[k]
+        ek = E[k]
+        for i in range(count):
+            zk[i] = T[i] if y[start + i] == k else ek[i] * M[i]

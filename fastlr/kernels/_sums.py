@@ -9,6 +9,9 @@ weighted sums below, never a mean or a penalty; ``fastlr._linear_loss.normalise`
     Sums.grad_b = Σ sᵢ·dzᵢ
     Sums.hess   = Σ sᵢ·hᵢ·x̃ᵢx̃ᵢᵀ, x̃ᵢ = [xᵢ, 1]  (n+1, n+1), or None
 
+and for the multinomial kernels (K classes, W of shape (K, n)) the same with dzᵢ = pᵢ − e_{yᵢ}:
+``loss`` = Σ sᵢ·(logsumexp(zᵢ) − z_{i,yᵢ}), ``grad_w`` (K, n), ``grad_b`` (K,).
+
 The functions here take arrays that were already checked (``fastlr._validation``): X float32 or
 float64 (dense in any memory order, or CSR with valid structure), y and s float64 contiguous (s
 empty for unit weights), w float64 contiguous, b a float. Nothing is copied.
@@ -21,9 +24,10 @@ from typing import NamedTuple
 import numpy as np
 
 from .._validation import is_sparse
-from . import _dense, _layout, hessian, sparse
+from . import _dense, _layout, hessian, multinomial, sparse
 
-__all__ = ["Sums", "add_in_order", "csr_sums", "dense_sums", "hessian_sums", "loops_sums", "sums"]
+__all__ = ["Sums", "add_in_order", "csr_sums", "dense_sums", "hessian_sums", "loops_sums",
+           "multinomial_sums", "sums"]
 
 # The compiled drivers of every task function (nothing compiles before a first call).
 _ROWS = _layout.drivers(_dense.rows_task)
@@ -31,6 +35,9 @@ _COLS = _layout.drivers(_dense.cols_task)
 _HESSIAN = _layout.drivers(hessian.hessian_task)
 _CSR = _layout.drivers(sparse.csr_task)
 _CSR_HESSIAN = _layout.drivers(sparse.csr_hessian_task)
+_SOFTMAX_ROWS = _layout.drivers(multinomial.softmax_rows_task)
+_SOFTMAX_COLS = _layout.drivers(multinomial.softmax_cols_task)
+_SOFTMAX_CSR = _layout.drivers(multinomial.softmax_csr_task)
 
 
 class Sums(NamedTuple):
@@ -107,7 +114,7 @@ def _csr_arrays(X):
 def csr_sums(X, y, s, w, b) -> Sums:
     """Sums of the fused CSR kernel: one pass over the nonzeros."""
     m, n = X.shape
-    task_rows = _layout.sparse_layout(m, n)
+    task_rows = _layout.sparse_layout(m, n + 2)
     total = _layout.run_tasks(_CSR, -(-m // task_rows), n + 2,
                               (*_csr_arrays(X), _ro(y), _ro(s), _ro(w), float(b), task_rows),
                               _csr_bytes(X))
@@ -120,7 +127,7 @@ def hessian_sums(X, y, s, w, b) -> Sums:
     p = n + 1
     width = 1 + p + p * p
     if is_sparse(X):
-        task_rows = _layout.sparse_layout(m, n, square=True)
+        task_rows = _layout.sparse_layout(m, width)
         args = (*_csr_arrays(X), _ro(y), _ro(s), _ro(w), float(b), task_rows)
         total = _layout.run_tasks(_CSR_HESSIAN, -(-m // task_rows), width, args,
                                   _csr_bytes(X) * max(1.0, X.nnz / m))
@@ -132,6 +139,32 @@ def hessian_sums(X, y, s, w, b) -> Sums:
         total = _layout.run_tasks(_HESSIAN, -(-m // task_rows), width, args,
                                   m * n * X.itemsize * p / 2)
     return _unpack(total, n, True)
+
+
+def multinomial_sums(X, y, s, W, b) -> Sums:
+    """Sums of the fused multinomial kernel (``multinomial``): W (K, n), b (K,), y int64 class
+    indices in [0, K); ``grad_w`` (K, n), ``grad_b`` (K,)."""
+    m, n = X.shape
+    K = W.shape[0]
+    width = 1 + K * n + K
+    b = np.ascontiguousarray(b, dtype=np.float64)
+    if is_sparse(X):
+        task_rows = _layout.sparse_layout(m, width)
+        args = (*_csr_arrays(X), _ro(y), _ro(s), _ro(np.ascontiguousarray(W.T)), _ro(b),
+                task_rows)
+        total = _layout.run_tasks(_SOFTMAX_CSR, -(-m // task_rows), width, args,
+                                  _csr_bytes(X) * K)
+        grad_w = total[1:1 + n * K].reshape(n, K).T.copy()
+    else:
+        column_major = _layout.is_column_major(X)
+        block_rows, task_rows = _layout.dense_layout(m, n, X.itemsize, column_major, width)
+        kernel = _SOFTMAX_COLS if column_major else _SOFTMAX_ROWS
+        # the margins and the gradient are 4·K multiply-adds per value of X
+        total = _layout.run_tasks(kernel, -(-m // task_rows), width,
+                                  (_ro(X), _ro(y), _ro(s), _ro(W), _ro(b), block_rows, task_rows),
+                                  m * n * X.itemsize * K)
+        grad_w = total[1:1 + K * n].reshape(K, n).copy()
+    return Sums(float(total[0]), grad_w, total[1 + K * n:].copy())
 
 
 def sums(X, y, s, w, b, with_grad: bool = True) -> Sums:

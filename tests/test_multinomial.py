@@ -1,0 +1,218 @@
+"""The multinomial (softmax) kernels of the registry, dense and CSR, against independent answers:
+the long-double closed form on curated cases, scikit-learn's multinomial loss through its linear
+model layer, finite differences, the binary objective at K = 2, and pinned extreme margins; plus
+NaN propagation, bitwise reproducibility and the input contract."""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+import pytest
+from scipy.special import logsumexp, softmax
+
+from conftest import as_input, kernel_params
+from fastlr import kernels, reference
+from fastlr.implementations import select
+from helpers import MULTINOMIAL_CASES, assert_close, expected
+
+MULTINOMIAL = select("multinomial_loss_grad")
+
+
+def _run(kernel, case):
+    d = case.data()
+    return kernel.func(d.w, d.b, d.X, d.y, sample_weight=d.sample_weight, l2=d.l2)
+
+
+@pytest.mark.parametrize("kernel, case", kernel_params(MULTINOMIAL, MULTINOMIAL_CASES))
+def test_matches_closed_form(kernel, case):
+    got = _run(kernel, case)
+    want, scales = expected(case)
+    assert got[1].shape == (case.n, case.classes) and got[2].shape == (case.classes,)
+    assert got[1].dtype == case.dtype and np.asarray(got[0]).dtype == case.dtype
+    assert_close(got, want, scales, case.dtype, what=f"{kernel.key} on {case.id}: ")
+
+
+@pytest.mark.parametrize("kernel", MULTINOMIAL, ids=lambda k: k.key)
+def test_matches_sklearn_multinomial_loss(kernel):
+    """scikit-learn's HalfMultinomialLoss lifted by its LinearModelLoss: the same objective and
+    gradient (its coef is (K, n + 1) with the intercept last; its loss is the weighted mean plus
+    ½·l2·‖W‖²)."""
+    from sklearn._loss.loss import HalfMultinomialLoss
+    from sklearn.linear_model._linear_loss import LinearModelLoss
+
+    rng = np.random.default_rng(21)
+    m, n, K = 400, 6, 4
+    X = rng.standard_normal((m, n))
+    y = rng.integers(0, K, m)
+    s = rng.uniform(0.1, 2.0, m)
+    W, b, l2 = rng.standard_normal((n, K)), rng.standard_normal(K), 0.3
+    lml = LinearModelLoss(base_loss=HalfMultinomialLoss(n_classes=K), fit_intercept=True)
+    coef = np.hstack([W.T, b[:, None]])  # (K, n + 1)
+    loss, grad = lml.loss_gradient(coef, X, y.astype(np.float64), s / s.sum() * m,
+                                   l2_reg_strength=l2)
+    J, dW, db = kernel.func(W, b, as_input(X, kernel), y, sample_weight=s, l2=l2)
+    # LinearModelLoss: Σ s'ᵢ·Lᵢ / Σ s'ᵢ … with s' scaled to sum to m, the same weighted mean
+    assert float(J) == pytest.approx(loss, rel=1e-12)
+    np.testing.assert_allclose(np.asarray(dW), grad[:, :n].T, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(np.asarray(db), grad[:, n], rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("kernel", MULTINOMIAL, ids=lambda k: k.key)
+def test_gradient_matches_finite_differences(kernel):
+    rng = np.random.default_rng(22)
+    m, n, K = 200, 4, 3
+    X = as_input(rng.standard_normal((m, n)), kernel)
+    y = rng.integers(0, K, m)
+    W, b = rng.standard_normal((n, K)), rng.standard_normal(K)
+
+    def J(W_, b_):
+        return float(kernel.func(W_, b_, X, y, l2=0.2)[0])
+
+    _, dW, db = kernel.func(W, b, X, y, l2=0.2)
+    eps = 1e-6
+    for j in range(n):
+        for k in range(K):
+            step = np.zeros_like(W)
+            step[j, k] = eps
+            assert (J(W + step, b) - J(W - step, b)) / (2 * eps) == pytest.approx(dW[j, k],
+                                                                                rel=1e-6, abs=1e-9)
+    for k in range(K):
+        step = np.zeros(K)
+        step[k] = eps
+        assert (J(W, b + step) - J(W, b - step)) / (2 * eps) == pytest.approx(db[k], rel=1e-6,
+                                                                              abs=1e-9)
+
+
+@pytest.mark.parametrize("kernel", MULTINOMIAL, ids=lambda k: k.key)
+def test_two_classes_are_the_binary_model(kernel):
+    """K = 2 with W = [0, w], b = [0, b₁]: J is the binary J at (w, b₁) and dW = [−dw, dw]."""
+    binary = kernels.loss_grad
+    rng = np.random.default_rng(23)
+    X = rng.standard_normal((500, 5))
+    y = (rng.random(500) < 0.4).astype(np.int64)
+    w, b1 = rng.standard_normal(5), 0.3
+    J2, dW, db = kernel.func(np.column_stack([np.zeros(5), w]), np.array([0.0, b1]),
+                             as_input(X, kernel), y)
+    J, dw, dbb = binary(w, b1, X, y.astype(float))
+    assert float(J2) == pytest.approx(float(J), rel=1e-13)
+    np.testing.assert_allclose(dW[:, 1], dw, rtol=1e-12, atol=1e-16)
+    np.testing.assert_allclose(dW[:, 0], -dw, rtol=1e-12, atol=1e-16)
+    np.testing.assert_allclose(db, [-dbb, dbb], rtol=1e-12, atol=1e-16)
+
+
+EXTREME = [1e308, 1e20, 1000.0, 40.0, 1.0]
+
+
+@pytest.mark.parametrize("z", EXTREME)
+@pytest.mark.parametrize("kernel", MULTINOMIAL, ids=lambda k: k.key)
+def test_extreme_margins_pinned(kernel, z):
+    """X = [[z], [z]], W = [[1, −1, 0]]: margins (z, −z, 0) for both samples. The first is of
+    class 0 (correct and confident: loss log(1 + e^{−z} + e^{−2z}) ≈ e^{−z}), the second of class 2
+    (margin 0: loss z + the same log term). Finite and exact to an ulp up to z = 1e308."""
+    X = as_input(np.array([[z], [z]]), kernel)
+    W = np.array([[1.0, -1.0, 0.0]])
+    J, dW, db = kernel.func(W, np.zeros(3), X, np.array([0, 2]))
+    tail = math.log1p(math.exp(-z) + math.exp(-2 * z)) if z < 700 else 0.0
+    assert np.isfinite(J) and np.all(np.isfinite(dW)) and np.all(np.isfinite(db))
+    assert float(J) == pytest.approx((tail + z + tail) / 2, rel=1e-15)
+
+
+@pytest.mark.parametrize("kernel", MULTINOMIAL, ids=lambda k: k.key)
+def test_a_confident_correct_prediction_keeps_its_tiny_loss_and_gradient(kernel):
+    """z = (40, −40, 0), class 0: L = log1p(e^{−40} + e^{−80}) = 4.2e-18 and p₀ − 1 = −4.2e-18,
+    where log(Σ e^z) − z₀ and 1/S − 1 both round to 0."""
+    X = as_input(np.array([[40.0]]), kernel)
+    J, dW, db = kernel.func(np.array([[1.0, -1.0, 0.0]]), np.zeros(3), X, np.array([0]))
+    S = 1 + math.exp(-40) + math.exp(-80)
+    assert float(J) == pytest.approx(math.log1p(math.exp(-40) + math.exp(-80)), rel=1e-14)
+    np.testing.assert_allclose(db, [-(math.exp(-40) + math.exp(-80)) / S, math.exp(-80) / S,
+                                    math.exp(-40) / S], rtol=1e-14)
+    np.testing.assert_allclose(dW[0], 40.0 * np.asarray(db), rtol=1e-14)
+
+
+@pytest.mark.parametrize("where", ["X", "W"])
+@pytest.mark.parametrize("kernel", MULTINOMIAL, ids=lambda k: k.key)
+def test_nan_propagates(kernel, where):
+    rng = np.random.default_rng(24)
+    X = rng.standard_normal((50, 4))
+    W = rng.standard_normal((4, 3))
+    if where == "X":
+        X[17, 2] = np.nan
+    else:
+        W[1, 0] = np.nan
+    J, dW, db = kernel.func(W, np.zeros(3), as_input(X, kernel), rng.integers(0, 3, 50))
+    assert np.isnan(J) and np.isnan(db).all() and np.isnan(dW).any()
+
+
+REPRO = [c for c in MULTINOMIAL_CASES if c.m == 20011]
+
+
+@pytest.mark.parametrize("kernel, case", kernel_params([k for k in MULTINOMIAL if k.parallel],
+                                                      REPRO))
+def test_bitwise_identical_across_thread_counts(kernel, case, numba_threads, monkeypatch):
+    from fastlr import _jit
+    from fastlr.kernels import _layout
+
+    monkeypatch.setattr(_jit, "PARALLEL_MIN_BYTES", 0)
+    numba.set_num_threads(1)
+    one = [np.asarray(v).tobytes() for v in _run(kernel, case)]
+    numba.set_num_threads(numba_threads)
+    launches = []
+    run_parallel = _layout.run_parallel
+    monkeypatch.setattr(_layout, "run_parallel",
+                        lambda *args: launches.append(args[-1]) or run_parallel(*args))
+    assert [np.asarray(v).tobytes() for v in _run(kernel, case)] == one
+    assert launches and min(launches) >= 2
+
+
+BAD = [
+    ("W-1d", dict(W=np.zeros(3)), ValueError, r"W must be 2-D of shape \(n_features=3"),
+    ("W-rows", dict(W=np.zeros((4, 2))), ValueError, r"W must be 2-D"),
+    ("b-length", dict(b=np.zeros(3)), ValueError, r"b must be 1-D of length n_classes=2"),
+    ("label-out-of-range", dict(y=np.array([0, 1, 2, 0])), ValueError,
+     r"class labels y must be integers in \[0, 2\)"),
+    ("label-negative", dict(y=np.array([0, -1, 1, 0])), ValueError, r"in \[0, 2\)"),
+    ("label-fractional", dict(y=np.array([0, 0.5, 1, 0])), ValueError, r"in \[0, 2\)"),
+    ("label-nan", dict(y=np.array([0, np.nan, 1, 0])), ValueError, r"in \[0, 2\)"),
+    ("label-str", dict(y=np.array(["a", "b", "a", "b"])), TypeError, r"y has non-numeric dtype"),
+    ("X-complex", dict(X=np.ones((4, 3), complex)), TypeError, r"X has complex dtype"),
+    ("weight-negative", dict(sample_weight=np.array([1.0, -1, 1, 1])), ValueError,
+     r"sample_weight must be non-negative"),
+]
+
+
+@pytest.mark.parametrize("bad", BAD, ids=[b[0] for b in BAD])
+def test_bad_input_gets_the_same_clear_error_everywhere(bad):
+    _, override, exc, match = bad
+    args = dict(W=np.zeros((3, 2)), b=np.zeros(2), X=np.ones((4, 3)), y=np.array([0, 1, 1, 0]),
+                sample_weight=None) | override
+    messages = set()
+    for kernel in MULTINOMIAL:
+        if kernel.input != "dense":
+            continue
+        with pytest.raises(exc, match=match) as info:
+            kernel.func(args["W"], args["b"], args["X"], args["y"],
+                        sample_weight=args["sample_weight"])
+        messages.add(str(info.value))
+    assert len(messages) == 1
+
+
+def test_float_labels_with_integral_values_are_accepted_and_inputs_untouched():
+    rng = np.random.default_rng(25)
+    X = rng.standard_normal((30, 3))
+    W = rng.standard_normal((3, 3))
+    y = rng.integers(0, 3, 30)
+    before = [a.copy() for a in (X, W, y)]
+    a = kernels.multinomial_loss_grad(W, np.zeros(3), X, y.astype(np.float32))
+    b = kernels.multinomial_loss_grad(W, np.zeros(3), X, y)
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u, v)
+    for old, new in zip(before, (X, W, y)):
+        np.testing.assert_array_equal(old, new)
+    r = reference.multinomial_loss_grad(W, np.zeros(3), X, y)
+    Z = X @ W
+    assert float(r[0]) == pytest.approx(np.mean(logsumexp(Z, axis=1) - Z[np.arange(30), y]))
+    np.testing.assert_allclose(r[1], X.T @ (softmax(Z, axis=1) - np.eye(3)[y]) / 30, atol=1e-15)
+    assert float(a[0]) == pytest.approx(float(r[0]), rel=1e-14)
