@@ -11,6 +11,8 @@ Operations and their signatures:
 * ``"loss_grad_hess"`` — same arguments ``-> (J, dw, db, H)``, H over θ = [w, b]
 * ``"multinomial_loss_grad"`` — ``(W, b, X, y, sample_weight=None, l2=0.0) -> (J, dW, db)`` with
   W (n_features, K), b (K,) and y class indices in [0, K)
+* ``"multinomial_loss_grad_hess"`` — same arguments ``-> (J, dW, db, H)``, H over
+  θ = [W[:, 0], …, W[:, K−1], b]
 * ``"cost"`` — same arguments as ``loss_grad`` ``-> J``
 * ``"sigmoid"`` — ``(z) -> σ(z)``
 
@@ -93,6 +95,16 @@ _ENTRIES = (
            "NumPy reference, softmax, scipy.sparse products", reference=True),
     Kernel("fused", "multinomial_loss_grad", "csr", kernels.multinomial_loss_grad,
            "fused softmax CSR kernel", parallel=True),
+    Kernel("numpy", "multinomial_loss_grad_hess", "dense", reference.multinomial_loss_grad_hess,
+           "NumPy reference softmax Hessian", reference=True, blas=True,
+           max_features=_HESS_FEATURES // 10),
+    Kernel("fused", "multinomial_loss_grad_hess", "dense", kernels.multinomial_loss_grad_hess,
+           "fused softmax Hessian kernel", parallel=True, max_features=_HESS_FEATURES // 10),
+    Kernel("numpy", "multinomial_loss_grad_hess", "csr", reference.multinomial_loss_grad_hess,
+           "NumPy reference softmax Hessian (densified)", reference=True,
+           max_features=_HESS_FEATURES // 10),
+    Kernel("fused", "multinomial_loss_grad_hess", "csr", kernels.multinomial_loss_grad_hess,
+           "fused softmax CSR Hessian kernel", parallel=True, max_features=_HESS_FEATURES // 10),
     Kernel("numpy", "cost", "dense", reference.cost, "NumPy reference", reference=True,
            blas=True),
     Kernel("fused", "cost", "dense", kernels.cost, "fused kernel, loss only", parallel=True),

@@ -27,7 +27,7 @@ from ._validation import (check_multinomial_problem, check_problem, check_real_a
                           working_dtype)
 
 __all__ = ["cost", "loss_grad", "loss_grad_hess", "loss_grad_python", "multinomial_loss_grad",
-           "sigmoid"]
+           "multinomial_loss_grad_hess", "sigmoid"]
 
 
 def _exp_neg_abs(z: np.ndarray) -> np.ndarray:
@@ -160,6 +160,19 @@ def multinomial_loss_grad(W, b, X, y, sample_weight=None, l2=0.0):
     J = Σ sᵢ·Lᵢ/Σ sᵢ + ½·λ·‖W‖², dW = Xᵀ·(s∘(P − Y))/Σ sᵢ + λ·W, db = Σ sᵢ·(pᵢ − e_{yᵢ})/Σ sᵢ.
     """
     p = check_multinomial_problem(W, b, X, y, sample_weight, l2)
+    J, dW, db, _ = _multinomial(p, hessian=False)
+    return p.dtype.type(J), dW.astype(p.dtype), db.astype(p.dtype)
+
+
+def multinomial_loss_grad_hess(W, b, X, y, sample_weight=None, l2=0.0):
+    """(J, dW, db, H): H over θ = [W[:, 0], …, W[:, K−1], b] is, block by block of classes,
+    H_kl = X̃ᵀ·diag(s∘(p_k·[k = l] − p_k∘p_l))·X̃ / Σ sᵢ + λ on the coefficients' diagonal."""
+    p = check_multinomial_problem(W, b, X, y, sample_weight, l2)
+    J, dW, db, H = _multinomial(p, hessian=True)
+    return p.dtype.type(J), dW.astype(p.dtype), db.astype(p.dtype), H.astype(p.dtype)
+
+
+def _multinomial(p, hessian: bool):
     Wt = p.W.T  # (n, K)
     Z = np.asarray(p.X @ Wt.astype(p.X.dtype)).astype(np.float64) + p.b
     rows = np.arange(Z.shape[0])
@@ -183,4 +196,19 @@ def multinomial_loss_grad(W, b, X, y, sample_weight=None, l2=0.0):
         J += 0.5 * p.l2 * float(np.sum(Wt * Wt))
         dW = dW + p.l2 * Wt
     db = D.sum(axis=0) / p.weight_sum
-    return p.dtype.type(J), dW.astype(p.dtype), db.astype(p.dtype)
+    if not hessian:
+        return J, dW, db, None
+    K, n = p.W.shape
+    P = E / S[:, None]
+    s = np.ones(Z.shape[0]) if p.sample_weight is None else p.sample_weight
+    X = p.X.toarray() if hasattr(p.X, "toarray") else np.asarray(p.X)
+    Xt = np.hstack([X.astype(np.float64), np.ones((X.shape[0], 1))])
+    index = [np.r_[k * n:(k + 1) * n, K * n + k] for k in range(K)]
+    H = np.empty((K * (n + 1), K * (n + 1)))
+    for k in range(K):
+        for l in range(K):
+            r = s * P[:, k] * (float(k == l) - P[:, l])
+            H[np.ix_(index[k], index[l])] = (Xt.T * r) @ Xt / p.weight_sum
+    H = (H + H.T) / 2  # exactly symmetric (each block pair from the same products)
+    H[np.arange(K * n), np.arange(K * n)] += p.l2
+    return J, dW, db, H

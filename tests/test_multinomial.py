@@ -5,6 +5,7 @@ NaN propagation, bitwise reproducibility and the input contract."""
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numba
@@ -15,9 +16,9 @@ from scipy.special import logsumexp, softmax
 from conftest import as_input, kernel_params
 from fastlr import kernels, reference
 from fastlr.implementations import select
-from helpers import MULTINOMIAL_CASES, assert_close, expected
+from helpers import MULTINOMIAL_CASES, assert_close, dense, expected
 
-MULTINOMIAL = select("multinomial_loss_grad")
+MULTINOMIAL = select("multinomial_loss_grad") + select("multinomial_loss_grad_hess")
 
 
 def _run(kernel, case):
@@ -32,6 +33,37 @@ def test_matches_closed_form(kernel, case):
     assert got[1].shape == (case.n, case.classes) and got[2].shape == (case.classes,)
     assert got[1].dtype == case.dtype and np.asarray(got[0]).dtype == case.dtype
     assert_close(got, want, scales, case.dtype, what=f"{kernel.key} on {case.id}: ")
+    if kernel.operation.endswith("hess") and case.classes * (case.n + 1) <= 200:
+        H = _expected_hessian(case)
+        tol = 1e-10 if case.dtype == np.float64 else 1e-4
+        np.testing.assert_allclose(got[3], H, rtol=tol, atol=tol * np.abs(H).max())
+        np.testing.assert_array_equal(got[3], got[3].T)
+
+
+@functools.lru_cache(maxsize=None)
+def _expected_hessian(case):
+    d = case.data()
+    return _kronecker_hessian(dense(d.X), d.y, d.w, d.b, d.sample_weight, d.l2)
+
+
+def _kronecker_hessian(X, y, W, b, s, l2):
+    """H = Σ sᵢ·(diag(pᵢ) − pᵢpᵢᵀ) ⊗ x̃ᵢx̃ᵢᵀ / Σ sᵢ + l2, over θ = [W[:, 0], …, W[:, K−1], b]:
+    one einsum in long double over (sample, class, class, feature, feature)."""
+    m, n = X.shape
+    K = W.shape[1]
+    s = np.ones(m) if s is None else s
+    Z = X.astype(np.longdouble) @ W + b
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    A = np.einsum("ik,kl->ikl", P, np.eye(K)) - np.einsum("ik,il->ikl", P, P)  # (m, K, K)
+    Xt = np.hstack([X.astype(np.longdouble), np.ones((m, 1), dtype=np.longdouble)])
+    blocks = np.einsum("i,ikl,ia,ib->kalb", s.astype(np.longdouble), A, Xt, Xt) / s.sum()
+    full = blocks.reshape(K * (n + 1), K * (n + 1))  # θ as [class 0: (w_0, b_0), class 1: …]
+    order = np.r_[[k * (n + 1) + j for k in range(K) for j in range(n)],
+                  [k * (n + 1) + n for k in range(K)]]
+    H = full[np.ix_(order, order)].astype(np.float64)
+    H[np.arange(K * n), np.arange(K * n)] += l2
+    return H
 
 
 @pytest.mark.parametrize("kernel", MULTINOMIAL, ids=lambda k: k.key)
@@ -52,7 +84,7 @@ def test_matches_sklearn_multinomial_loss(kernel):
     coef = np.hstack([W.T, b[:, None]])  # (K, n + 1)
     loss, grad = lml.loss_gradient(coef, X, y.astype(np.float64), s / s.sum() * m,
                                    l2_reg_strength=l2)
-    J, dW, db = kernel.func(W, b, as_input(X, kernel), y, sample_weight=s, l2=l2)
+    J, dW, db, *_ = kernel.func(W, b, as_input(X, kernel), y, sample_weight=s, l2=l2)
     # LinearModelLoss: Σ s'ᵢ·Lᵢ / Σ s'ᵢ … with s' scaled to sum to m, the same weighted mean
     assert float(J) == pytest.approx(loss, rel=1e-12)
     np.testing.assert_allclose(np.asarray(dW), grad[:, :n].T, rtol=1e-10, atol=1e-14)
@@ -70,7 +102,7 @@ def test_gradient_matches_finite_differences(kernel):
     def J(W_, b_):
         return float(kernel.func(W_, b_, X, y, l2=0.2)[0])
 
-    _, dW, db = kernel.func(W, b, X, y, l2=0.2)
+    _, dW, db, *_ = kernel.func(W, b, X, y, l2=0.2)
     eps = 1e-6
     for j in range(n):
         for k in range(K):
@@ -93,8 +125,8 @@ def test_two_classes_are_the_binary_model(kernel):
     X = rng.standard_normal((500, 5))
     y = (rng.random(500) < 0.4).astype(np.int64)
     w, b1 = rng.standard_normal(5), 0.3
-    J2, dW, db = kernel.func(np.column_stack([np.zeros(5), w]), np.array([0.0, b1]),
-                             as_input(X, kernel), y)
+    J2, dW, db, *_ = kernel.func(np.column_stack([np.zeros(5), w]), np.array([0.0, b1]),
+                                 as_input(X, kernel), y)
     J, dw, dbb = binary(w, b1, X, y.astype(float))
     assert float(J2) == pytest.approx(float(J), rel=1e-13)
     np.testing.assert_allclose(dW[:, 1], dw, rtol=1e-12, atol=1e-16)
@@ -113,7 +145,7 @@ def test_extreme_margins_pinned(kernel, z):
     (margin 0: loss z + the same log term). Finite and exact to an ulp up to z = 1e308."""
     X = as_input(np.array([[z], [z]]), kernel)
     W = np.array([[1.0, -1.0, 0.0]])
-    J, dW, db = kernel.func(W, np.zeros(3), X, np.array([0, 2]))
+    J, dW, db, *_ = kernel.func(W, np.zeros(3), X, np.array([0, 2]))
     tail = math.log1p(math.exp(-z) + math.exp(-2 * z)) if z < 700 else 0.0
     assert np.isfinite(J) and np.all(np.isfinite(dW)) and np.all(np.isfinite(db))
     assert float(J) == pytest.approx((tail + z + tail) / 2, rel=1e-15)
@@ -124,7 +156,7 @@ def test_a_confident_correct_prediction_keeps_its_tiny_loss_and_gradient(kernel)
     """z = (40, −40, 0), class 0: L = log1p(e^{−40} + e^{−80}) = 4.2e-18 and p₀ − 1 = −4.2e-18,
     where log(Σ e^z) − z₀ and 1/S − 1 both round to 0."""
     X = as_input(np.array([[40.0]]), kernel)
-    J, dW, db = kernel.func(np.array([[1.0, -1.0, 0.0]]), np.zeros(3), X, np.array([0]))
+    J, dW, db, *_ = kernel.func(np.array([[1.0, -1.0, 0.0]]), np.zeros(3), X, np.array([0]))
     S = 1 + math.exp(-40) + math.exp(-80)
     assert float(J) == pytest.approx(math.log1p(math.exp(-40) + math.exp(-80)), rel=1e-14)
     np.testing.assert_allclose(db, [-(math.exp(-40) + math.exp(-80)) / S, math.exp(-80) / S,
@@ -142,7 +174,7 @@ def test_nan_propagates(kernel, where):
         X[17, 2] = np.nan
     else:
         W[1, 0] = np.nan
-    J, dW, db = kernel.func(W, np.zeros(3), as_input(X, kernel), rng.integers(0, 3, 50))
+    J, dW, db, *_ = kernel.func(W, np.zeros(3), as_input(X, kernel), rng.integers(0, 3, 50))
     assert np.isnan(J) and np.isnan(db).all() and np.isnan(dW).any()
 
 

@@ -32,7 +32,7 @@ from . import _sums
 from ._dense import sigmoid_flat
 
 __all__ = ["cost", "loss_grad", "loss_grad_hess", "loss_grad_loops", "multinomial_loss_grad",
-           "sigmoid"]
+           "multinomial_loss_grad_hess", "sigmoid"]
 
 _EMPTY = np.empty(0)
 
@@ -122,3 +122,18 @@ def multinomial_loss_grad(W, b, X, y, sample_weight=None, l2=0.0):
     J, G, gb = normalise(_sums.multinomial_sums(p.X, p.y, _weights(p), p.W, p.b), p.W,
                          p.weight_sum, p.l2)
     return _in_dtype(p, (J, G.T, gb))
+
+
+def multinomial_loss_grad_hess(W, b, X, y, sample_weight=None, l2=0.0):
+    """(J, dW, db, H): ``multinomial_loss_grad`` plus the Hessian, in one pass over X (for Newton).
+
+    H is over θ = [W[:, 0], W[:, 1], …, W[:, K−1], b] (the coefficients class by class, then the
+    intercepts), of shape (K·(n_features + 1),)·2: with x̃ᵢ = [xᵢ, 1] and Aᵢ = diag(pᵢ) − pᵢpᵢᵀ,
+    H = Σ sᵢ·Aᵢ ⊗ x̃ᵢx̃ᵢᵀ / Σ sᵢ + l2 on the coefficients' diagonal. It is singular along
+    θ = [0, …, 0, 1, …, 1] (adding one constant to every intercept changes no probability).
+    Memory O(K²·n_features²) per task: for n_features·K up to a few hundred.
+    """
+    p = check_multinomial_problem(W, b, X, y, sample_weight, l2)
+    J, G, gb, H = normalise(_sums.multinomial_sums(p.X, p.y, _weights(p), p.W, p.b, hessian=True),
+                            p.W, p.weight_sum, p.l2)
+    return _in_dtype(p, (J, G.T, gb, H))

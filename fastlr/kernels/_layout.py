@@ -85,13 +85,15 @@ def dense_layout(n_samples: int, n_features: int, itemsize: int, column_major: b
                            max(1, min(MAX_TASKS, MAX_PARTIAL_DOUBLES // partial)))
 
 
-def hessian_layout(n_samples: int, n_features: int):
-    """(rows per block, rows per task) for the fused Hessian kernel (blocks transposed to float64)."""
+def hessian_layout(n_samples: int, n_features: int, partial_doubles: int | None = None):
+    """(rows per block, rows per task) for the fused Hessian kernels (blocks transposed to
+    float64); ``partial_doubles``: one task's partial sums ((n+1)² + n + 2 by default)."""
     p = n_features + 1
     rows = int(min(2048, max(16, HESSIAN_BLOCK_BYTES // (8 * p))))
     rows -= rows % 8
-    return rows, _tasks_of(-(-n_samples // rows), rows, max(1, min(MAX_TASKS,
-                                                                   MAX_PARTIAL_DOUBLES // (p * p))))
+    partial = p * p + p + 1 if partial_doubles is None else partial_doubles
+    return rows, _tasks_of(-(-n_samples // rows), rows,
+                           max(1, min(MAX_TASKS, MAX_PARTIAL_DOUBLES // partial)))
 
 
 def sparse_layout(n_samples: int, partial_doubles: int) -> int:

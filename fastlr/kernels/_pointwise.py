@@ -184,15 +184,16 @@ def log1p_block(x, count, out, bits):
 
 
 @jit(strict=True)
-def softmax_block(Z, y, s, start, count, weighted, E, work, bits, loss):
+def softmax_block(Z, y, s, start, count, weighted, E, work, bits, loss, P, with_p):
     """One block of multinomial margins, class-major: Z[k, i] = z_{start+i, k} (i < count).
 
     In place, with yᵢ the class of sample i and sᵢ its weight (1 unless ``weighted``):
 
         loss[i] = sᵢ·(logsumexp(zᵢ) − z_{i,yᵢ}),     Z[k, i] ← sᵢ·(p_{ik} − [k = yᵢ])
 
-    Stable for every finite margin: with M = maxₖ zₖ, Eₖ = exp(zₖ − M) ≤ 1 (one exp per class),
-    T = Σ_{k≠y} Eₖ and S = T + E_y:
+    and, when ``with_p``, P[k, i] = p_{ik} (unweighted, for the Hessian). Stable for every finite
+    margin: with M = maxₖ zₖ, Eₖ = exp(zₖ − M) ≤ 1 (one exp per class), T = Σ_{k≠y} Eₖ and
+    S = T + E_y:
 
         loss = log1p(T + (E_y − 1)) − (z_y − M),   p_k = Eₖ/S,   p_y − 1 = −T/S
 
@@ -227,15 +228,17 @@ def softmax_block(Z, y, s, start, count, weighted, E, work, bits, loss):
         A[i] = T[i] + (M[i] - 1.0)
     log1p_block(A, count, L, bits[0])
     for i in range(count):
-        yi = y[start + i]
-        li = L[i] - Z[yi, i]
         si = s[start + i] if weighted else 1.0
-        loss[i] = si * li
-        inv = si / (T[i] + M[i])
-        T[i] = -T[i] * inv  # sᵢ·(p_y − 1)
-        M[i] = inv  # sᵢ / S
+        loss[i] = si * (L[i] - Z[y[start + i], i])
+        inv = 1.0 / (T[i] + M[i])
+        T[i] = -si * (T[i] * inv)  # sᵢ·(p_y − 1)
+        M[i] = inv  # 1/S
+        A[i] = si
     for k in range(K):
         zk = Z[k]
         ek = E[k]
         for i in range(count):
-            zk[i] = T[i] if y[start + i] == k else ek[i] * M[i]
+            pk = ek[i] * M[i]
+            if with_p:
+                P[k, i] = pk
+            zk[i] = T[i] if y[start + i] == k else A[i] * pk

@@ -38,6 +38,8 @@ _CSR_HESSIAN = _layout.drivers(sparse.csr_hessian_task)
 _SOFTMAX_ROWS = _layout.drivers(multinomial.softmax_rows_task)
 _SOFTMAX_COLS = _layout.drivers(multinomial.softmax_cols_task)
 _SOFTMAX_CSR = _layout.drivers(multinomial.softmax_csr_task)
+_SOFTMAX_HESSIAN = _layout.drivers(multinomial.softmax_hessian_task)
+_SOFTMAX_CSR_HESSIAN = _layout.drivers(multinomial.softmax_csr_hessian_task)
 
 
 class Sums(NamedTuple):
@@ -141,30 +143,59 @@ def hessian_sums(X, y, s, w, b) -> Sums:
     return _unpack(total, n, True)
 
 
-def multinomial_sums(X, y, s, W, b) -> Sums:
-    """Sums of the fused multinomial kernel (``multinomial``): W (K, n), b (K,), y int64 class
-    indices in [0, K); ``grad_w`` (K, n), ``grad_b`` (K,)."""
+def _multinomial_hessian(blocks: np.ndarray, K: int, n: int) -> np.ndarray:
+    """H over θ = [W (K·n, class by class), b (K)] from the class-pair blocks B_kl (k ≤ l, upper
+    triangles of (n+1) × (n+1)); see ``multinomial``."""
+    p = n + 1
+    size = K * p
+    H = np.empty((size, size))
+    w_index = [np.r_[k * n:(k + 1) * n, K * n + k] for k in range(K)]  # θ indices of [w_k, b_k]
+    pair = 0
+    for k in range(K):
+        for l in range(k, K):
+            B = np.triu(blocks[pair]) + np.triu(blocks[pair], 1).T
+            H[np.ix_(w_index[k], w_index[l])] = B
+            H[np.ix_(w_index[l], w_index[k])] = B.T
+            pair += 1
+    return H
+
+
+def multinomial_sums(X, y, s, W, b, hessian: bool = False) -> Sums:
+    """Sums of the fused multinomial kernels (``multinomial``): W (K, n), b (K,), y int64 class
+    indices in [0, K); ``grad_w`` (K, n), ``grad_b`` (K,), and with ``hessian`` the Hessian over
+    θ = [W (K·n, class by class), b (K)]."""
     m, n = X.shape
     K = W.shape[0]
-    width = 1 + K * n + K
+    p = n + 1
+    width = 1 + K * n + K + (K * (K + 1) // 2 * p * p if hessian else 0)
     b = np.ascontiguousarray(b, dtype=np.float64)
     if is_sparse(X):
         task_rows = _layout.sparse_layout(m, width)
         args = (*_csr_arrays(X), _ro(y), _ro(s), _ro(np.ascontiguousarray(W.T)), _ro(b),
                 task_rows)
-        total = _layout.run_tasks(_SOFTMAX_CSR, -(-m // task_rows), width, args,
-                                  _csr_bytes(X) * K)
+        kernel = _SOFTMAX_CSR_HESSIAN if hessian else _SOFTMAX_CSR
+        work = _csr_bytes(X) * K * (max(1.0, K * X.nnz / m) if hessian else 1.0)
+        total = _layout.run_tasks(kernel, -(-m // task_rows), width, args, work)
         grad_w = total[1:1 + n * K].reshape(n, K).T.copy()
     else:
         column_major = _layout.is_column_major(X)
-        block_rows, task_rows = _layout.dense_layout(m, n, X.itemsize, column_major, width)
-        kernel = _SOFTMAX_COLS if column_major else _SOFTMAX_ROWS
-        # the margins and the gradient are 4·K multiply-adds per value of X
-        total = _layout.run_tasks(kernel, -(-m // task_rows), width,
-                                  (_ro(X), _ro(y), _ro(s), _ro(W), _ro(b), block_rows, task_rows),
-                                  m * n * X.itemsize * K)
+        if hessian:
+            block_rows, task_rows = _layout.hessian_layout(m, n, width)
+            args = (_ro(X), _ro(y), _ro(s), _ro(W), _ro(b), block_rows, task_rows, column_major)
+            kernel, work = _SOFTMAX_HESSIAN, m * n * X.itemsize * K * K * p / 4
+        else:
+            block_rows, task_rows = _layout.dense_layout(m, n, X.itemsize, column_major, width)
+            args = (_ro(X), _ro(y), _ro(s), _ro(W), _ro(b), block_rows, task_rows)
+            # the margins and the gradient are 4·K multiply-adds per value of X
+            kernel = _SOFTMAX_COLS if column_major else _SOFTMAX_ROWS
+            work = m * n * X.itemsize * K
+        total = _layout.run_tasks(kernel, -(-m // task_rows), width, args, work)
         grad_w = total[1:1 + K * n].reshape(K, n).copy()
-    return Sums(float(total[0]), grad_w, total[1 + K * n:].copy())
+    grad_b = total[1 + K * n:1 + K * n + K].copy()
+    hess = None
+    if hessian:
+        hess = _multinomial_hessian(total[1 + K * n + K:].reshape(-1, p, p), K, n)
+    return Sums(float(total[0]), grad_w, grad_b, hess)
 
 
 def sums(X, y, s, w, b, with_grad: bool = True) -> Sums:

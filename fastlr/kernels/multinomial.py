@@ -28,8 +28,10 @@ import numpy as np
 
 from .._jit import jit
 from ._pointwise import softmax_block
+from .hessian import gemm_upper, transposed_block
 
-__all__ = ["softmax_cols_task", "softmax_csr_task", "softmax_rows_task"]
+__all__ = ["softmax_cols_task", "softmax_csr_hessian_task", "softmax_csr_task",
+           "softmax_hessian_task", "softmax_rows_task"]
 
 
 @jit(inline="always")
@@ -117,7 +119,7 @@ def softmax_rows_task(t, out, X, y, s, W, b, block_rows, task_rows):
                     a0 += r0[j] * u0[j]
                 Z[k, i] = a0 + b[k]
             i += 1
-        softmax_block(Z, y, s, start, count, weighted, E, work, bits, loss)
+        softmax_block(Z, y, s, start, count, weighted, E, work, bits, loss, E, False)
         for i in range(count):
             loss_t += loss[i]
         for k in range(K):
@@ -195,7 +197,7 @@ def softmax_cols_task(t, out, X, y, s, W, b, block_rows, task_rows):
                 for i in range(count):
                     zk[i] += c0[i] * w0
             j += 1
-        softmax_block(Z, y, s, start, count, weighted, E, work, bits, loss)
+        softmax_block(Z, y, s, start, count, weighted, E, work, bits, loss, E, False)
         for i in range(count):
             loss_t += loss[i]
         for k in range(K):
@@ -278,7 +280,7 @@ def softmax_csr_task(t, out, data, indices, indptr, y, s, Wt, b, task_rows):
     for start in range(t * task_rows, stop, block):
         count = min(block, stop - start)
         _csr_block_margins(data, indices, indptr, Wt, b, start, count, Z)
-        softmax_block(Z, y, s, start, count, weighted, E, work, bits, loss)
+        softmax_block(Z, y, s, start, count, weighted, E, work, bits, loss, E, False)
         for i in range(count):
             loss_t += loss[i]
         for k in range(K):
@@ -288,4 +290,136 @@ def softmax_csr_task(t, out, data, indices, indptr, y, s, Wt, b, task_rows):
                 acc += zk[i]
             gb[k] += acc
         _csr_block_scatter(data, indices, indptr, Z, start, count, Gt)
+    out[0] = loss_t
+
+
+# ---------------------------------------------------------------------------- the Hessian
+#
+# Over θ = [W (K·n, class by class), b (K)], with x̃ᵢ = [xᵢ, 1] and Aᵢ = diag(pᵢ) − pᵢpᵢᵀ:
+#
+#     H = Σ sᵢ·Aᵢ ⊗ x̃ᵢx̃ᵢᵀ,  i.e. the (k, l) block  B_kl = Σ sᵢ·A_{i,kl}·x̃ᵢx̃ᵢᵀ   ((n+1) × (n+1))
+#
+# A task adds [loss, G (K·n), g_b (K), B_kl for k ≤ l (K(K+1)/2 blocks of (n+1)², upper triangles)];
+# ``_sums`` places the blocks into H. Per block of rows, for each class pair the weights
+# r = s·A_kl scale a copy of the transposed block T, and B_kl += U·Tᵀ (``gemm_upper``): K(K+1)/2
+# products of (n+1)²/2 multiply-adds per row. Meant, like scikit-learn's newton-cholesky, for
+# n_features·K up to a few hundred.
+
+
+@jit(inline="always")
+def _pair_weights(P, s, start, count, weighted, k, l, r):
+    """r[i] = sᵢ·(p_ik·[k = l] − p_ik·p_il)."""
+    pk = P[k]
+    pl = P[l]
+    for i in range(count):
+        v = pk[i] * ((1.0 if k == l else 0.0) - pl[i])
+        r[i] = v * s[start + i] if weighted else v
+
+
+@jit(fast=True)
+def softmax_hessian_task(t, out, X, y, s, W, b, block_rows, task_rows, column_major):
+    """One task over dense X (any memory order): raw loss, gradient and Hessian blocks."""
+    m, n = X.shape
+    K = W.shape[0]
+    p = n + 1
+    weighted = s.shape[0] > 0
+    Z, E, work, bits, loss = _scratch(K, block_rows)
+    P = np.empty((K, block_rows))
+    T = np.empty((p, block_rows))
+    U = np.empty((p, block_rows))
+    r = np.empty(block_rows)
+    G = out[1:1 + K * n].reshape((K, n))
+    gb = out[1 + K * n:1 + K * n + K]
+    blocks = out[1 + K * n + K:].reshape((K * (K + 1) // 2, p, p))
+    loss_t = 0.0
+    stop = min(m, (t + 1) * task_rows)
+    for start in range(t * task_rows, stop, block_rows):
+        count = min(block_rows, stop - start)
+        transposed_block(X, start, count, column_major, T)
+        for k in range(K):
+            zk = Z[k]
+            for i in range(count):
+                zk[i] = b[k]
+            for j in range(n):
+                wkj = W[k, j]
+                Tj = T[j]
+                for i in range(count):
+                    zk[i] += wkj * Tj[i]
+        softmax_block(Z, y, s, start, count, weighted, E, work, bits, loss, P, True)
+        for i in range(count):
+            loss_t += loss[i]
+        for k in range(K):
+            zk = Z[k]
+            for j in range(p):
+                Tj = T[j]
+                acc = 0.0
+                for i in range(count):
+                    acc += zk[i] * Tj[i]
+                if j < n:
+                    G[k, j] += acc
+                else:
+                    gb[k] += acc
+        pair = 0
+        for k in range(K):
+            for l in range(k, K):
+                _pair_weights(P, s, start, count, weighted, k, l, r)
+                for j in range(p):
+                    Tj = T[j]
+                    Uj = U[j]
+                    for i in range(count):
+                        Uj[i] = Tj[i] * r[i]
+                gemm_upper(U, T, count, blocks[pair])
+                pair += 1
+    out[0] = loss_t
+
+
+@jit(fast=True)
+def softmax_csr_hessian_task(t, out, data, indices, indptr, y, s, Wt, b, task_rows):
+    """One task over CSR X (W given transposed, (n, K)): raw loss, gradient (Gᵀ) and Hessian
+    blocks, the blocks' upper triangles updated per pair of nonzeros of a row."""
+    m = indptr.shape[0] - 1
+    n, K = Wt.shape
+    p = n + 1
+    weighted = s.shape[0] > 0
+    block = SPARSE_BLOCK_ROWS
+    Z, E, work, bits, loss = _scratch(K, block)
+    P = np.empty((K, block))
+    r = np.empty(block)
+    Gt = out[1:1 + n * K].reshape((n, K))
+    gb = out[1 + n * K:1 + n * K + K]
+    blocks = out[1 + n * K + K:].reshape((K * (K + 1) // 2, p, p))
+    loss_t = 0.0
+    stop = min(m, (t + 1) * task_rows)
+    for start in range(t * task_rows, stop, block):
+        count = min(block, stop - start)
+        _csr_block_margins(data, indices, indptr, Wt, b, start, count, Z)
+        softmax_block(Z, y, s, start, count, weighted, E, work, bits, loss, P, True)
+        for i in range(count):
+            loss_t += loss[i]
+        for k in range(K):
+            zk = Z[k]
+            acc = 0.0
+            for i in range(count):
+                acc += zk[i]
+            gb[k] += acc
+        _csr_block_scatter(data, indices, indptr, Z, start, count, Gt)
+        pair = 0
+        for k in range(K):
+            for l in range(k, K):
+                _pair_weights(P, s, start, count, weighted, k, l, r)
+                B = blocks[pair]
+                for i in range(count):
+                    ri = r[i]
+                    lo = indptr[start + i]
+                    hi = indptr[start + i + 1]
+                    B[n, n] += ri
+                    for q in range(lo, hi):
+                        jq = indices[q]
+                        v = ri * data[q]
+                        B[jq, n] += v
+                        for qq in range(lo, hi):
+                            jr = indices[qq]
+                            if jq <= jr:
+                                B[jq, jr] += v * data[qq]
+                pair += 1
     out[0] = loss_t
