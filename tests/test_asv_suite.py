@@ -320,7 +320,7 @@ def test_asv_fails_on_a_raising_benchmark(asv_env, broken_suite, tmp_path):
 
 @pytest.mark.slow_asv
 def test_asv_runs_the_whole_suite(asv_env):
-    """The real ``asv run --quick``: each combination in its own process (several minutes)."""
+    """The real ``asv run --quick``: each combination in its own process (5-10 minutes)."""
     done = _asv(asv_env, "run", "--python=same", "--quick", "--dry-run", "--show-stderr")
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-12000:]
