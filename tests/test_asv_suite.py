@@ -88,8 +88,14 @@ def run_once(root: Path, name: str, param_idx: int | None):
     else:
         bench.set_cache(None)
     printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        skipped = bench.do_setup()  # True after NotImplementedError in setup, or skip_params
+    try:
+        with contextlib.redirect_stdout(printed):
+            skipped = bench.do_setup()  # True after NotImplementedError in setup, or skip_params
+    except BaseException:
+        # asv's process would end here; this one goes on, so undo what setup did (threads)
+        with contextlib.suppress(Exception):
+            bench.do_teardown()
+        raise
     try:
         if skipped:
             pytest.skip(printed.getvalue().strip() or "asv: skipped (skip_params)")
@@ -223,6 +229,20 @@ class Skips:
 
     def track_value(self, n):
         return 10 * n
+
+
+TORN_DOWN = []
+
+
+class SetupRaises:
+    def setup(self):
+        raise RuntimeError("a broken setup")
+
+    def teardown(self):
+        TORN_DOWN.append(True)
+
+    def time_nothing(self):
+        pass
 '''
 
 
@@ -241,6 +261,7 @@ def broken_suite(tmp_path):
 def test_the_driver_reports_a_raising_benchmark(broken_suite):
     cases = discover(broken_suite)
     assert sorted((n, i, case_id) for n, i, case_id in cases) == [
+        ("bench_broken.SetupRaises.time_nothing", None, "bench_broken.SetupRaises.time_nothing"),
         ("bench_broken.Skips.track_value", 0, "bench_broken.Skips.track_value(n=1)"),
         ("bench_broken.Skips.track_value", 1, "bench_broken.Skips.track_value(n=2)"),
         ("bench_broken.time_raises", None, "bench_broken.time_raises")]
@@ -249,6 +270,9 @@ def test_the_driver_reports_a_raising_benchmark(broken_suite):
         run_once(broken_suite, "bench_broken.Skips.track_value", 1)
     with pytest.raises(RuntimeError, match="a broken benchmark"):
         run_once(broken_suite, "bench_broken.time_raises", None)
+    with pytest.raises(RuntimeError, match="a broken setup"):
+        run_once(broken_suite, "bench_broken.SetupRaises.time_nothing", None)
+    assert sys.modules["broken_benchmarks.bench_broken"].TORN_DOWN == [True]
 
 
 # ------------------------------------------------------------------ asv itself
