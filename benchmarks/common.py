@@ -139,3 +139,36 @@ def sparse_classification_problem(n_samples: int, n_features: int, density: floa
     y = (rng.random(n_samples) < 1.0 / (1.0 + np.exp(-(X @ w - 0.5)))).astype(np.int64)
     _readonly(X.data, X.indices, X.indptr, y)
     return X, y
+
+
+@functools.lru_cache(maxsize=4)
+def multinomial_problem(n_samples: int, n_features: int, n_classes: int, dtype: str = "float64",
+                        order: str = "C", density: float | None = None, seed: int = SEED):
+    """(W, b, X, y) for the multinomial kernels: W (n_features, n_classes), b (n_classes,), X as
+    ``dense_problem`` (or CSR at ``density``), y class indices drawn from softmax(X·W + b)."""
+    rng = np.random.default_rng(seed + 3)
+    if density is None:
+        shape = (n_samples, n_features) if order == "C" else (n_features, n_samples)
+        X = rng.standard_normal(shape).astype(dtype, copy=False)
+        X = X if order == "C" else X.T
+        scale = np.sqrt(n_features)
+    else:
+        import scipy.sparse
+
+        X = scipy.sparse.random(n_samples, n_features, density=density, format="csr",
+                                dtype=np.float64, random_state=rng,
+                                data_rvs=rng.standard_normal).astype(dtype)
+        scale = np.sqrt(max(1.0, density * n_features))
+    W = rng.standard_normal((n_features, n_classes)) / scale
+    b = 0.1 * rng.standard_normal(n_classes)
+    Z = np.asarray(X @ W.astype(X.dtype), dtype=np.float64) + b
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    y = (rng.random(n_samples)[:, None] > np.cumsum(P, axis=1)).sum(axis=1).astype(np.int64)
+    y = np.minimum(y, n_classes - 1)
+    if density is None:
+        _readonly(X)
+    else:
+        _readonly(X.data, X.indices, X.indptr)
+    _readonly(W, y)
+    return W, b, X, y

@@ -40,7 +40,9 @@ def main(argv=None):
     from distributed import Client, LocalCluster
 
     from fastlr import LogisticRegression
-    from fastlr.distributed import DaskData, DaskObjective
+    from fastlr._data import ArrayData
+    from fastlr._linear_loss import LinearLoss, l2_of
+    from fastlr.distributed import DaskData
 
     rng = np.random.default_rng(0)
     m, n = args.n_samples, args.n_features
@@ -63,8 +65,8 @@ def main(argv=None):
         distributed_fit = LogisticRegression(**params).fit(Xd, yd)  # warm-up: workers compile
         t_dask = _best_of(lambda: LogisticRegression(**params).fit(Xd, yd), args.repeat)
 
-        data = DaskData(Xd, yd)
-        objective = DaskObjective(data, data.targets(1.0))
+        data = DaskData(Xd, yd)  # the fit's objective at C = 1, as the estimator builds it
+        objective = LinearLoss(data, data.target(1.0), l2=l2_of(1.0, data.weight_sum, True))
         x0 = np.zeros(n + 1)
         objective.loss_grad(x0)
         t_eval_dask = _best_of(lambda: objective.loss_grad(x0), 5 * args.repeat)
@@ -84,9 +86,9 @@ def main(argv=None):
             t_ml = _best_of(lambda: est.fit(Xd, yd), 1)
             dask_ml_line = f"dask-ml lbfgs fit: {t_ml:.2f} s ({t_ml / t_dask:.1f}x fastlr on Dask)"
 
-    from fastlr._objective import BinaryObjective
-
-    mem_objective = BinaryObjective(X, y)
+    mem_data = ArrayData(X, y)
+    mem_objective = LinearLoss(mem_data, mem_data.target(1.0),
+                               l2=l2_of(1.0, mem_data.weight_sum, True))
     mem_objective.loss_grad(x0)
     t_eval_mem = _best_of(lambda: mem_objective.loss_grad(x0), 5 * args.repeat)
 

@@ -1,25 +1,281 @@
-"""The asv suite (benchmarks/) runs: every benchmark once, in quick mode, on the installed package.
+"""The asv suite (benchmarks/) works: every benchmark runs once, here, in the pytest process.
 
-A benchmark that raises makes ``asv run`` exit with status 2, so a broken benchmark fails CI here
-(checked below on a deliberately broken one-benchmark suite). Needs asv (the ``bench`` extra) and a
-git checkout; skipped with the reason otherwise. Takes 1-3 minutes on 2 cores: every parameter
-combination runs in its own process.
+``test_benchmark`` is one item per benchmark and parameter combination, found by asv's own
+discovery (``asv_runner``, which comes with asv) and run the way ``asv run --quick`` runs it —
+asv's quick settings (one sample of one call), setup → benchmark → teardown, ``setup_cache``
+once per cache key — but in this process, so Numba compiles each kernel once for the whole suite
+instead of once per combination's process (the real quick run takes several minutes on 2 cores).
+A benchmark that raises fails its item; ``NotImplementedError`` from ``setup`` is asv's
+"skipped" and skips the item; ``timeraw_`` benchmarks run their code once in a fresh interpreter,
+through asv's own timer. ``test_every_benchmark_ran`` then fails when every combination of some
+benchmark was skipped, and a deliberately broken suite checks that the driver (and asv itself)
+report a raising benchmark.
+
+The real ``asv run --python=same --quick`` of the whole suite is ``test_asv_runs_the_whole_suite``,
+marked ``slow_asv`` and deselected by default; run it with ``python -m pytest -m slow_asv
+tests/test_asv_suite.py``. Needs asv (test or bench extra); skipped with the reason otherwise.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import itertools
 import json
+import numbers
 import os
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+BENCHMARK_DIR = ROOT / "benchmarks"
 
 pytest.importorskip("asv", reason="asv is not installed (pip install 'fastlr-numba[bench]')")
+from asv_runner.benchmarks.mark import SkipNotImplemented  # noqa: E402  (comes with asv)
+from asv_runner.discovery import disc_benchmarks, get_benchmark_from_name  # noqa: E402
 
+#: the extra benchmark attributes ``asv run --quick`` gives every benchmark (asv.runner)
+QUICK = {"number": 1, "repeat": 1, "warmup_time": 0, "rounds": 1}
+
+# Numba's on-disk cache is off in this process unless the environment asks for it:
+# benchmarks/common.py turns it on for asv's processes, and whether that applies here would
+# depend on which test module imported fastlr first. asv itself (below) gets the suite's default.
+_FASTLR_CACHE = os.environ.get("FASTLR_CACHE")
+os.environ.setdefault("FASTLR_CACHE", "0")
+
+
+def _on_path(directory: Path):
+    if str(directory) not in sys.path:
+        sys.path.insert(0, str(directory))
+
+
+def discover(root: Path):
+    """[(benchmark name, parameter index or None, pytest id)] of the suite in ``root``, as asv finds it."""
+    _on_path(root.parent)
+    cases = []
+    for bench in disc_benchmarks(str(root)):
+        if not bench.params:
+            cases.append((bench.name, None, bench.name))
+            continue
+        for idx, values in enumerate(itertools.product(*bench.params)):
+            args = ",".join(f"{n}={v.strip(chr(39))}" for n, v in zip(bench.param_names, values))
+            cases.append((bench.name, idx, f"{bench.name}({args})"))
+    return cases
+
+
+_SETUP_CACHE: dict = {}
+
+
+def run_once(root: Path, name: str, param_idx: int | None):
+    """Run one benchmark combination as ``asv run --quick`` would, in this process.
+
+    Returns its result (asv's: timing samples, bytes, or the tracked value); calls
+    ``pytest.skip`` when setup raises NotImplementedError (asv's "skipped"); anything else a
+    benchmark raises propagates.
+    """
+    _on_path(root.parent)
+    bench_id = name if param_idx is None else f"{name}-{param_idx}"
+    bench = get_benchmark_from_name(str(root), bench_id, extra_params=QUICK)
+    if bench.setup_cache_key is not None:
+        key = (str(root), bench.setup_cache_key)
+        if key not in _SETUP_CACHE:
+            _SETUP_CACHE[key] = bench.do_setup_cache()
+        bench.set_cache(_SETUP_CACHE[key])
+    else:
+        bench.set_cache(None)
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            skipped = bench.do_setup()  # True after NotImplementedError in setup, or skip_params
+    except BaseException:
+        # asv's process would end here; this one goes on, so undo what setup did (threads)
+        with contextlib.suppress(Exception):
+            bench.do_teardown()
+        raise
+    try:
+        if skipped:
+            pytest.skip(printed.getvalue().strip() or "asv: skipped (skip_params)")
+        try:
+            result = bench.do_run()
+        except SkipNotImplemented as exc:
+            pytest.skip(f"asv: skipped in the benchmark: {exc!r}")
+    finally:
+        bench.do_teardown()
+    if bench.type == "track":
+        assert isinstance(result, numbers.Real) and not isinstance(result, bool), (
+            f"{name} returned {result!r}; a track_ benchmark returns a number")
+    return result
+
+
+CASES = discover(BENCHMARK_DIR)
+#: benchmark name -> outcomes of its combinations in this session ("ran", "skipped", "failed")
+_OUTCOMES: dict[str, list[str]] = {}
+
+
+@pytest.mark.parametrize(("name", "param_idx"), [(n, i) for n, i, _ in CASES],
+                         ids=[case_id for _, _, case_id in CASES])
+def test_benchmark(name, param_idx):
+    outcome = "failed"
+    try:
+        run_once(BENCHMARK_DIR, name, param_idx)
+        outcome = "ran"
+    except pytest.skip.Exception:
+        outcome = "skipped"
+        raise
+    finally:
+        _OUTCOMES.setdefault(name, []).append(outcome)
+
+
+def test_every_benchmark_ran():
+    """No benchmark is skipped in every combination (a skip that hides a broken lookup)."""
+    totals = {}
+    for name, _, _ in CASES:
+        totals[name] = totals.get(name, 0) + 1
+    if any(len(_OUTCOMES.get(name, [])) != total for name, total in totals.items()):
+        pytest.skip("not every combination of test_benchmark ran in this session")
+    never = sorted(name for name, outcomes in _OUTCOMES.items()
+                   if all(o == "skipped" for o in outcomes))
+    assert not never, f"every combination of these benchmarks was skipped: {never}"
+
+
+def test_discovery_finds_the_suite():
+    names = {name for name, _, _ in CASES}
+    for expected in ("bench_kernels.LossGrad.time_loss_grad", "bench_kernels.LossGradLayout.time_loss_grad",
+                     "bench_kernels.LossGradHess.time_loss_grad_hess",
+                     "bench_kernels.LossGradHessError.track_max_error",
+                     "bench_kernels.Compile.timeraw_compile_first_call",
+                     "bench_kernels.KernelError.track_max_error", "bench_fit.Fit.peakmem_fit",
+                     "bench_fit.Fit.track_n_iter"):
+        assert expected in names
+
+
+# ------------------------------------------------------------------ the registry is benchmarked
+
+def test_every_registry_entry_is_benchmarked():
+    """Each entry of fastlr.implementations.KERNELS is an implementation parameter of a benchmark
+    in benchmarks/bench_kernels.py (BENCHMARKED), and the suite finds it through the registry."""
+    from benchmarks import bench_kernels
+    from benchmarks.registry import REFERENCE
+
+    from fastlr.implementations import KERNELS
+
+    used = set()  # implementation parameter values of the kernel benchmarks
+    for cls in vars(bench_kernels).values():
+        if isinstance(cls, type) and "implementation" in getattr(cls, "param_names", []):
+            used |= set(cls.params[cls.param_names.index("implementation")])
+    missing = []
+    for key, kernel in KERNELS.items():
+        names = bench_kernels.BENCHMARKED.get((kernel.operation, kernel.input), {})
+        params = [p for p, name in names.items() if p in used
+                  and (name == kernel.name or (name == REFERENCE and kernel.reference))]
+        if not params:
+            missing.append(key)
+            continue
+        for p in params:
+            impl = bench_kernels.impl_of(kernel.operation, kernel.input, p)
+            assert (impl.source, impl.func) == ("registry", kernel.func), (key, p, impl)
+            assert (impl.parallel, impl.blas, impl.max_elements) == (
+                kernel.parallel, kernel.blas, kernel.max_elements)
+    assert not missing, f"benchmark {missing} in benchmarks/bench_kernels.py (BENCHMARKED)"
+
+
+def test_benchmarked_names_exist_in_the_registry():
+    """BENCHMARKED maps every parameter to an entry of this commit's registry (no stale names)."""
+    from benchmarks.bench_kernels import BENCHMARKED
+    from benchmarks.registry import REFERENCE
+
+    from fastlr.implementations import select
+
+    for (operation, input), names in BENCHMARKED.items():
+        for param, name in names.items():
+            entries = (select(operation, input, reference=True) if name == REFERENCE
+                       else [k for k in select(operation, input) if k.name == name])
+            assert len(entries) == 1, (operation, input, param, name)
+
+
+def test_lookups_fall_back_to_fixed_paths_without_a_registry(monkeypatch):
+    """In a commit without the registry (older ones), every lookup finds the same function."""
+    from benchmarks.bench_kernels import BENCHMARKED
+    from benchmarks.registry import find
+
+    registry = {(op, inp, p): find(op, inp, name).func
+                for (op, inp), names in BENCHMARKED.items() for p, name in names.items()}
+    monkeypatch.setitem(sys.modules, "fastlr.implementations",
+                        types.ModuleType("fastlr.implementations"))
+    for (op, inp), names in BENCHMARKED.items():
+        for p, name in names.items():
+            impl = find(op, inp, name)
+            assert impl.source == "fixed path" and impl.func is registry[op, inp, p], (op, inp, p)
+
+
+# ------------------------------------------------------------------ a broken benchmark fails
+
+BROKEN_SUITE = '''
+def time_raises():
+    raise RuntimeError("a broken benchmark")
+
+
+class Skips:
+    params = [1, 2]
+    param_names = ["n"]
+
+    def setup(self, n):
+        if n == 2:
+            raise NotImplementedError("not for n=2")
+
+    def track_value(self, n):
+        return 10 * n
+
+
+TORN_DOWN = []
+
+
+class SetupRaises:
+    def setup(self):
+        raise RuntimeError("a broken setup")
+
+    def teardown(self):
+        TORN_DOWN.append(True)
+
+    def time_nothing(self):
+        pass
+'''
+
+
+@pytest.fixture
+def broken_suite(tmp_path):
+    suite = tmp_path / "broken_benchmarks"
+    suite.mkdir()
+    (suite / "__init__.py").write_text("")
+    (suite / "bench_broken.py").write_text(BROKEN_SUITE)
+    yield suite
+    sys.path[:] = [p for p in sys.path if p != str(tmp_path)]
+    for module in [m for m in sys.modules if m.split(".")[0] == "broken_benchmarks"]:
+        del sys.modules[module]
+
+
+def test_the_driver_reports_a_raising_benchmark(broken_suite):
+    cases = discover(broken_suite)
+    assert sorted((n, i, case_id) for n, i, case_id in cases) == [
+        ("bench_broken.SetupRaises.time_nothing", None, "bench_broken.SetupRaises.time_nothing"),
+        ("bench_broken.Skips.track_value", 0, "bench_broken.Skips.track_value(n=1)"),
+        ("bench_broken.Skips.track_value", 1, "bench_broken.Skips.track_value(n=2)"),
+        ("bench_broken.time_raises", None, "bench_broken.time_raises")]
+    assert run_once(broken_suite, "bench_broken.Skips.track_value", 0) == 10
+    with pytest.raises(pytest.skip.Exception, match="not for n=2"):
+        run_once(broken_suite, "bench_broken.Skips.track_value", 1)
+    with pytest.raises(RuntimeError, match="a broken benchmark"):
+        run_once(broken_suite, "bench_broken.time_raises", None)
+    with pytest.raises(RuntimeError, match="a broken setup"):
+        run_once(broken_suite, "bench_broken.SetupRaises.time_nothing", None)
+    assert sys.modules["broken_benchmarks.bench_broken"].TORN_DOWN == [True]
+
+
+# ------------------------------------------------------------------ asv itself
 
 def _git_head():
     try:
@@ -37,6 +293,8 @@ def asv_env(tmp_path_factory):
         pytest.skip("not a git checkout with a HEAD commit: asv needs one")
     home = tmp_path_factory.mktemp("asv-home")
     env = dict(os.environ, HOME=str(home))
+    if _FASTLR_CACHE is None:  # the suite's own default, as for `asv run` from a shell
+        env.pop("FASTLR_CACHE", None)
     done = subprocess.run([sys.executable, "-m", "asv", "machine", "--yes", "--machine", "fastlr-ci"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -52,15 +310,6 @@ def _asv(env, *args, config=None, timeout=900):
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def test_every_registered_implementation_is_benchmarked():
-    from benchmarks.bench_kernels import IMPLEMENTATIONS
-
-    from fastlr.implementations import LOSS_GRAD
-
-    dense = {name for name, impl in LOSS_GRAD.items() if not getattr(impl, "sparse", False)}
-    assert dense <= set(IMPLEMENTATIONS), f"add {sorted(dense - set(IMPLEMENTATIONS))} to benchmarks/bench_kernels.py"
-
-
 def test_asv_config():
     from asv.util import load_json
 
@@ -72,35 +321,34 @@ def test_asv_config():
     assert "pythons" not in conf  # never a list of Pythons the package may stop supporting
 
 
-@pytest.mark.slow
-def test_whole_suite_runs_once(asv_env):
-    done = _asv(asv_env, "check", "--python=same")
+def test_asv_check(asv_env):
+    """asv's own import and signature check of the suite (about a second)."""
+    done = _asv(asv_env, "check", "--python=same", timeout=300)
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
+
+
+def test_asv_fails_on_a_raising_benchmark(asv_env, broken_suite, tmp_path):
+    """asv itself exits with status 2 when a benchmark raises (a few seconds)."""
+    conf = tmp_path / "asv.conf.json"
+    conf.write_text(json.dumps({
+        "version": 1, "project": "fastlr", "repo": str(ROOT), "branches": ["main"],
+        "environment_type": "virtualenv", "benchmark_dir": str(broken_suite),
+        "env_dir": str(tmp_path / "env"), "results_dir": str(tmp_path / "results"),
+        "html_dir": str(tmp_path / "html"),
+    }))
+    done = _asv(asv_env, "run", "--python=same", "--quick", "--dry-run", "--show-stderr",
+                "--bench", "time_raises", config=conf, timeout=300)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "a broken benchmark" in done.stdout + done.stderr
+
+
+@pytest.mark.slow_asv
+def test_asv_runs_the_whole_suite(asv_env):
+    """The real ``asv run --quick``: each combination in its own process (5-10 minutes)."""
     done = _asv(asv_env, "run", "--python=same", "--quick", "--dry-run", "--show-stderr")
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-12000:]
     assert "failed" not in output.lower(), output[-12000:]
-    for name in ("LossGrad.time_loss_grad", "LossGradLayout.time_loss_grad", "Compile.timeraw",
-                 "KernelError.track_max_error", "Fit.peakmem_fit", "Fit.track_n_iter"):
-        assert name in output
+    for name in {name for name, _, _ in CASES}:
+        assert ".".join(name.split(".")[-2:]) in output, name  # asv shortens long names on the left
 
-
-def test_a_raising_benchmark_fails_the_run(asv_env, tmp_path):
-    """The check above can fail: asv exits non-zero when a benchmark raises."""
-    suite = tmp_path / "broken_benchmarks"
-    suite.mkdir()
-    (suite / "__init__.py").write_text("")
-    (suite / "bench_broken.py").write_text(
-        "def time_raises():\n    raise RuntimeError('a broken benchmark')\n"
-    )
-    conf = tmp_path / "asv.conf.json"
-    conf.write_text(json.dumps({
-        "version": 1, "project": "fastlr", "repo": str(ROOT), "branches": ["main"],
-        "environment_type": "virtualenv", "benchmark_dir": str(suite),
-        "env_dir": str(tmp_path / "env"), "results_dir": str(tmp_path / "results"),
-        "html_dir": str(tmp_path / "html"),
-    }))
-    done = _asv(asv_env, "run", "--python=same", "--quick", "--dry-run", "--show-stderr", config=conf,
-                timeout=300)
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert "a broken benchmark" in done.stdout + done.stderr
