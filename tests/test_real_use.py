@@ -115,8 +115,8 @@ CTRL_C = """
     import fastlr
     warnings.simplefilter("ignore")
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((1_000_000, 20))
-    y = np.digitize(X[:, :3].sum(axis=1) + rng.standard_normal(1_000_000), [-1.0, 0.0, 1.0])
+    X = rng.standard_normal((2_000_000, 40))  # 640 MB: every fit lasts seconds
+    y = np.digitize(X[:, :3].sum(axis=1) + rng.standard_normal(2_000_000), [-1.0, 0.0, 1.0])
     report = []
     for solver in ("lbfgs", "newton", "gd"):
         for labels, kind in ((y == 1, "binary"), (y, "one-vs-rest")):
@@ -137,7 +137,12 @@ CTRL_C = """
                 outcome, delay = "KeyboardInterrupt", time.perf_counter() - sent[0]
             except BaseException as exc:
                 outcome, delay = type(exc).__name__ + ": " + str(exc)[:200], None
-            timer.join()
+            timer.cancel()
+            try:  # a fit that finished before the signal: let a late one land here
+                timer.join()
+                time.sleep(0.05)
+            except KeyboardInterrupt:
+                pass
             report.append({"solver": solver, "kind": kind, "outcome": outcome, "delay": delay,
                            "unchanged": bool(np.array_equal(model.coef_, before))})
     print(json.dumps(report))
