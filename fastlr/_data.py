@@ -10,7 +10,10 @@ this process) and ``fastlr.distributed.DaskData`` (row blocks on a Dask cluster)
   and the "two classes with positive weight" check;
 * ``multiply_weights(per_class, classes)`` — sᵢ ← sᵢ · per_class[class of i];
 * ``target(label)`` — a handle of the 0/1 labels y == label, for ``sums``;
-* ``sums(target, w, b, hessian=False)`` — the raw kernel sums (``fastlr.kernels._sums.Sums``);
+* ``class_target(classes)`` — a handle of the class indices (position in ``classes``), for
+  ``multinomial_sums``;
+* ``sums(target, w, b, hessian=False)`` and ``multinomial_sums(target, W, b, hessian=False)`` —
+  the raw kernel sums (``fastlr.kernels._sums.Sums``);
 * ``parallel_problems`` — whether one-vs-rest problems may be solved on parallel Python threads.
 
 X is validated by the caller (scikit-learn's ``validate_data`` in the estimator) and is never
@@ -70,6 +73,13 @@ class ArrayData:
 
     def target(self, label) -> np.ndarray:
         return (self.y == label).astype(np.float64)
+
+    def class_target(self, classes) -> np.ndarray:
+        return self._y_index
+
+    def multinomial_sums(self, target, W, b, hessian: bool = False):
+        s = _EMPTY if self._weights is None else self._weights
+        return _sums.multinomial_sums(self.X, target, s, W, b, hessian=hessian)
 
     def sums(self, target, w, b, hessian: bool = False):
         s = _EMPTY if self._weights is None else self._weights

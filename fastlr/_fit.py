@@ -6,8 +6,9 @@ validating X, the same way whatever holds the data:
 1. the classes: distinct labels, checked to be classification targets, at least two;
 2. the weights: ``class_weight`` folded into the sample weights; at least two classes must keep
    a positive total weight;
-3. the problems: one binary problem (two classes) or one per class (one-vs-rest), each a
-   ``fastlr._linear_loss.LinearLoss`` over the backend, with λ = 1/(C·Σ sᵢ);
+3. the problems: one binary problem (two classes), one multinomial problem (three or more
+   classes; ``fastlr._linear_loss.MultinomialLoss``) or, with ``multi_class="ovr"``, one binary
+   problem per class (``LinearLoss``), over the backend, with λ = 1/(C·Σ sᵢ);
 4. the starting points: zeros, or the previous fit's coefficients (``warm_start``);
 5. the solve: ``fastlr._solvers.minimize`` per problem, with the thread policy below;
 6. the outcome: a ``ConvergenceWarning`` per problem that did not converge, and a
@@ -29,7 +30,7 @@ import numpy as np
 
 from . import _interrupt, _solvers
 from ._jit import numba_threads
-from ._linear_loss import LinearLoss, l2_of
+from ._linear_loss import LinearLoss, MultinomialLoss, l2_of
 
 __all__ = ["FitOptions", "FitResult", "WarmStart", "check_params", "fit"]
 
@@ -64,6 +65,11 @@ def resolve_threads(n_threads):
     return min(int(n_threads), numba.config.NUMBA_NUM_THREADS)
 
 
+#: fastlr's solvers and the scikit-learn names that map to them
+SOLVER_NAMES = {"lbfgs": "lbfgs", "newton": "newton", "newton-cholesky": "newton",
+                "newton-cg": "newton", "gd": "gd"}
+
+
 @dataclass(frozen=True)
 class FitOptions:
     """Validated fit parameters (see ``fastlr.LogisticRegression`` for their meaning)."""
@@ -71,32 +77,82 @@ class FitOptions:
     C: float
     penalize: bool
     fit_intercept: bool
-    solver: str
+    solver: str  # fastlr's solver: "lbfgs", "newton" or "gd"
     max_iter: int
     tol: float
     learning_rate: float
     class_weight: object
     n_threads: int | None
     verbose: int
+    multi_class: str = "auto"
 
     @classmethod
-    def from_params(cls, params: dict) -> "FitOptions":
-        """Check the estimator's parameters; ``TypeError``/``ValueError`` naming the bad one."""
-        penalty, C = params["penalty"], params["C"]
-        if penalty not in ("l2", None):
-            raise ValueError(f"penalty must be 'l2' or None, got {penalty!r}")
+    def from_params(cls, params: dict, warn: bool = True) -> "FitOptions":
+        """Check the estimator's parameters the way scikit-learn's ``LogisticRegression`` does
+        (its current signature: ``penalty`` deprecated in favour of ``C=np.inf`` and
+        ``l1_ratio``); ``TypeError``/``ValueError`` naming the bad one. ``warn``: emit
+        scikit-learn's FutureWarnings (``penalty``, ``n_jobs``) and its penalty=None warning."""
+        C = params["C"]
         if not _is_real(C):
             raise TypeError(f"C must be a positive real number, got {type(C).__name__}")
-        if not (C > 0 and np.isfinite(C)):
-            raise ValueError(f"C must be a finite number > 0, got {C!r}")
+        if not C > 0:  # C = inf: no penalty, as in scikit-learn
+            raise ValueError(f"C must be > 0 (np.inf for no penalty), got {C!r}")
+        l1_ratio = params["l1_ratio"]
+        if l1_ratio is not None and not (_is_real(l1_ratio) and 0 <= l1_ratio <= 1):
+            raise ValueError(f"l1_ratio must be a number in [0, 1], got {l1_ratio!r}")
+        penalty = params["penalty"]
+        if penalty == "deprecated":
+            if l1_ratio is None and warn:
+                warnings.warn("'l1_ratio=None' was deprecated in version 1.8 and will trigger an "
+                              "error in 1.10. Use 0<=l1_ratio<=1 instead.", FutureWarning,
+                              stacklevel=4)
+            if l1_ratio not in (None, 0):
+                raise ValueError(f"fastlr fits the L2 penalty only: l1_ratio must be 0, got "
+                                 f"{l1_ratio!r} (L1 and elastic-net penalties are not supported "
+                                 "yet)")
+            penalize = not np.isinf(C)
+        else:
+            if penalty not in ("l2", None):
+                raise ValueError(f"fastlr fits the L2 penalty only: penalty must be 'l2' or None "
+                                 f"(better: leave it and use C=np.inf for none), got {penalty!r}")
+            if warn:
+                warnings.warn("'penalty' was deprecated in version 1.8 and will be removed in "
+                              "1.10. To avoid this warning, leave 'penalty' set to its default "
+                              "value and use 'l1_ratio' or 'C' instead. Use l1_ratio=0 instead of "
+                              "penalty='l2' and C=np.inf instead of penalty=None.", FutureWarning,
+                              stacklevel=4)
+                if penalty is None and C != 1.0:
+                    warnings.warn("Setting penalty=None will ignore the C and l1_ratio "
+                                  "parameters", UserWarning, stacklevel=4)
+            if l1_ratio not in (None, 0):
+                raise ValueError(f"fastlr fits the L2 penalty only: l1_ratio must be 0, got "
+                                 f"{l1_ratio!r}")
+            penalize = penalty == "l2" and not np.isinf(C)
+        if not isinstance(params["dual"], (bool, np.bool_)):
+            raise TypeError(f"dual must be a bool, got {params['dual']!r}")
+        if params["dual"]:
+            raise ValueError("fastlr's solvers support only dual=False, got dual=True")
+        scaling = params["intercept_scaling"]
+        if not (_is_real(scaling) and scaling > 0):
+            raise ValueError(f"intercept_scaling must be a number > 0, got {scaling!r}")
+        n_jobs = params["n_jobs"]
+        if n_jobs is not None:
+            if not _is_int(n_jobs):
+                raise TypeError(f"n_jobs must be None or an int, got {n_jobs!r}")
+            if warn:
+                warnings.warn("'n_jobs' has no effect (as in scikit-learn since 1.8); fastlr's "
+                              "threads are set by n_threads. You provided "
+                              f"'n_jobs={n_jobs}', please leave it unspecified.", FutureWarning,
+                              stacklevel=4)
         solver = params["solver"]
-        if solver not in _solvers.SOLVERS:
-            raise ValueError(f"solver must be one of {_solvers.SOLVERS}, got {solver!r}")
+        if solver not in SOLVER_NAMES:
+            raise ValueError(f"solver must be one of {sorted(SOLVER_NAMES)}, got {solver!r} "
+                             "(liblinear, sag and saga are scikit-learn's own)")
         max_iter = params["max_iter"]
         if not _is_int(max_iter):
             raise TypeError(f"max_iter must be an int, got {type(max_iter).__name__}")
-        if max_iter < 1:
-            raise ValueError(f"max_iter must be >= 1, got {max_iter}")
+        if max_iter < 0:
+            raise ValueError(f"max_iter must be >= 0, got {max_iter}")
         tol = params["tol"]
         if not _is_real(tol) or not (tol >= 0 and np.isfinite(tol)):
             raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
@@ -105,17 +161,36 @@ class FitOptions:
                                    and np.isfinite(learning_rate)):
             raise ValueError(f"solver='gd' needs a finite learning_rate > 0, "
                              f"got {learning_rate!r}")
-        return cls(C=float(C), penalize=penalty is not None,
-                   fit_intercept=bool(params["fit_intercept"]), solver=solver,
-                   max_iter=int(max_iter), tol=float(tol), learning_rate=learning_rate,
-                   class_weight=params["class_weight"],
-                   n_threads=resolve_threads(params["n_threads"]),
-                   verbose=params["verbose"])
+        for name in ("fit_intercept", "warm_start"):
+            if not isinstance(params[name], (bool, np.bool_)):
+                raise TypeError(f"{name} must be a bool, got {params[name]!r}")
+        verbose = params["verbose"]
+        if not _is_int(verbose) and not isinstance(verbose, (bool, np.bool_)):
+            raise TypeError(f"verbose must be an int, got {verbose!r}")
+        class_weight = params["class_weight"]
+        if not (class_weight is None or class_weight == "balanced"
+                or isinstance(class_weight, dict)):
+            raise ValueError(f"class_weight must be None, 'balanced' or a dict of class -> "
+                             f"weight, got {class_weight!r}")
+        if isinstance(class_weight, dict):
+            for label, weight in class_weight.items():
+                if not (_is_real(weight) and weight >= 0 and np.isfinite(weight)):
+                    raise ValueError(f"class_weight must map classes to finite weights >= 0; "
+                                     f"class {label!r} has {weight!r}")
+        multi_class = params["multi_class"]
+        if multi_class not in ("auto", "multinomial", "ovr"):
+            raise ValueError(f"multi_class must be 'auto', 'multinomial' or 'ovr', got "
+                             f"{multi_class!r}")
+        return cls(C=float(C), penalize=penalize, fit_intercept=bool(params["fit_intercept"]),
+                   solver=SOLVER_NAMES[solver], max_iter=int(max_iter), tol=float(tol),
+                   learning_rate=learning_rate, class_weight=class_weight,
+                   n_threads=resolve_threads(params["n_threads"]), verbose=int(verbose),
+                   multi_class=multi_class)
 
 
-def check_params(params: dict) -> FitOptions:
+def check_params(params: dict, warn: bool = True) -> FitOptions:
     """``FitOptions.from_params``: the estimator's own parameter validation."""
-    return FitOptions.from_params(params)
+    return FitOptions.from_params(params, warn=warn)
 
 
 @dataclass(frozen=True)
@@ -132,11 +207,12 @@ class FitResult:
     """What a fit produced; the estimator sets its attributes from it."""
 
     classes: np.ndarray
-    coef: np.ndarray  # (n_problems, n_features), X's working dtype
-    intercept: np.ndarray  # (n_problems,)
+    coef: np.ndarray  # (1 or n_classes, n_features), X's working dtype
+    intercept: np.ndarray  # (1 or n_classes,)
     n_iter: np.ndarray  # (n_problems,) int32
     loss_history: list = field(default_factory=list)  # one float64 array per problem
     solver: str = "lbfgs"
+    kind: str = "binary"  # "binary", "ovr" or "multinomial"
 
 
 def _classes(data) -> np.ndarray:
@@ -174,36 +250,58 @@ def _apply_class_weight(data, classes, class_weight) -> None:
                          "at least 2 classes need samples of positive weight")
 
 
-def _starting_points(n_problems, n_features, fit_intercept, classes, warm):
-    n_params = n_features + int(fit_intercept)
-    if warm is None or warm.coef.shape != (n_problems, n_features) \
-            or not np.array_equal(warm.classes, classes):
-        return [np.zeros(n_params) for _ in range(n_problems)]
-    points = []
-    for k in range(n_problems):
-        x = np.zeros(n_params)
-        x[:n_features] = warm.coef[k]
-        if fit_intercept:
-            x[n_features] = warm.intercept[k]
-        points.append(x)
-    return points
+@dataclass
+class _Problem:
+    """One problem of a fit: its name in messages, how to build its loss, where to start."""
+
+    name: str  # "" (binary), "class 3 vs rest", "multinomial"
+    make: object  # () -> LinearLoss | MultinomialLoss (built when solved: one target at a time)
+    x0: np.ndarray
 
 
-def _solve_all(data, problems, x0s, options, classes):
-    """Every problem's ``SolverResult``, with fastlr's thread policy.
+def _problems(data, classes, options, l2, warm):
+    """The problems of a fit: one binary problem, one per class (``multi_class="ovr"``), or one
+    multinomial problem (three or more classes by default)."""
+    K, n = classes.shape[0], data.n_features
+    fit_intercept = options.fit_intercept
+    warm_ok = (warm is not None and np.array_equal(warm.classes, classes)
+               and warm.coef.shape == ((1 if K == 2 else K), n))
 
-    ``problems[k]()`` builds problem k's ``LinearLoss`` (its 0/1 target is made only when the
-    problem is solved: one-vs-rest on many classes never holds every target at once).
-    """
+    if K > 2 and options.multi_class in ("auto", "multinomial"):
+        x0 = np.zeros(K * n + (K if fit_intercept else 0))
+        if warm_ok:
+            x0[:K * n] = np.ravel(warm.coef)
+            if fit_intercept:
+                x0[K * n:] = warm.intercept
+        return "multinomial", [_Problem("multinomial", lambda: MultinomialLoss(
+            data, data.class_target(classes), K, l2=l2, fit_intercept=fit_intercept), x0)]
+
+    positives = classes[1:] if K == 2 else classes
+    problems = []
+    for k, label in enumerate(positives):
+        x0 = np.zeros(n + int(fit_intercept))
+        if warm_ok:
+            x0[:n] = warm.coef[k]
+            if fit_intercept:
+                x0[n] = warm.intercept[k]
+        problems.append(_Problem("" if K == 2 else f"class {label!r} vs rest",
+                                 lambda label=label: LinearLoss(data, data.target(label), l2=l2,
+                                                                fit_intercept=fit_intercept),
+                                 x0))
+    return ("binary" if K == 2 else "ovr"), problems
+
+
+def _solve_all(data, problems, options):
+    """Every problem's ``SolverResult``, with fastlr's thread policy."""
     from threadpoolctl import threadpool_limits
 
-    def solve(k, inner_threads=None):
+    def solve(problem, inner_threads=None):
         with numba_threads(inner_threads):
-            loss = problems[k]()
+            loss = problem.make()
             if options.verbose and len(problems) > 1:
-                print(f"class {classes[k]} vs rest", flush=True)
+                print(problem.name, flush=True)
             return _solvers.minimize(
-                loss.loss_grad, x0s[k], solver=options.solver, max_iter=options.max_iter,
+                loss.loss_grad, problem.x0, solver=options.solver, max_iter=options.max_iter,
                 tol=options.tol, learning_rate=options.learning_rate,
                 loss_grad_hess=loss.loss_grad_hess, verbose=options.verbose)
 
@@ -218,16 +316,16 @@ def _solve_all(data, problems, x0s, options, classes):
         if (data.parallel_problems and len(problems) > 1 and workers > 1
                 and not options.verbose):
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                return list(pool.map(lambda k: solve(k, 1), range(len(problems))))
-        return [solve(k) for k in range(len(problems))]
+                return list(pool.map(lambda problem: solve(problem, 1), problems))
+        return [solve(problem) for problem in problems]
 
 
-def _warn_unconverged(results, classes, options) -> None:
+def _warn_unconverged(results, problems, options) -> None:
     from sklearn.exceptions import ConvergenceWarning
 
-    for k, res in enumerate(results):
+    for problem, res in zip(problems, results):
         if not res.converged:
-            label = "" if len(results) == 1 else f" (class {classes[k]} vs rest)"
+            label = f" ({problem.name})" if problem.name else ""
             warnings.warn(
                 f"fastlr.LogisticRegression (solver={options.solver!r}) did not converge{label}: "
                 f"{res.message}. Increase max_iter (now {options.max_iter}) or loosen tol "
@@ -240,26 +338,28 @@ def fit(data, options: FitOptions, warm_start: WarmStart | None = None) -> FitRe
     """Fit scikit-learn's L2 logistic regression on a data backend; see the module docstring."""
     classes = _classes(data)
     _apply_class_weight(data, classes, options.class_weight)
-    n_problems = 1 if classes.shape[0] == 2 else classes.shape[0]
-    positives = classes[1:] if n_problems == 1 else classes
     l2 = l2_of(options.C, data.weight_sum, options.penalize)
-    problems = [lambda label=label: LinearLoss(data, data.target(label), l2=l2,
-                                               fit_intercept=options.fit_intercept)
-                for label in positives]
-    n_features = data.n_features
-    x0s = _starting_points(n_problems, n_features, options.fit_intercept, classes, warm_start)
+    kind, problems = _problems(data, classes, options, l2, warm_start)
     with _interrupt.deferred_sigint():
-        results = _solve_all(data, problems, x0s, options, classes)
-    _warn_unconverged(results, classes, options)
+        results = _solve_all(data, problems, options)
+    _warn_unconverged(results, problems, options)
 
-    coef = np.empty((n_problems, n_features), dtype=data.dtype)
-    intercept = np.zeros(n_problems, dtype=data.dtype)
-    for k, res in enumerate(results):
-        coef[k] = res.x[:n_features]
-        if options.fit_intercept:
-            intercept[k] = res.x[n_features]
+    K, n = classes.shape[0], data.n_features
+    if kind == "multinomial":
+        x = results[0].x
+        coef = x[:K * n].reshape(K, n).copy()
+        intercept = x[K * n:].copy() if options.fit_intercept else np.zeros(K)
+        # the softmax is unchanged by a common shift across classes: report the centred
+        # representative (scikit-learn's lbfgs, started at 0, stays on it)
+        intercept -= intercept.mean()
+        if not options.penalize:
+            coef -= coef.mean(axis=0)
+    else:
+        coef = np.array([res.x[:n] for res in results])
+        intercept = np.array([res.x[n] if options.fit_intercept else 0.0 for res in results])
     return FitResult(
-        classes=classes, coef=coef, intercept=intercept,
-        n_iter=np.array([max(1, res.n_iter) for res in results], dtype=np.int32),
+        classes=classes, coef=coef.astype(data.dtype), intercept=intercept.astype(data.dtype),
+        n_iter=np.array([res.n_iter if options.max_iter == 0 else max(1, res.n_iter)
+                         for res in results], dtype=np.int32),
         loss_history=[np.asarray(res.loss_history, dtype=np.float64) for res in results],
-        solver=options.solver)
+        solver=options.solver, kind=kind)

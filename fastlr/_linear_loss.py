@@ -98,3 +98,56 @@ class LinearLoss:
         if not self.fit_intercept:
             H = H[: self.n_features, : self.n_features].copy()
         return float(J), self._theta_grad(grad_w, grad_b), H
+
+
+class MultinomialLoss(LinearLoss):
+    """The mean-scaled multinomial objective, as a function of θ = [W (K·n, class by class), b (K)].
+
+    J = Σ sᵢ·(logsumexp(zᵢ) − z_{i,yᵢ}) / Σ sᵢ + ½·λ·‖W‖²,  zᵢ = W·xᵢ + b  (W of shape (K, n)).
+
+    ``target`` is the backend's handle of the class indices; ``data.multinomial_sums(target, W,
+    b, hessian)`` gives the raw sums. Without an intercept θ is just W.
+
+    The softmax is unchanged by adding one constant to every intercept, so the Hessian is singular
+    along b = (1, …, 1) (and, without a penalty, along W[:, j] = (1, …, 1) for each feature j).
+    The gradient has no component along those directions, so adding c·uuᵀ for each of them (c: the
+    Hessian's mean diagonal) changes no Newton step and makes the Cholesky factorisation
+    well-posed; ``loss_grad_hess`` returns that regularised Hessian.
+    """
+
+    def __init__(self, data, target, n_classes: int, *, l2: float, fit_intercept: bool = True):
+        super().__init__(data, target, l2=l2, fit_intercept=fit_intercept)
+        self.n_classes = int(n_classes)
+        self.n_coef = self.n_classes * self.n_features
+        self.n_params = self.n_coef + (self.n_classes if self.fit_intercept else 0)
+
+    def split(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        W = np.ascontiguousarray(x[: self.n_coef].reshape(self.n_classes, self.n_features))
+        b = (np.ascontiguousarray(x[self.n_coef:]) if self.fit_intercept
+             else np.zeros(self.n_classes))
+        return W, b
+
+    def _evaluate(self, x, hessian: bool):
+        _interrupt.check()
+        W, b = self.split(x)
+        sums = self.data.multinomial_sums(self.target, W, b, hessian=hessian)
+        return normalise(sums, W, self.data.weight_sum, self.l2)
+
+    def _theta_grad(self, grad_w, grad_b):
+        g = np.asarray(grad_w, dtype=np.float64).ravel()
+        return np.concatenate([g, grad_b]) if self.fit_intercept else g
+
+    def loss_grad_hess(self, x):
+        J, grad_w, grad_b, H = self._evaluate(x, hessian=True)
+        if not self.fit_intercept:
+            H = H[: self.n_coef, : self.n_coef].copy()
+        K, n = self.n_classes, self.n_features
+        c = float(np.mean(np.diag(H))) or 1.0
+        if self.fit_intercept:
+            H[self.n_coef:, self.n_coef:] += c / K  # u = (0, …, 0, 1, …, 1)/√K
+        if self.l2 == 0.0:
+            for j in range(n):  # u = (W[:, j] = 1, …)/√K
+                index = np.arange(K) * n + j
+                H[np.ix_(index, index)] += c / K
+        return float(J), self._theta_grad(grad_w, grad_b), H

@@ -166,14 +166,14 @@ def _newton(loss_grad, loss_grad_hess, x, max_iter, tol, progress):
         # Armijo backtracking; the full step brings its Hessian along.
         step = 1.0
         f_new, g_new, H_new = loss_grad_hess(x + d)
-        accepted = np.isfinite(f_new) and f_new <= f + 1e-4 * slope
+        accepted = _acceptable(f, g, f_new, g_new, step * slope)
         for _ in range(40):
             if accepted:
                 break
             step *= 0.5
             f_new, g_new = loss_grad(x + step * d)
             H_new = None
-            accepted = np.isfinite(f_new) and f_new <= f + 1e-4 * step * slope
+            accepted = _acceptable(f, g, f_new, g_new, step * slope)
         if not accepted:
             # The Newton decrement −gᵀd/2 predicts the remaining decrease of f; when it is below
             # f's rounding error, no step can show a decrease and x is optimal to working precision.
@@ -193,6 +193,18 @@ def _newton(loss_grad, loss_grad_hess, x, max_iter, tol, progress):
     converged = _gmax(g) <= tol
     return SolverResult(x, max_iter, converged, progress.history,
                         "max|grad| <= tol" if converged else "max_iter reached")
+
+
+def _acceptable(f, g, f_new, g_new, decrease) -> bool:
+    """Armijo's sufficient decrease f_new ≤ f + 10⁻⁴·gᵀd·step — or, where the change of f is
+    within its rounding (|f_new − f| ≤ 16·eps·|f|) and so says nothing, a smaller ‖g‖₁ (as
+    scikit-learn's Newton line search does): near the optimum that lets Newton reach ``tol``."""
+    if not np.isfinite(f_new):
+        return False
+    if f_new <= f + 1e-4 * decrease:
+        return True
+    return (abs(f_new - f) <= 16 * np.finfo(float).eps * abs(f)
+            and float(np.sum(np.abs(g_new))) < float(np.sum(np.abs(g))))
 
 
 def _newton_direction(linalg, H, g):

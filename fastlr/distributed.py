@@ -73,6 +73,24 @@ def _block_sums(X, y, s, w, b, hessian):
         return _sums.sums(X, y, s, w, b)
 
 
+def _block_multinomial_sums(X, y, s, W, b, hessian):
+    """Raw multinomial kernel sums of one row block (an empty block contributes nothing)."""
+    from ._validation import check_X
+    from .kernels import _sums
+
+    K, n = W.shape
+    if X.shape[0] == 0:
+        from .kernels._sums import Sums
+
+        p = K * (n + 1)
+        return Sums(0.0, np.zeros((K, n)), np.zeros(K), np.zeros((p, p)) if hessian else None)
+    X, _ = check_X(X)
+    s = np.empty(0) if s is None else np.ascontiguousarray(s, dtype=np.float64)
+    with numba_threads(NUMBA_THREADS_PER_TASK):
+        return _sums.multinomial_sums(X, np.ascontiguousarray(y, dtype=np.int64), s, W, b,
+                                      hessian=hessian)
+
+
 def _add_in_order(parts):
     """Add per-block Sums in block order: a fixed order, so results are reproducible."""
     from .kernels._sums import add_in_order
@@ -225,13 +243,31 @@ class DaskData:
         (y01,) = dask.persist(y01)
         return y01.to_delayed(optimize_graph=False).ravel().tolist()
 
-    def sums(self, target, w, b, hessian: bool = False):
-        """One task graph: per-block kernel sums, added in block order; one ``compute``."""
+    def class_target(self, classes):
+        """The class indices (positions in ``classes``) as int64 row blocks, persisted."""
         import dask
 
-        w_node = dask.delayed(np.ascontiguousarray(w, dtype=np.float64), pure=False)
+        index = self.y.map_blocks(_class_index, np.asarray(classes), dtype=np.int64)
+        (index,) = dask.persist(index)
+        return index.to_delayed(optimize_graph=False).ravel().tolist()
+
+    def sums(self, target, w, b, hessian: bool = False):
+        """One task graph: per-block kernel sums, added in block order; one ``compute``."""
+        return self._graph(_block_sums, target, np.ascontiguousarray(w, dtype=np.float64),
+                           float(b), hessian)
+
+    def multinomial_sums(self, target, W, b, hessian: bool = False):
+        """The multinomial kernel's sums, one task graph as for ``sums``."""
+        return self._graph(_block_multinomial_sums, target,
+                           np.ascontiguousarray(W, dtype=np.float64),
+                           np.ascontiguousarray(b, dtype=np.float64), hessian)
+
+    def _graph(self, block_function, target, w, b, hessian):
+        import dask
+
+        w_node = dask.delayed(w, pure=False)  # the coefficients enter the graph once
         s_blocks = self._s_blocks or [None] * self.n_blocks
-        parts = [dask.delayed(_block_sums, pure=False)(Xb, yb, sb, w_node, float(b), hessian)
+        parts = [dask.delayed(block_function, pure=False)(Xb, yb, sb, w_node, b, hessian)
                  for Xb, yb, sb in zip(self._X_blocks, target, s_blocks)]
         (total,) = dask.compute(dask.delayed(_add_in_order, pure=False)(parts))
         return total

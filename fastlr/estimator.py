@@ -9,8 +9,9 @@ scipy.sparse input, ``fastlr.distributed.DaskData`` for Dask collections — and
 one fit driver, ``fastlr._fit.fit``, whose result becomes the fitted attributes. Predictions are
 computed here (lazily, block by block, for Dask input).
 
-More than two classes: one-vs-rest, one binary problem per class (``predict_proba`` normalises the
-per-class sigmoids, as scikit-learn's one-vs-rest does).
+Three or more classes: the multinomial (softmax) model, as scikit-learn fits it; one binary
+problem per class with ``multi_class="ovr"`` (``predict_proba`` then normalises the per-class
+sigmoids, as scikit-learn's one-vs-rest does).
 
 This module imports scikit-learn at module level; ``fastlr/__init__.py`` loads it lazily, so
 ``import fastlr`` stays light.
@@ -21,7 +22,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from scipy.special import expit, log_expit, logsumexp
+from scipy.special import log_expit, log_softmax, logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted
@@ -61,32 +62,50 @@ def _dask_aware(method):
 class LogisticRegression(ClassifierMixin, BaseEstimator):
     """L2-regularised logistic regression, scikit-learn compatible, on Numba kernels.
 
+    The signature is scikit-learn's current one (1.8+), plus fastlr's ``learning_rate``,
+    ``n_threads`` and ``multi_class``; code written for ``sklearn.linear_model.LogisticRegression``
+    runs unchanged, and fits the same model: for two classes, C·Σ sᵢ·Lᵢ + ½‖w‖²; for three or more,
+    the multinomial (softmax) model C·Σ sᵢ·(logsumexp(zᵢ) − z_{i,yᵢ}) + ½‖W‖², zᵢ = W·xᵢ + b.
+
     Parameters
     ----------
-    penalty : {"l2", None}, default="l2"
-        ``"l2"`` adds ½‖w‖² to C·Σ sᵢ·Lᵢ (intercept not penalised); ``None`` fits without it.
-    C : float > 0, default=1.0
-        Inverse regularisation strength, as in scikit-learn.
-    fit_intercept : bool, default=True
-    solver : {"lbfgs", "newton", "gd"}, default="lbfgs"
-        ``"lbfgs"``: scipy's L-BFGS-B on the fused loss/gradient kernel (one pass over X per
-        evaluation). ``"newton"``: Newton–Cholesky with a fused loss/gradient/Hessian kernel (one
-        pass per iteration; O(n_features²) memory per thread), for up to a few hundred features.
-        ``"gd"``: the slides' batch gradient descent with ``learning_rate``. The default was
-        chosen by measurement (see the source); prefer newton for ill-conditioned problems.
-    max_iter : int, default=100
+    penalty : {"l2", None}, default="deprecated"
+        Deprecated in scikit-learn 1.8, as here: leave it and use ``C=np.inf`` for no penalty.
+        Setting it warns (FutureWarning) and still works; "l1"/"elasticnet" are not supported.
+    C : float > 0 or np.inf, default=1.0
+        Inverse regularisation strength; ``np.inf`` fits without a penalty.
+    l1_ratio : 0.0 or None, default=0.0
+        Only 0 (the L2 penalty) is supported; any other value raises a ValueError.
+    dual : False
+        Accepted for scikit-learn compatibility; only False (the primal problem) is supported.
     tol : float, default=1e-4
         Stop when max|∇f| ≤ tol, f being the objective divided by C·Σsᵢ (as scikit-learn's lbfgs).
-    learning_rate : float, default=0.1
-        Step α of ``solver="gd"`` (w := w − α·dw, b := b − α·db); ignored by the other solvers.
+    fit_intercept : bool, default=True
+    intercept_scaling, random_state : accepted, no effect (as for scikit-learn's lbfgs)
     class_weight : dict, "balanced" or None
         Multiplies each sample's weight by its class's weight (scikit-learn's semantics).
-    warm_start : bool, default=False
-        Start from the previous fit's coefficients when their shape still fits.
-    n_threads : int or None, default=None
-        Numba threads for fit (restored afterwards); None keeps Numba's setting, -1 all.
+    solver : {"lbfgs", "newton", "newton-cholesky", "newton-cg", "gd"}, default="lbfgs"
+        ``"lbfgs"``: scipy's L-BFGS-B on the fused loss/gradient kernel (one pass over X per
+        evaluation). ``"newton"`` (``"newton-cholesky"``, ``"newton-cg"``): Newton's method with
+        a fused loss/gradient/Hessian kernel (one pass per iteration; O((K·n_features)²) memory
+        per thread), for n_features·K up to a few hundred; prefer it on ill-conditioned problems.
+        ``"gd"``: the slides' batch gradient descent with ``learning_rate``. The default was
+        chosen by measurement (see fastlr._fit).
+    max_iter : int >= 0, default=100
     verbose : int, default=0
         > 0 prints one line per iteration: iteration, objective, max|gradient|, elapsed seconds.
+    warm_start : bool, default=False
+        Start from the previous fit's coefficients when their shape still fits.
+    n_jobs : None
+        Accepted; no effect (as in scikit-learn since 1.8): setting it warns. See ``n_threads``.
+    learning_rate : float, default=0.1
+        Step α of ``solver="gd"`` (w := w − α·dw, b := b − α·db); ignored by the other solvers.
+    n_threads : int or None, default=None
+        Numba threads for fit (restored afterwards); None keeps Numba's setting, -1 all.
+    multi_class : {"auto", "multinomial", "ovr"}, default="auto"
+        Three or more classes: ``"auto"``/``"multinomial"`` fit the multinomial model (as
+        scikit-learn does); ``"ovr"`` fits one binary problem per class, on parallel threads
+        (scikit-learn removed this option in 1.8 in favour of ``OneVsRestClassifier``).
 
     Attributes
     ----------
@@ -94,25 +113,34 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     intercept_ : ndarray of shape (1,) or (n_classes,)
     classes_ : ndarray of the sorted class labels
     n_features_in_, feature_names_in_ : as in scikit-learn
-    n_iter_ : ndarray of shape (1,) (binary) or (n_classes,) (one-vs-rest)
-    loss_history_ : ndarray (binary) or list of ndarrays (one per class): the objective divided by
-        C·Σsᵢ — the slides' cost J (+ ½λ‖w‖²) — at the start and after every iteration.
+    n_iter_ : ndarray of shape (1,) (binary, multinomial) or (n_classes,) (one-vs-rest)
+    multi_class_ : "binary", "multinomial" or "ovr": the model fitted
+    loss_history_ : ndarray (binary, multinomial) or list of ndarrays (one-vs-rest): the
+        objective divided by C·Σsᵢ — the slides' cost J (+ ½λ‖w‖²) — at the start and after
+        every iteration.
     """
 
-    def __init__(self, penalty="l2", C=1.0, fit_intercept=True, solver="lbfgs", max_iter=100,
-                 tol=1e-4, learning_rate=0.1, class_weight=None, warm_start=False,
-                 n_threads=None, verbose=0):
+    def __init__(self, penalty="deprecated", *, C=1.0, l1_ratio=0.0, dual=False, tol=1e-4,
+                 fit_intercept=True, intercept_scaling=1, class_weight=None, random_state=None,
+                 solver="lbfgs", max_iter=100, verbose=0, warm_start=False, n_jobs=None,
+                 learning_rate=0.1, n_threads=None, multi_class="auto"):
         self.penalty = penalty
         self.C = C
+        self.l1_ratio = l1_ratio
+        self.dual = dual
+        self.tol = tol
         self.fit_intercept = fit_intercept
+        self.intercept_scaling = intercept_scaling
+        self.class_weight = class_weight
+        self.random_state = random_state
         self.solver = solver
         self.max_iter = max_iter
-        self.tol = tol
-        self.learning_rate = learning_rate
-        self.class_weight = class_weight
-        self.warm_start = warm_start
-        self.n_threads = n_threads
         self.verbose = verbose
+        self.warm_start = warm_start
+        self.n_jobs = n_jobs
+        self.learning_rate = learning_rate
+        self.n_threads = n_threads
+        self.multi_class = multi_class
 
     # ------------------------------------------------------------------ tags
     def __sklearn_tags__(self):
@@ -152,6 +180,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.loss_history_ = (result.loss_history[0] if len(result.loss_history) == 1
                               else result.loss_history)
         self.solver_ = result.solver
+        self.multi_class_ = result.kind
         return self
 
     def _set_input_features(self, n_features, feature_names):
@@ -175,7 +204,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     @_dask_aware
     def predict(self, X):
-        """Class labels: the larger probability (binary: margin > 0; OvR: argmax margin)."""
+        """Class labels: the most probable class (binary: margin > 0; else argmax margin)."""
         scores = self.decision_function(X)
         if scores.ndim == 1:
             return self.classes_[(scores > 0).astype(np.intp)]
@@ -183,20 +212,19 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     @_dask_aware
     def predict_proba(self, X):
-        """σ(margin) for binary; one-vs-rest: per-class sigmoids normalised to sum to 1."""
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            p1 = expit(scores)
-            return np.column_stack([1.0 - p1, p1])
-        p = expit(scores)
-        return p / p.sum(axis=1, keepdims=True)
+        """Class probabilities: [1 − σ(z), σ(z)] (binary), softmax(z) (multinomial), or the
+        per-class sigmoids normalised to sum to 1 (one-vs-rest, as scikit-learn's)."""
+        return np.exp(self.predict_log_proba(X))
 
     @_dask_aware
     def predict_log_proba(self, X):
-        """log of ``predict_proba``, computed stably (log σ(z) without forming σ(z) first)."""
+        """log of ``predict_proba``, computed in log space: finite for every finite margin
+        (one-vs-rest: log σ(zₖ) − logsumexp over k, never σ's that all underflow to 0)."""
         scores = self.decision_function(X)
         if scores.ndim == 1:
             return np.column_stack([log_expit(-scores), log_expit(scores)])
+        if self.multi_class_ == "multinomial":
+            return log_softmax(scores, axis=1)
         logp = log_expit(scores)
         return logp - logsumexp(logp, axis=1, keepdims=True)
 

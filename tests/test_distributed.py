@@ -126,9 +126,10 @@ def test_two_dask_fits_are_bitwise_identical(client, problem):
     assert a.intercept_.tobytes() == b.intercept_.tobytes()
 
 
-def test_dask_one_vs_rest_and_class_weight(client, multiclass):
+@pytest.mark.parametrize("multi_class", ["ovr", "multinomial"])
+def test_dask_multiclass_and_class_weight(client, multiclass, multi_class):
     X, y = multiclass
-    params = dict(tol=1e-10, class_weight="balanced", max_iter=300)
+    params = dict(tol=1e-10, class_weight="balanced", max_iter=300, multi_class=multi_class)
     expected = _estimator(**params).fit(X, y)
     got = _estimator(**params).fit(da.from_array(X, chunks=(200, 5)), da.from_array(y, chunks=200))
     np.testing.assert_array_equal(got.classes_, ["a", "b", "c"])

@@ -80,7 +80,8 @@ def test_float32_gives_float32_and_the_float32_problems_optimum(cancer, solver):
 @pytest.mark.parametrize("C", [0.05, 1.0])
 def test_digits_one_vs_rest_same_optimum_per_class(digits, solver, C):
     X, y = digits
-    ours = LogisticRegression(C=C, solver=solver, tol=1e-10, max_iter=10_000).fit(X, y)
+    ours = LogisticRegression(C=C, solver=solver, tol=1e-10, max_iter=10_000,
+                              multi_class="ovr").fit(X, y)
     ref = OneVsRestClassifier(SkLogisticRegression(C=C, tol=1e-12, max_iter=100_000)).fit(X, y)
     assert ours.coef_.shape == (10, 64) and ours.n_iter_.shape == (10,)
     assert len(ours.loss_history_) == 10
@@ -96,7 +97,7 @@ def test_digits_one_vs_rest_same_optimum_per_class(digits, solver, C):
 
 def test_no_penalty_reaches_the_unpenalised_optimum():
     X, y = make_classification(500, 8, flip_y=0.2, class_sep=0.5, random_state=0)
-    ours = LogisticRegression(penalty=None, tol=1e-10, max_iter=1000).fit(X, y)
+    ours = LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000).fit(X, y)
     # the unpenalised gradient, computed with NumPy, vanishes at the optimum
     z = X @ ours.coef_[0] + ours.intercept_[0]
     r = expit(z) - y
@@ -133,7 +134,7 @@ def test_class_weight_balanced_matches_sklearn(cancer):
 
 def test_gradient_descent_learning_curve_decreases_every_iteration(cancer):
     X, y = cancer
-    model = LogisticRegression(solver="gd", learning_rate=0.01, max_iter=200, penalty=None)
+    model = LogisticRegression(solver="gd", learning_rate=0.01, max_iter=200, C=np.inf)
     with pytest.warns(ConvergenceWarning, match="max_iter"):
         model.fit(X, y)
     J = model.loss_history_
@@ -287,9 +288,21 @@ def test_dask_collections_go_to_the_dask_backend(monkeypatch):
 @pytest.mark.parametrize("params, error, match", [
     (dict(C=-1.0), ValueError, "C must be"),
     (dict(C="1"), TypeError, "C must be"),
+    (dict(C=0.0), ValueError, "C must be"),
     (dict(penalty="l1"), ValueError, "penalty"),
+    (dict(l1_ratio=0.5), ValueError, "l1_ratio must be 0"),
+    (dict(l1_ratio=2.0), ValueError, "l1_ratio must be a number in"),
+    (dict(dual=True), ValueError, "dual=False"),
     (dict(solver="sag"), ValueError, "solver"),
-    (dict(max_iter=0), ValueError, "max_iter"),
+    (dict(solver="liblinear"), ValueError, "solver"),
+    (dict(max_iter=-1), ValueError, "max_iter"),
+    (dict(intercept_scaling=0), ValueError, "intercept_scaling"),
+    (dict(multi_class="crammer_singer"), ValueError, "multi_class"),
+    (dict(class_weight="bogus"), ValueError, "class_weight"),
+    (dict(class_weight={0: -1.0, 1: 1.0}), ValueError, "class_weight"),
+    (dict(fit_intercept="no"), TypeError, "fit_intercept"),
+    (dict(warm_start=5), TypeError, "warm_start"),
+    (dict(verbose="x"), TypeError, "verbose"),
     (dict(tol=-1.0), ValueError, "tol"),
     (dict(solver="gd", learning_rate=0.0), ValueError, "learning_rate"),
     (dict(n_threads=0), ValueError, "n_threads"),

@@ -57,7 +57,7 @@ def test_save_load_round_trip_binary_float32_with_feature_names(iris, tmp_path):
     pd = pytest.importorskip("pandas")
     X, y = iris
     df = pd.DataFrame(X.astype(np.float32), columns=["a", "b", "c", "d"])
-    model = LogisticRegression(penalty=None, solver="lbfgs", max_iter=500).fit(df, y == 2)
+    model = LogisticRegression(C=np.inf, solver="lbfgs", max_iter=500).fit(df, y == 2)
     path = tmp_path / "binary.npz"
     model.save(path)
     loaded = load(path)

@@ -44,7 +44,8 @@ def test_sparse_digits_one_vs_rest(dtype):
     X = (X / 16.0).astype(dtype)  # about half the pixels are zero
     Xs = sp.csr_array(X)
     C = 0.1
-    ours = LogisticRegression(C=C, solver="lbfgs", tol=1e-10, max_iter=10_000).fit(Xs, y)
+    ours = LogisticRegression(C=C, solver="lbfgs", tol=1e-10, max_iter=10_000,
+                              multi_class="ovr").fit(Xs, y)
     assert ours.coef_.dtype == dtype
     X64 = X.astype(np.float64)
     ref = OneVsRestClassifier(SkLogisticRegression(C=C, tol=1e-12, max_iter=100_000)).fit(X64, y)

@@ -74,7 +74,8 @@ def _unpack(total: np.ndarray, n: int, with_hess: bool) -> Sums:
 def add_in_order(parts) -> Sums:
     """Σ of per-block Sums, added in the given (block) order: reproducible."""
     first = parts[0]
-    loss, grad_b = first.loss, first.grad_b
+    loss = first.loss
+    grad_b = np.array(first.grad_b, dtype=np.float64, copy=True)
     grad_w = np.array(first.grad_w, dtype=np.float64, copy=True)
     hess = None if first.hess is None else np.array(first.hess, dtype=np.float64, copy=True)
     for part in parts[1:]:
@@ -83,7 +84,7 @@ def add_in_order(parts) -> Sums:
         grad_w += part.grad_w
         if hess is not None:
             hess += part.hess
-    return Sums(loss, grad_w, grad_b, hess)
+    return Sums(loss, grad_w, float(grad_b) if grad_b.ndim == 0 else grad_b, hess)
 
 
 def dense_sums(X, y, s, w, b, with_grad: bool = True) -> Sums:
