@@ -359,7 +359,8 @@ def fit(data, options: FitOptions, warm_start: WarmStart | None = None) -> FitRe
         intercept = np.array([res.x[n] if options.fit_intercept else 0.0 for res in results])
     return FitResult(
         classes=classes, coef=coef.astype(data.dtype), intercept=intercept.astype(data.dtype),
-        n_iter=np.array([res.n_iter if options.max_iter == 0 else max(1, res.n_iter)
-                         for res in results], dtype=np.int32),
+        # at most max_iter (scipy's L-BFGS-B counts one at maxiter=0, scikit-learn clips it)
+        n_iter=np.array([min(options.max_iter, max(1, res.n_iter)) for res in results],
+                        dtype=np.int32),
         loss_history=[np.asarray(res.loss_history, dtype=np.float64) for res in results],
         solver=options.solver, kind=kind)

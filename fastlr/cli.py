@@ -65,7 +65,7 @@ def _bench_parser(sub):
     p.add_argument("--json", metavar="PATH", help="write machine-readable results to PATH")
     p.add_argument("--plot", metavar="PATH.png",
                    help="save GB/s per row and size against the read-once speed, and the fit's "
-                        "learning curves (needs matplotlib: pip install 'fastlr-numba[plot]')")
+                        "learning curves (needs matplotlib: pip install matplotlib)")
     p.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
     return p
 
@@ -116,7 +116,7 @@ def _run_bench(args, parser) -> int:
             import matplotlib  # noqa: F401
         except ImportError:
             print("fastlr bench: --plot needs matplotlib, which is not installed; "
-                  "install it with: pip install 'fastlr-numba[plot]' (or pip install matplotlib)",
+                  "install it with: pip install matplotlib",
                   file=sys.stderr)
             return 2
     config = _bench_config(args, parser)

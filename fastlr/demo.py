@@ -23,7 +23,7 @@ def load_zero_vs_rest(test_fraction: float = 0.25, seed: int = 0):
         from sklearn.datasets import load_digits
     except ImportError as exc:
         raise ImportError("the demo uses scikit-learn's bundled digits: "
-                          "pip install 'fastlr-numba[sklearn]'") from exc
+                          "pip install scikit-learn") from exc
     digits = load_digits()
     X = digits.data / 16.0  # (m, 64), pixel values 0-16 → [0, 1]
     Y = (digits.target == 0).astype(np.float64)
@@ -61,7 +61,7 @@ def main(iterations: int = 1000, learning_rate: float = 0.5, plot: str | None = 
             import matplotlib
         except ImportError:
             print("matplotlib is not installed: learning curve not saved "
-                  "(pip install 'fastlr-numba[plot]')", file=out)
+                  "(pip install matplotlib)", file=out)
             return 0
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt

@@ -30,7 +30,8 @@ their graph on another worker, and since each block's sums do not depend on wher
 computed, the result does not change.
 
 Dask and distributed are imported only when a Dask collection arrives (``pip install
-"fastlr-numba[dask]"``).
+"dask[array,dataframe]" distributed`` — or, from a checkout,
+``pip install ".[dask]"``).
 """
 
 from __future__ import annotations

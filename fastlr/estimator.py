@@ -171,7 +171,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             data = ArrayData(X, y, sample_weight)
         warm = None
         if self.warm_start and hasattr(self, "coef_"):
-            warm = _fit.WarmStart(self.classes_, self.coef_, self.intercept_)
+            coef = self.coef_.toarray() if hasattr(self.coef_, "toarray") else self.coef_
+            warm = _fit.WarmStart(self.classes_, np.asarray(coef), self.intercept_)
         result = _fit.fit(data, options, warm)
         self.classes_ = result.classes
         self.coef_ = result.coef
@@ -198,8 +199,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = _validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES, order=None,
                            reset=False, accept_large_sparse=True)
-        scores = safe_sparse_dot(X, self.coef_.T.astype(X.dtype, copy=False),
-                                 dense_output=True) + self.intercept_.astype(X.dtype)
+        scores = np.asarray(safe_sparse_dot(X, self.coef_.T.astype(X.dtype, copy=False),
+                                            dense_output=True)) + self.intercept_.astype(X.dtype)
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     @_dask_aware
@@ -227,6 +228,23 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             return log_softmax(scores, axis=1)
         logp = log_expit(scores)
         return logp - logsumexp(logp, axis=1, keepdims=True)
+
+    # ------------------------------------------------------------------ coefficients
+    def sparsify(self):
+        """Store ``coef_`` as a scipy.sparse CSR matrix (useful when most coefficients are 0);
+        predictions are unchanged. Returns the estimator."""
+        import scipy.sparse
+
+        check_is_fitted(self)
+        self.coef_ = scipy.sparse.csr_matrix(self.coef_)
+        return self
+
+    def densify(self):
+        """Store ``coef_`` as a NumPy array again (the default). Returns the estimator."""
+        check_is_fitted(self)
+        if hasattr(self.coef_, "toarray"):
+            self.coef_ = self.coef_.toarray()
+        return self
 
     # ------------------------------------------------------------------ persistence
     def save(self, path):

@@ -34,7 +34,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARK_DIR = ROOT / "benchmarks"
 
-pytest.importorskip("asv", reason="asv is not installed (pip install 'fastlr-numba[bench]')")
+pytest.importorskip("asv", reason="asv is not installed (pip install asv)")
 from asv_runner.benchmarks.mark import SkipNotImplemented  # noqa: E402  (comes with asv)
 from asv_runner.discovery import disc_benchmarks, get_benchmark_from_name  # noqa: E402
 

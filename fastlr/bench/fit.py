@@ -70,7 +70,7 @@ def fit_comparison(n_samples: int, n_features: int, dtype="float64", C: float = 
     except ImportError:
         SkLR = None
         out["notes"].append("scikit-learn is not installed: no yardstick "
-                            "(pip install 'fastlr-numba[sklearn]')")
+                            "(pip install scikit-learn)")
     candidates = []
     if FastLR is not None:
         for solver in ("lbfgs", "newton", "gd"):
