@@ -8,10 +8,12 @@ no copy: a C-ordered X becomes an F-ordered ``X.T``, which the fused kernel read
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from . import kernels
-from ._validation import check_real_array
+from ._validation import check_real_array, working_dtype
 
 __all__ = ["initialize_with_zeros", "model", "optimize", "predict", "propagate", "sigmoid"]
 
@@ -68,10 +70,18 @@ def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009, print_cost=Fal
     Returns ``(params, grads, costs)``: ``params = {"w", "b"}``, ``grads`` from the last
     propagation, ``costs`` the cost recorded every 100 iterations (printed as
     "Cost after iteration i: c" when ``print_cost``). The caller's w is not modified.
+
+    ``num_iterations`` must be an integer >= 0 and ``learning_rate`` (α) a finite real number
+    > 0 — α = 0 would leave w and b where they start, and a negative or NaN α climbs the cost or
+    makes every parameter NaN; anything else raises ``ValueError``.
     """
     if isinstance(num_iterations, bool) or not isinstance(num_iterations, (int, np.integer)) \
             or num_iterations < 0:
         raise ValueError(f"num_iterations must be a non-negative integer, got {num_iterations!r}")
+    if isinstance(learning_rate, (bool, np.bool_)) or not isinstance(learning_rate, numbers.Real) \
+            or not (np.isfinite(learning_rate) and learning_rate > 0):
+        raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
+    learning_rate = float(learning_rate)
     w = np.array(w, dtype=np.float64, copy=True)
     b = float(b)
     grads = {"dw": np.zeros_like(w), "db": 0.0}
@@ -88,9 +98,16 @@ def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009, print_cost=Fal
 
 
 def predict(w, b, X):
-    """Ŷ = 1 where σ(wᵀX + b) > 0.5, else 0, as a (1, m) float array."""
+    """Ŷ = 1 where σ(wᵀX + b) > 0.5, else 0, as a (1, m) float array.
+
+    The margins wᵀX + b are computed in X's working dtype (``fastlr._validation.working_dtype``):
+    float32 for float32 X (w rounded to float32, as ``LogisticRegression.decision_function`` and
+    ``fastlr.reference`` do), float64 for every other real dtype — integer, unsigned, bool,
+    float16 — so w is never cast to an integer X's dtype (uint8 pixels with weights in (−1, 1)
+    would truncate every weight to 0). A float32/float64 X is not copied.
+    """
     w_flat, X, _ = _check_course_shapes(w, X)
-    z = X.T @ w_flat.astype(X.dtype, copy=False) + b
+    z = X.T @ w_flat.astype(working_dtype(X.dtype), copy=False) + b
     return (z > 0).astype(np.float64).reshape(1, -1)
 
 

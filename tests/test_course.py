@@ -107,3 +107,131 @@ def test_propagate_on_C_ordered_X_matches_formula():
     grads, cost = course.propagate(np.zeros((X.shape[0], 1)), 0.0, X, Y)
     assert cost == pytest.approx(np.log(2.0), rel=1e-14)
     np.testing.assert_allclose(grads["dw"][:, 0], X @ (0.5 - Y[0]) / 209, rtol=1e-12, atol=1e-15)
+
+
+# ---------------------------------------------------------------- predict on non-float64 X
+def _margins64(w, b, X):
+    """wᵀX + b in float64 from X converted to float64 by NumPy: independent of fastlr."""
+    return np.asarray(w, dtype=np.float64).reshape(-1) @ X.astype(np.float64) + b
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint64, np.int8, np.int16, np.int32,
+                                   np.int64, np.bool_, np.float16], ids=lambda d: np.dtype(d).name)
+def test_predict_on_integer_bool_and_float16_X_matches_float64(dtype):
+    """Integer/bool (and float16) X is scored in float64: w is never cast to X's dtype.
+
+    Weights in (0, 1) truncated to an integer dtype are all 0 (bool: all True), and float16
+    margins overflow past 65504 here, so the cast would flip half the predictions (checked)."""
+    dtype = np.dtype(dtype)
+    rng = np.random.default_rng(21)
+    n, m = 200, 300
+    high = 1 if dtype.kind == "b" else 2048 if dtype.kind == "f" else min(np.iinfo(dtype).max, 1000)
+    X = rng.integers(0, high + 1, size=(n, m)).astype(dtype)
+    X_before = X.copy()
+    w = rng.uniform(0.05, 0.95, (n, 1))
+    scores = np.sort(_margins64(w, 0.0, X))
+    b = -(scores[m // 2 - 1] + scores[m // 2]) / 2  # half the examples on each side
+    z = _margins64(w, b, X)
+    assert np.min(np.abs(z)) > 1e-3  # no prediction hangs on rounding
+    expected = (z > 0).astype(np.float64)[None, :]
+    with np.errstate(all="ignore"):  # the old, wrong computation: w cast to X's dtype
+        cast = (X.T @ w.reshape(-1).astype(dtype) + b > 0).astype(np.float64)[None, :]
+    assert np.mean(cast != expected) > 0.4  # the case tells the two apart
+
+    Y_hat = course.predict(w, b, X)
+    assert Y_hat.shape == (1, m) and Y_hat.dtype == np.float64
+    np.testing.assert_array_equal(Y_hat, expected)
+    np.testing.assert_array_equal(Y_hat, course.predict(w, b, X.astype(np.float64)))
+    np.testing.assert_array_equal(X, X_before)
+
+
+def test_model_on_uint8_images_scores_as_on_float_images():
+    """The reported case: uint8 pixels (0–255) with float weights predict as the same pixels as
+    float64 do (the cast truncated w to uint8 and predicted a single class)."""
+    rng = np.random.default_rng(22)
+    X = rng.integers(0, 256, size=(64, 500)).astype(np.uint8)
+    w_true = rng.standard_normal(64) * 0.01
+    z = w_true @ X.astype(np.float64)
+    Y = (z > np.median(z)).astype(np.float64)[None, :]
+    d = course.model(X[:, :400] / 255.0, Y[:, :400], X[:, 400:] / 255.0, Y[:, 400:],
+                     num_iterations=300, learning_rate=0.5)
+    w, b = d["w"] / 255.0, d["b"]  # the same model on raw pixels
+    z = _margins64(w, b, X)
+    assert np.min(np.abs(z)) > 1e-9  # no prediction hangs on rounding
+    expected = (z > 0).astype(np.float64)[None, :]
+    np.testing.assert_array_equal(course.predict(w, b, X), expected)
+    assert np.mean(expected == Y) > 0.9
+    assert np.mean(course.predict(w, b, X) == Y) > 0.9
+
+
+def test_predict_on_float32_X_scores_in_float32_without_truncating_w():
+    """float32 X with float64 w: margins in float32 (w rounded, not truncated) agree with the
+    float64 margins wherever those are not within float32 rounding of 0."""
+    rng = np.random.default_rng(23)
+    X = rng.standard_normal((50, 2000)).astype(np.float32)
+    w = rng.uniform(-0.9, 0.9, (50, 1))  # |w| < 1: truncation would zero every weight
+    b = 0.3
+    z = _margins64(w, b, X)
+    clear = np.abs(z) > 1e-3
+    assert clear.mean() > 0.99
+    Y_hat = course.predict(w, b, X)
+    np.testing.assert_array_equal(Y_hat[0, clear], (z[clear] > 0).astype(np.float64))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_predict_does_not_copy_a_float_X(dtype):
+    import tracemalloc
+
+    X = np.random.default_rng(24).standard_normal((64, 20000)).astype(dtype)
+    w = np.full((64, 1), 0.01)
+    course.predict(w, 0.0, X)  # warm up
+    tracemalloc.start()
+    try:
+        course.predict(w, 0.0, X)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < X.nbytes / 4, f"predict allocated {peak} bytes for an X of {X.nbytes}"
+
+
+# ---------------------------------------------------------------- optimize's hyper-parameters
+def _tiny_problem():
+    e = EDITIONS["2021"]
+    return np.array(e["w"]), e["b"], np.array(e["X"]), np.array(e["Y"])
+
+
+@pytest.mark.parametrize("learning_rate", [np.nan, -0.5, -1e-300, 0.0, -0.0, np.inf, -np.inf,
+                                           np.float64("nan"), np.float32(-0.1), True, "0.1",
+                                           None, [0.1]], ids=repr)
+def test_optimize_rejects_a_bad_learning_rate(learning_rate):
+    w, b, X, Y = _tiny_problem()
+    with pytest.raises(ValueError, match="learning_rate must be a finite number > 0"):
+        course.optimize(w, b, X, Y, num_iterations=10, learning_rate=learning_rate)
+    with pytest.raises(ValueError, match="learning_rate"):  # also with no iteration to run
+        course.optimize(w, b, X, Y, num_iterations=0, learning_rate=learning_rate)
+
+
+@pytest.mark.parametrize("learning_rate", [np.nan, -0.5, 0.0, np.inf])
+def test_model_rejects_a_bad_learning_rate(learning_rate):
+    _, _, X, Y = _tiny_problem()
+    with pytest.raises(ValueError, match="learning_rate must be a finite number > 0"):
+        course.model(X, Y, X, Y, num_iterations=10, learning_rate=learning_rate)
+
+
+@pytest.mark.parametrize("learning_rate", [1, np.float32(0.25), np.int64(1), 1e-300])
+def test_optimize_accepts_any_positive_real_learning_rate(learning_rate):
+    """One step from the published w, b: w − α·dw with the published dw (independent numbers)."""
+    e = EDITIONS["2021"]
+    w, b, X, Y = _tiny_problem()
+    params, _, _ = course.optimize(w, b, X, Y, num_iterations=1, learning_rate=learning_rate)
+    alpha = float(learning_rate)
+    np.testing.assert_allclose(params["w"], np.array(e["w"]) - alpha * np.array(e["dw"]),
+                               rtol=1e-7)
+    assert params["b"] == pytest.approx(e["b"] - alpha * e["db"], rel=1e-9)
+
+
+@pytest.mark.parametrize("num_iterations", [-1, 2.5, 100.0, True, "10", None, np.nan])
+def test_optimize_rejects_a_bad_num_iterations(num_iterations):
+    w, b, X, Y = _tiny_problem()
+    with pytest.raises(ValueError, match="num_iterations must be a non-negative integer"):
+        course.optimize(w, b, X, Y, num_iterations=num_iterations, learning_rate=0.009)
