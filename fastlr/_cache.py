@@ -183,7 +183,7 @@ _KernelCache = None
 def attach(dispatcher) -> None:
     """Give a Numba dispatcher fastlr's on-disk cache (nothing when disabled or unusable)."""
     global _KernelCache
-    if not enabled():
+    if not enabled() or not hasattr(dispatcher, "py_func"):  # NUMBA_DISABLE_JIT: plain functions
         return
     path, writable = cache_dir()
     if path is None:

@@ -40,8 +40,10 @@ class Problem(NamedTuple):
 
 
 def working_dtype(dtype: np.dtype) -> np.dtype:
-    """float32 stays float32; every other real dtype is computed in float64."""
-    return np.dtype(np.float32) if dtype == np.float32 else np.dtype(np.float64)
+    """float32 (in either byte order) stays float32; every other real dtype is computed in
+    float64. The result is always native-endian."""
+    dtype = np.dtype(dtype)
+    return np.dtype(np.float32) if (dtype.kind, dtype.itemsize) == ("f", 4) else np.dtype(np.float64)
 
 
 def is_sparse(X) -> bool:
@@ -54,9 +56,31 @@ def is_dask_collection(obj) -> bool:
     return type(obj).__module__.split(".")[0] == "dask"
 
 
+def _from_pandas(a, name: str):
+    """A pandas DataFrame/Series with numeric extension dtypes (nullable ``Float64``/``Int64``,
+    pyarrow-backed) as a float NumPy array, missing values as NaN; ``a`` itself otherwise.
+
+    ``np.asarray`` turns such frames into object arrays, which would be reported as
+    "non-numeric"; here the real problem is named instead (a non-numeric column)."""
+    if type(a).__module__.split(".")[0] != "pandas" or not hasattr(a, "to_numpy"):
+        return a
+    import pandas as pd
+
+    dtypes = list(a.dtypes) if hasattr(a, "dtypes") and not hasattr(a, "dtype") else [a.dtype]
+    if all(isinstance(d, np.dtype) for d in dtypes):
+        return a  # plain NumPy dtypes: np.asarray handles them without a copy
+    columns = list(getattr(a, "columns", [getattr(a, "name", name)]))
+    for column, dtype in zip(columns, dtypes):
+        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+            raise TypeError(f"{name} has a non-numeric column {column!r} of dtype {dtype}; "
+                            "fastlr needs real numbers")
+    float32 = all(str(d).lower() in ("float32", "float[pyarrow]") for d in dtypes)
+    return a.to_numpy(dtype=np.float32 if float32 else np.float64, na_value=np.nan)
+
+
 def check_real_array(a, name: str, ndim: int | None = None) -> np.ndarray:
     """``np.asarray(a)`` that insists on a real numeric dtype (bool and integers allowed)."""
-    arr = np.asarray(a)
+    arr = np.asarray(_from_pandas(a, name))
     kind = arr.dtype.kind
     if kind == "c":
         raise TypeError(f"{name} has complex dtype {arr.dtype}; fastlr needs real numbers")
@@ -162,9 +186,14 @@ def check_sample_weight(sample_weight, m: int):
         raise ValueError("sample_weight must be finite")
     if np.any(sample_weight < 0):
         raise ValueError("sample_weight must be non-negative")
-    weight_sum = float(np.sum(sample_weight))
+    with np.errstate(over="ignore"):  # an overflowing sum is reported below
+        weight_sum = float(np.sum(sample_weight))
     if weight_sum <= 0.0:
         raise ValueError("sample_weight sums to zero; at least one sample needs weight > 0")
+    if not np.isfinite(weight_sum):
+        raise ValueError(f"sample_weight sums to {weight_sum} (overflow: the largest weight is "
+                         f"{sample_weight.max():.3g}); divide the weights by a common factor, "
+                         "which changes no result")
     return sample_weight, weight_sum
 
 

@@ -207,3 +207,66 @@ def test_worker_processes_and_a_killed_worker_do_not_change_the_fit(process_clie
     assert calls["killed"] is not None and calls["n"] > 3
     assert disturbed.coef_.tobytes() == undisturbed.coef_.tobytes()
     assert disturbed.intercept_.tobytes() == undisturbed.intercept_.tobytes()
+
+
+# ---------------------------------------------------------------- the hardening cases on Dask
+
+def test_empty_partitions_contribute_nothing(client, problem):
+    """A filter leaves 0-row partitions (lengths [0, 500, 500, ...]); fit and predict work and
+    equal the in-memory results on the remaining rows."""
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    X, y, _, _ = problem
+    frame = pd.DataFrame(X[:, :3], columns=["a", "b", "c"]).assign(y=y)
+    sub = dd.from_pandas(frame, npartitions=4).map_partitions(lambda p: p[p.index >= 500])
+    assert 0 in sub.map_partitions(len).compute().tolist()
+    model = _estimator(tol=1e-10).fit(sub[["a", "b", "c"]], sub["y"])
+    expected = _estimator(tol=1e-10).fit(frame[["a", "b", "c"]][500:], y[500:])
+    np.testing.assert_allclose(model.coef_, expected.coef_, rtol=1e-8)
+    proba = model.predict_proba(sub[["a", "b", "c"]]).compute()
+    np.testing.assert_allclose(proba, expected.predict_proba(frame[["a", "b", "c"]][500:]),
+                               rtol=1e-7)
+    Xd = da.from_array(X, chunks=(250, 6))
+    keep = da.from_array(np.arange(1000) >= 500, chunks=250)
+    Xk, yk = Xd[keep], da.from_array(y, chunks=250)[keep]
+    Xk.compute_chunk_sizes()
+    yk.compute_chunk_sizes()
+    got = _estimator(tol=1e-10).fit(Xk, yk)
+    np.testing.assert_allclose(got.coef_, _estimator(tol=1e-10).fit(X[500:], y[500:]).coef_,
+                               rtol=1e-8)
+    assert got.predict(Xk).compute().shape == (500,)
+
+
+def _same_error(X, y, sample_weight=None):
+    """The in-memory fit's exception, and the Dask fit's on the same data, as (type, message)."""
+    with pytest.raises(Exception) as in_memory:
+        _estimator().fit(X, y, sample_weight=sample_weight)
+    chunks = (len(y) // 4,)
+    with pytest.raises(Exception) as on_dask:
+        _estimator().fit(da.from_array(X, chunks=chunks + (X.shape[1],)),
+                         da.from_array(y, chunks=chunks),
+                         sample_weight=None if sample_weight is None
+                         else da.from_array(sample_weight, chunks=chunks))
+    return ((type(in_memory.value), str(in_memory.value)),
+            (type(on_dask.value), str(on_dask.value)))
+
+
+def test_the_dask_fit_raises_what_the_in_memory_fit_raises(client, problem):
+    X, y, _, _ = problem
+    X_nan = X.copy()
+    X_nan[900, 2] = np.nan  # in the last block only
+    mem, dsk = _same_error(X_nan, y)
+    assert mem == dsk and mem[0] is ValueError and "Input X contains NaN" in mem[1]
+    X_inf = X.copy()
+    X_inf[3, 1] = np.inf
+    mem, dsk = _same_error(X_inf, y)
+    assert mem == dsk and "infinity" in mem[1]
+    mem, dsk = _same_error(X, X[:, 0])  # continuous y: not 1000 classes
+    assert mem == dsk and "Unknown label type: continuous" in mem[1]
+    y_nan = y.copy()
+    y_nan[5] = np.nan
+    mem, dsk = _same_error(X, y_nan)
+    assert mem == dsk and "Input y contains NaN" in mem[1]
+    only_one = (y == 1).astype(float)  # every sample of class 0 has weight 0
+    mem, dsk = _same_error(X, y, only_one)
+    assert mem == dsk and "only one class with positive weight" in mem[1]

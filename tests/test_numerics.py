@@ -288,3 +288,19 @@ def test_bitwise_identical_across_thread_counts(kernel, case, numba_threads, mon
                         lambda *args: launches.append(args[-1]) or run_parallel(*args))
     assert _bits(kernel.func(*d.args, **d.kwargs)) == one
     assert launches and min(launches) >= 2, "precondition: a parallel launch on ≥ 2 threads"
+
+
+@pytest.mark.parametrize("z", [20.0, -20.0, 40.0, -40.0, 700.0, -700.0])
+@pytest.mark.parametrize("y", [0.0, 1.0])
+def test_gradient_of_confident_predictions_to_full_relative_precision(any_impl, z, y):
+    """σ(z) − y for y = 1 at z = 40 is −e^{−40}/(1+e^{−40}) = −4.25e-18, not 0: dw and db to a few
+    ulps relative at z = ±20, ±40, ±700 (written without cancellation in every path)."""
+    J, dw, db, *_ = any_impl.func(np.array([1.0]), 0.0, as_input(np.array([[z]]), any_impl),
+                                  np.array([y]))
+    if (z > 0) == (y == 1.0):  # confident and right: the tiny e/(1+e), signed
+        e = math.exp(-abs(z))
+        dz = -e / (1 + e) if y == 1.0 else e / (1 + e)
+    else:  # confident and wrong: ±1/(1+e)
+        dz = (1 / (1 + math.exp(-abs(z)))) * (1.0 if y == 0.0 else -1.0)
+    assert float(db) == pytest.approx(dz, rel=8 * np.finfo(float).eps)
+    assert float(dw[0]) == pytest.approx(dz * z, rel=8 * np.finfo(float).eps)

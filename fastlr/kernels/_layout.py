@@ -137,7 +137,7 @@ def drivers(task_function) -> Drivers:
     recompiled in every process), while globals are resolved at compile time and not keyed. Each
     driver has its own name, so its cache files are its own.
     """
-    name = task_function.py_func.__name__
+    name = getattr(task_function, "py_func", task_function).__name__
 
     def bound(suffix: str):
         qualname = f"{name}_{suffix}"

@@ -74,10 +74,10 @@ def sigmoid_scalar(z):
 def loss_dz(z, y):
     """(L(z, y), σ(z) − y) from one exp (see the module docstring)."""
     e = math.exp(-abs(z))
-    inv = 1.0 / (1.0 + e)
+    a = e / (1.0 + e)
     if z > 0.0:
-        return math.log1p(e) + (1.0 - y) * z, inv - y
-    return math.log1p(e) - y * z, e * inv - y
+        return math.log1p(e) + (1.0 - y) * z, (1.0 - y) - a
+    return math.log1p(e) - y * z, a - y
 
 
 @jit(strict=True)
@@ -87,12 +87,12 @@ def exp_neg_abs_block(z, count, e, scale_bits):
         x = -abs(z[k])
         if x < _EXP_FLOOR:
             x = _EXP_FLOOR
-        n = math.floor(x * _LOG2E + 0.5)
+        n = np.floor(x * _LOG2E + 0.5)
         r = (x - n * _LN2_HI) - n * _LN2_LO
         e[k] = 1.0 + r * (1.0 + r * (1 / 2 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (
             1 / 720 + r * (1 / 5040 + r * (1 / 40320 + r * (1 / 362880 + r * (1 / 3628800 + r * (
                 1 / 39916800 + r * (1 / 479001600 + r * (1 / 6227020800)))))))))))))
-        ni = np.int64(n)
+        ni = np.int64(n if n == n else 0.0)  # NaN stays NaN through r (pure Python: no crash)
         half = ni >> 1
         scale_bits[0, k] = (half + 1023) << 52
         scale_bits[1, k] = (ni - half + 1023) << 52
@@ -134,8 +134,10 @@ def pointwise_block(z, y, s, start, count, weighted, e, scale_bits, loss, h, wit
         yk = y[start + k]
         inv = 1.0 / (1.0 + ek)
         a = ek * inv
-        tail = (1.0 - yk) * zk if zk > 0.0 else -yk * zk
-        dz = (inv if zk >= 0.0 else a) - yk
+        positive = zk > 0.0
+        tail = (1.0 - yk) * zk if positive else -yk * zk
+        # σ − y as (1 − y) − e/(1+e) for z > 0: no cancellation when y = 1 (z = 40: −4.2e-18)
+        dz = (1.0 - yk) - a if positive else a - yk
         lk = log1p_unit(ek) + tail
         if weighted:
             sk = s[start + k]
