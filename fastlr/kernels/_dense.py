@@ -22,7 +22,8 @@ import numpy as np
 from .._jit import jit
 from ._pointwise import loss_dz, pointwise_block, sigmoid_scalar
 
-__all__ = ["cols_task", "loss_grad_loops", "rows_task", "sigmoid_flat"]
+__all__ = ["cols_hessp_task", "cols_task", "loss_grad_loops", "rows_hessp_task", "rows_task",
+           "sigmoid_flat"]
 
 
 @jit()
@@ -59,20 +60,22 @@ def loss_grad_loops(X, y, s, w, b):
 
 @jit(inline="always")
 def _block_scratch(block_rows):
-    """Per-task scratch: z (margins, then dz), e, loss, and the exp's int64 scale bits."""
+    """Per-task scratch: z (margins, then dz), e, loss, h, and the exp's int64 scale bits."""
     return (np.empty(block_rows), np.empty(block_rows), np.empty(block_rows),
-            np.empty((2, block_rows), dtype=np.int64))
+            np.empty(block_rows), np.empty((2, block_rows), dtype=np.int64))
 
 
 @jit(fast=True)
-def rows_task(t, out, X, y, s, w, b, block_rows, task_rows, with_grad):
+def rows_task(t, out, X, y, s, w, b, block_rows, task_rows, with_grad, h_out):
     """One task of the fused kernel for X whose rows are contiguous (C order).
 
-    ``with_grad=False`` skips the gradient accumulation (``cost`` needs the loss alone).
+    ``with_grad=False`` skips the gradient accumulation (``cost`` needs the loss alone); a
+    non-empty ``h_out`` receives each sample's sᵢ·σ(zᵢ)(1 − σ(zᵢ)) (for Hessian-vector products).
     """
     m, n = X.shape
     weighted = s.shape[0] > 0
-    z, e, loss, scale_bits = _block_scratch(block_rows)
+    z, e, loss, h, scale_bits = _block_scratch(block_rows)
+    with_h = h_out.shape[0] > 0
     dw = out[1:n + 1]
     loss_t = 0.0
     db_t = 0.0
@@ -85,7 +88,10 @@ def rows_task(t, out, X, y, s, w, b, block_rows, task_rows, with_grad):
             for j in range(n):
                 acc += row[j] * w[j]
             z[k] = acc + b
-        pointwise_block(z, y, s, start, count, weighted, e, scale_bits, loss, e, False)
+        pointwise_block(z, y, s, start, count, weighted, e, scale_bits, loss, h, with_h)
+        if with_h:
+            for k in range(count):
+                h_out[start + k] = h[k]
         for k in range(count):
             loss_t += loss[k]
             db_t += z[k]
@@ -110,7 +116,7 @@ def rows_task(t, out, X, y, s, w, b, block_rows, task_rows, with_grad):
 
 
 @jit(fast=True)
-def cols_task(t, out, X, y, s, w, b, block_rows, task_rows, with_grad):
+def cols_task(t, out, X, y, s, w, b, block_rows, task_rows, with_grad, h_out):
     """One task of the fused kernel for X whose columns are contiguous (F order, e.g. the
     course's X.T).
 
@@ -119,7 +125,8 @@ def cols_task(t, out, X, y, s, w, b, block_rows, task_rows, with_grad):
     """
     m, n = X.shape
     weighted = s.shape[0] > 0
-    z, e, loss, scale_bits = _block_scratch(block_rows)
+    z, e, loss, h, scale_bits = _block_scratch(block_rows)
+    with_h = h_out.shape[0] > 0
     dw = out[1:n + 1]
     loss_t = 0.0
     db_t = 0.0
@@ -142,7 +149,10 @@ def cols_task(t, out, X, y, s, w, b, block_rows, task_rows, with_grad):
             for k in range(count):
                 z[k] += c0[k] * w0
             j += 1
-        pointwise_block(z, y, s, start, count, weighted, e, scale_bits, loss, e, False)
+        pointwise_block(z, y, s, start, count, weighted, e, scale_bits, loss, h, with_h)
+        if with_h:
+            for k in range(count):
+                h_out[start + k] = h[k]
         for k in range(count):
             loss_t += loss[k]
             db_t += z[k]
@@ -175,3 +185,67 @@ def cols_task(t, out, X, y, s, w, b, block_rows, task_rows, with_grad):
             j += 1
     out[0] = loss_t
     out[n + 1] = db_t
+
+
+@jit(fast=True)
+def rows_hessp_task(t, out, X, hs, v, vb, block_rows, task_rows):
+    """One task of H·v for C-ordered X: [Σ hᵢ·(xᵢ·v + v_b)·xᵢ (n), Σ hᵢ·(xᵢ·v + v_b)], with
+    hᵢ = sᵢ·σ(zᵢ)(1 − σ(zᵢ)) from the gradient pass at the current point."""
+    m, n = X.shape
+    u = np.empty(block_rows)
+    hv = out[:n]
+    hb = 0.0
+    stop = min(m, (t + 1) * task_rows)
+    for start in range(t * task_rows, stop, block_rows):
+        count = min(block_rows, stop - start)
+        for k in range(count):
+            row = X[start + k]
+            acc = 0.0
+            for j in range(n):
+                acc += row[j] * v[j]
+            u[k] = hs[start + k] * (acc + vb)
+            hb += u[k]
+        k = 0
+        while k + 4 <= count:
+            r0, r1, r2, r3 = X[start + k], X[start + k + 1], X[start + k + 2], X[start + k + 3]
+            d0, d1, d2, d3 = u[k], u[k + 1], u[k + 2], u[k + 3]
+            for j in range(n):
+                hv[j] += (d0 * r0[j] + d1 * r1[j]) + (d2 * r2[j] + d3 * r3[j])
+            k += 4
+        while k < count:
+            row = X[start + k]
+            d0 = u[k]
+            for j in range(n):
+                hv[j] += d0 * row[j]
+            k += 1
+    out[n] = hb
+
+
+@jit(fast=True)
+def cols_hessp_task(t, out, X, hs, v, vb, block_rows, task_rows):
+    """One task of H·v for F-ordered X (see ``rows_hessp_task``): column runs."""
+    m, n = X.shape
+    u = np.empty(block_rows)
+    hv = out[:n]
+    hb = 0.0
+    stop = min(m, (t + 1) * task_rows)
+    for start in range(t * task_rows, stop, block_rows):
+        count = min(block_rows, stop - start)
+        end = start + count
+        for k in range(count):
+            u[k] = vb
+        for j in range(n):
+            col = X[start:end, j]
+            vj = v[j]
+            for k in range(count):
+                u[k] += col[k] * vj
+        for k in range(count):
+            u[k] *= hs[start + k]
+            hb += u[k]
+        for j in range(n):
+            col = X[start:end, j]
+            acc = 0.0
+            for k in range(count):
+                acc += col[k] * u[k]
+            hv[j] += acc
+    out[n] = hb

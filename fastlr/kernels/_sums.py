@@ -26,8 +26,10 @@ import numpy as np
 from .._validation import is_sparse
 from . import _dense, _layout, hessian, multinomial, sparse
 
-__all__ = ["Sums", "add_in_order", "csr_sums", "dense_sums", "hessian_sums", "loops_sums",
-           "multinomial_sums", "sums"]
+__all__ = ["Sums", "add_in_order", "csr_sums", "dense_sums", "hessian_sums", "hessp_sums",
+           "loops_sums", "multinomial_sums", "sums"]
+
+_EMPTY = np.empty(0)
 
 # The compiled drivers of every task function (nothing compiles before a first call).
 _ROWS = _layout.drivers(_dense.rows_task)
@@ -35,6 +37,9 @@ _COLS = _layout.drivers(_dense.cols_task)
 _HESSIAN = _layout.drivers(hessian.hessian_task)
 _CSR = _layout.drivers(sparse.csr_task)
 _CSR_HESSIAN = _layout.drivers(sparse.csr_hessian_task)
+_ROWS_HESSP = _layout.drivers(_dense.rows_hessp_task)
+_COLS_HESSP = _layout.drivers(_dense.cols_hessp_task)
+_CSR_HESSP = _layout.drivers(sparse.csr_hessp_task)
 _SOFTMAX_ROWS = _layout.drivers(multinomial.softmax_rows_task)
 _SOFTMAX_COLS = _layout.drivers(multinomial.softmax_cols_task)
 _SOFTMAX_CSR = _layout.drivers(multinomial.softmax_csr_task)
@@ -87,15 +92,16 @@ def add_in_order(parts) -> Sums:
     return Sums(loss, grad_w, float(grad_b) if grad_b.ndim == 0 else grad_b, hess)
 
 
-def dense_sums(X, y, s, w, b, with_grad: bool = True) -> Sums:
-    """Sums of the fused dense kernel: one blocked pass over X in its own memory order."""
+def dense_sums(X, y, s, w, b, with_grad: bool = True, h_out=_EMPTY) -> Sums:
+    """Sums of the fused dense kernel: one blocked pass over X in its own memory order. A
+    non-empty ``h_out`` (length m) receives each sample's sᵢ·σ(zᵢ)(1 − σ(zᵢ))."""
     m, n = X.shape
     column_major = _layout.is_column_major(X)
     block_rows, task_rows = _layout.dense_layout(m, n, X.itemsize, column_major)
     kernel = _COLS if column_major else _ROWS
     total = _layout.run_tasks(kernel, -(-m // task_rows), n + 2,
                               (_ro(X), _ro(y), _ro(s), _ro(w), float(b), block_rows, task_rows,
-                               with_grad), m * n * X.itemsize)
+                               with_grad, h_out), m * n * X.itemsize)
     return _unpack(total, n, False)
 
 
@@ -114,14 +120,33 @@ def _csr_arrays(X):
     return _ro(X.data), _ro(X.indices), _ro(X.indptr)
 
 
-def csr_sums(X, y, s, w, b) -> Sums:
-    """Sums of the fused CSR kernel: one pass over the nonzeros."""
+def csr_sums(X, y, s, w, b, h_out=_EMPTY) -> Sums:
+    """Sums of the fused CSR kernel: one pass over the nonzeros (``h_out`` as for dense)."""
     m, n = X.shape
-    task_rows = _layout.sparse_layout(m, n + 2)
+    task_rows = _layout.sparse_layout(m, n + 2, X.nnz)
     total = _layout.run_tasks(_CSR, -(-m // task_rows), n + 2,
-                              (*_csr_arrays(X), _ro(y), _ro(s), _ro(w), float(b), task_rows),
-                              _csr_bytes(X))
+                              (*_csr_arrays(X), _ro(y), _ro(s), _ro(w), float(b), task_rows,
+                               h_out), _csr_bytes(X))
     return _unpack(total, n, False)
+
+
+def hessp_sums(X, hs, v, vb):
+    """Raw Hessian-vector product (Σ hᵢ·ũᵢ·xᵢ, Σ hᵢ·ũᵢ), ũᵢ = xᵢ·v + v_b, for the per-sample
+    curvatures hᵢ = sᵢ·σ(1 − σ) a gradient pass wrote (``h_out``): one pass over X."""
+    m, n = X.shape
+    if is_sparse(X):
+        task_rows = _layout.sparse_layout(m, n + 1, X.nnz)
+        total = _layout.run_tasks(_CSR_HESSP, -(-m // task_rows), n + 1,
+                                  (*_csr_arrays(X), _ro(hs), _ro(v), float(vb), task_rows),
+                                  _csr_bytes(X))
+    else:
+        column_major = _layout.is_column_major(X)
+        block_rows, task_rows = _layout.dense_layout(m, n, X.itemsize, column_major)
+        kernel = _COLS_HESSP if column_major else _ROWS_HESSP
+        total = _layout.run_tasks(kernel, -(-m // task_rows), n + 1,
+                                  (_ro(X), _ro(hs), _ro(v), float(vb), block_rows, task_rows),
+                                  m * n * X.itemsize)
+    return total[:n].copy(), float(total[n])
 
 
 def hessian_sums(X, y, s, w, b) -> Sums:
@@ -171,7 +196,7 @@ def multinomial_sums(X, y, s, W, b, hessian: bool = False) -> Sums:
     width = 1 + K * n + K + (K * (K + 1) // 2 * p * p if hessian else 0)
     b = np.ascontiguousarray(b, dtype=np.float64)
     if is_sparse(X):
-        task_rows = _layout.sparse_layout(m, width)
+        task_rows = _layout.sparse_layout(m, width, X.nnz * K)
         args = (*_csr_arrays(X), _ro(y), _ro(s), _ro(np.ascontiguousarray(W.T)), _ro(b),
                 task_rows)
         kernel = _SOFTMAX_CSR_HESSIAN if hessian else _SOFTMAX_CSR
@@ -199,8 +224,8 @@ def multinomial_sums(X, y, s, W, b, hessian: bool = False) -> Sums:
     return Sums(float(total[0]), grad_w, grad_b, hess)
 
 
-def sums(X, y, s, w, b, with_grad: bool = True) -> Sums:
-    """Sums of the fused kernel for dense or CSR X."""
+def sums(X, y, s, w, b, with_grad: bool = True, h_out=_EMPTY) -> Sums:
+    """Sums of the fused kernel for dense or CSR X (``h_out``: see ``dense_sums``)."""
     if is_sparse(X):
-        return csr_sums(X, y, s, w, b)
-    return dense_sums(X, y, s, w, b, with_grad)
+        return csr_sums(X, y, s, w, b, h_out)
+    return dense_sums(X, y, s, w, b, with_grad, h_out)

@@ -247,7 +247,7 @@ def _csr_block_margins(data, indices, indptr, Wt, b, start, count, Z):
     for i in range(count):
         for k in range(K):
             Z[k, i] = b[k]
-        for q in range(indptr[start + i], indptr[start + i + 1]):
+        for q in range(np.uint64(indptr[start + i]), np.uint64(indptr[start + i + 1])):
             v = data[q]
             wj = Wt[np.uint64(indices[q])]
             for k in range(K):
@@ -258,7 +258,7 @@ def _csr_block_margins(data, indices, indptr, Wt, b, start, count, Z):
 def _csr_block_scatter(data, indices, indptr, Z, start, count, Gt):
     K = Gt.shape[1]
     for i in range(count):
-        for q in range(indptr[start + i], indptr[start + i + 1]):
+        for q in range(np.uint64(indptr[start + i]), np.uint64(indptr[start + i + 1])):
             v = data[q]
             gj = Gt[np.uint64(indices[q])]
             for k in range(K):
@@ -410,8 +410,8 @@ def softmax_csr_hessian_task(t, out, data, indices, indptr, y, s, Wt, b, task_ro
                 B = blocks[pair]
                 for i in range(count):
                     ri = r[i]
-                    lo = indptr[start + i]
-                    hi = indptr[start + i + 1]
+                    lo = np.uint64(indptr[start + i])
+                    hi = np.uint64(indptr[start + i + 1])
                     B[n, n] += ri
                     for q in range(lo, hi):
                         jq = indices[q]

@@ -25,35 +25,39 @@ import numpy as np
 from .._jit import jit
 from ._pointwise import pointwise_block
 
-__all__ = ["SPARSE_BLOCK_ROWS", "csr_hessian_task", "csr_task"]
+__all__ = ["SPARSE_BLOCK_ROWS", "csr_hessian_task", "csr_hessp_task", "csr_task"]
 
 SPARSE_BLOCK_ROWS = 256
 
 
-# The gather and the scatter are compiled without fastmath and index with unsigned integers: with
-# ``reassoc`` LLVM vectorises the gather into AVX-512 vgather, which is slow on AMD cores, and
-# signed indices add Numba's negative-index wrap-around. 200,000 x 2,000 at 1 % density, one
-# thread: gather 8.2 -> 5.0 ms, scatter 6.2 -> 5.0 ms (scipy's matvec 3.5 ms, rmatvec 4.0 ms).
-# Indices are checked to lie in [0, n_features) once per fit, by the caller.
+# The gather and the scatter are compiled without fastmath and index with unsigned integers, the
+# column indices and the position q in the row alike: with ``reassoc`` LLVM vectorises the gather
+# into AVX-512 vgather, which is slow on AMD cores, and a signed index gets Numba's negative-index
+# wrap-around on every access. 200,000 x 2,000 at 1 % density, one thread, per pass (gather;
+# scatter): signed column indices 8.2; 6.2 ms (AMD EPYC); unsigned column indices 5.0; 5.0 ms
+# (AMD), 7.2; 7.7 ms (Intel Xeon); also an unsigned position 4.7; 5.1 ms (Intel), where scipy's
+# matvec and rmatvec take 5.1 and 5.0 ms. Unrolling either loop by 4 with separate accumulators
+# changed nothing measurable (4.9; 5.0 ms), nor did int64 indices. Indices and indptr are checked
+# once per fit, by the caller (``fastlr._validation.check_csr_structure``).
 @jit()
-def _csr_block_margins(data, indices, indptr, w, b, start, count, z):
+def csr_block_margins(data, indices, indptr, w, b, start, count, z):
     for k in range(count):
         acc = b
-        for q in range(indptr[start + k], indptr[start + k + 1]):
+        for q in range(np.uint64(indptr[start + k]), np.uint64(indptr[start + k + 1])):
             acc += data[q] * w[np.uint64(indices[q])]
         z[k] = acc
 
 
 @jit()
-def _csr_block_scatter(data, indices, indptr, dz, start, count, g):
+def csr_block_scatter(data, indices, indptr, dz, start, count, g):
     for k in range(count):
         d = dz[k]
-        for q in range(indptr[start + k], indptr[start + k + 1]):
+        for q in range(np.uint64(indptr[start + k]), np.uint64(indptr[start + k + 1])):
             g[np.uint64(indices[q])] += d * data[q]
 
 
 @jit(fast=True)
-def csr_task(t, out, data, indices, indptr, y, s, w, b, task_rows):
+def csr_task(t, out, data, indices, indptr, y, s, w, b, task_rows, h_out):
     """One task: rows in blocks of ``SPARSE_BLOCK_ROWS``: gather the margins, one vectorised
     pointwise step, then scatter dz·x while the block's nonzeros are in cache. One thread,
     200,000 x 2,000 at 1 %: per-row scalar exp/log1p 19.8 ms, blocks with the vectorised step
@@ -65,19 +69,24 @@ def csr_task(t, out, data, indices, indptr, y, s, w, b, task_rows):
     z = np.empty(block)
     e = np.empty(block)
     loss = np.empty(block)
+    h = np.empty(block)
     scale_bits = np.empty((2, block), dtype=np.int64)
+    with_h = h_out.shape[0] > 0
     g = out[1:n + 1]
     loss_t = 0.0
     db_t = 0.0
     stop = min(m, (t + 1) * task_rows)
     for start in range(t * task_rows, stop, block):
         count = min(block, stop - start)
-        _csr_block_margins(data, indices, indptr, w, b, start, count, z)
-        pointwise_block(z, y, s, start, count, weighted, e, scale_bits, loss, e, False)
+        csr_block_margins(data, indices, indptr, w, b, start, count, z)
+        pointwise_block(z, y, s, start, count, weighted, e, scale_bits, loss, h, with_h)
         for k in range(count):
             loss_t += loss[k]
             db_t += z[k]
-        _csr_block_scatter(data, indices, indptr, z, start, count, g)
+        if with_h:
+            for k in range(count):
+                h_out[start + k] = h[k]
+        csr_block_scatter(data, indices, indptr, z, start, count, g)
     out[0] = loss_t
     out[n + 1] = db_t
 
@@ -101,13 +110,13 @@ def csr_hessian_task(t, out, data, indices, indptr, y, s, w, b, task_rows):
     stop = min(m, (t + 1) * task_rows)
     for start in range(t * task_rows, stop, block):
         count = min(block, stop - start)
-        _csr_block_margins(data, indices, indptr, w, b, start, count, z)
+        csr_block_margins(data, indices, indptr, w, b, start, count, z)
         pointwise_block(z, y, s, start, count, weighted, e, scale_bits, loss, h, True)
         for k in range(count):
             loss_t += loss[k]
             i = start + k
-            lo = indptr[i]
-            hi = indptr[i + 1]
+            lo = np.uint64(indptr[i])
+            hi = np.uint64(indptr[i + 1])
             dz = z[k]
             hk = h[k]
             g[n] += dz
@@ -125,3 +134,24 @@ def csr_hessian_task(t, out, data, indices, indptr, y, s, w, b, task_rows):
                         H[jq, jr] += hx * data[r]
                     # duplicate indices (jq == jr at q != r) land on the diagonal twice: right
     out[0] = loss_t
+
+
+@jit(fast=True)
+def csr_hessp_task(t, out, data, indices, indptr, hs, v, vb, task_rows):
+    """One task of H·v for CSR X: per block, u = hᵢ·(xᵢ·v + v_b) by the gather, then
+    Σ uᵢ·xᵢ by the scatter (one pass over the nonzeros, as the gradient)."""
+    m = indptr.shape[0] - 1
+    n = v.shape[0]
+    block = SPARSE_BLOCK_ROWS
+    u = np.empty(block)
+    hv = out[:n]
+    hb = 0.0
+    stop = min(m, (t + 1) * task_rows)
+    for start in range(t * task_rows, stop, block):
+        count = min(block, stop - start)
+        csr_block_margins(data, indices, indptr, v, vb, start, count, u)
+        for k in range(count):
+            u[k] *= hs[start + k]
+            hb += u[k]
+        csr_block_scatter(data, indices, indptr, u, start, count, hv)
+    out[n] = hb
