@@ -95,6 +95,7 @@ class FitOptions:
         C = params["C"]
         if not _is_real(C):
             raise TypeError(f"C must be a positive real number, got {type(C).__name__}")
+        C = float(C)  # Fraction, Decimal, NumPy scalars: one float from here on
         if not C > 0:  # C = inf: no penalty, as in scikit-learn
             raise ValueError(f"C must be > 0 (np.inf for no penalty), got {C!r}")
         l1_ratio = params["l1_ratio"]
@@ -133,8 +134,13 @@ class FitOptions:
         if params["dual"]:
             raise ValueError("fastlr's solvers support only dual=False, got dual=True")
         scaling = params["intercept_scaling"]
-        if not (_is_real(scaling) and scaling > 0):
-            raise ValueError(f"intercept_scaling must be a number > 0, got {scaling!r}")
+        if not (_is_real(scaling) and 0 < float(scaling) < np.inf):
+            raise ValueError(f"intercept_scaling must be a finite number > 0, got {scaling!r}")
+        random_state = params["random_state"]
+        if not (random_state is None or _is_int(random_state)
+                or isinstance(random_state, np.random.RandomState)):
+            raise ValueError(f"'random_state' must be None, an int or a numpy RandomState, got "
+                             f"{random_state!r}")
         n_jobs = params["n_jobs"]
         if n_jobs is not None:
             if not _is_int(n_jobs):
@@ -157,10 +163,9 @@ class FitOptions:
         if not _is_real(tol) or not (tol >= 0 and np.isfinite(tol)):
             raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
         learning_rate = params["learning_rate"]
-        if solver == "gd" and not (_is_real(learning_rate) and learning_rate > 0
-                                   and np.isfinite(learning_rate)):
-            raise ValueError(f"solver='gd' needs a finite learning_rate > 0, "
-                             f"got {learning_rate!r}")
+        if not (_is_real(learning_rate) and 0 < float(learning_rate) < np.inf):
+            raise ValueError(f"learning_rate must be a finite number > 0 (the step of "
+                             f"solver='gd'), got {learning_rate!r}")
         for name in ("fit_intercept", "warm_start"):
             if not isinstance(params[name], (bool, np.bool_)):
                 raise TypeError(f"{name} must be a bool, got {params[name]!r}")
@@ -181,7 +186,7 @@ class FitOptions:
         if multi_class not in ("auto", "multinomial", "ovr"):
             raise ValueError(f"multi_class must be 'auto', 'multinomial' or 'ovr', got "
                              f"{multi_class!r}")
-        return cls(C=float(C), penalize=penalize, fit_intercept=bool(params["fit_intercept"]),
+        return cls(C=C, penalize=penalize, fit_intercept=bool(params["fit_intercept"]),
                    solver=SOLVER_NAMES[solver], max_iter=int(max_iter), tol=float(tol),
                    learning_rate=learning_rate, class_weight=class_weight,
                    n_threads=resolve_threads(params["n_threads"]), verbose=int(verbose),

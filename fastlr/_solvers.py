@@ -105,11 +105,13 @@ def _gd(loss_grad, x, max_iter, tol, alpha, progress):
     for it in range(1, max_iter + 1):
         if _gmax(g) <= tol:
             return SolverResult(x, it - 1, True, progress.history, "max|grad| <= tol")
-        x = x - alpha * g
-        f, g = loss_grad(x)
-        if not np.isfinite(f):
-            return SolverResult(x, it, False, progress.history,
+        x_new = x - alpha * g
+        f, g = loss_grad(x_new)
+        if not np.isfinite(f) or not np.all(np.isfinite(x_new)):
+            # the last finite point is the result: a model never holds inf or NaN coefficients
+            return SolverResult(x, it - 1, False, progress.history,
                                 "objective is not finite: learning_rate is too large")
+        x = x_new
         progress(it, x, f, g)
     converged = _gmax(g) <= tol
     return SolverResult(x, max_iter, converged, progress.history,

@@ -509,11 +509,12 @@ def test_crafted_one_vs_rest_files_are_rejected(fitted_ovr, tmp_path, tamper, ma
 
 
 def test_brackets_inside_strings_are_not_nesting(fitted, iris, tmp_path):
-    """The nesting limit counts JSON structure only: a string parameter may hold brackets."""
+    """The nesting limit counts JSON structure only: a string may hold brackets (here a class
+    weight's key: a string class label)."""
     arrays = _arrays(_saved(fitted, tmp_path))
-    _set_params(random_state="[[[[{{{{\"[[")(arrays)
+    _set_params(class_weight={"keys": ["[[[[{{{{\"[["], "values": [1.0]})(arrays)
     _write(tmp_path / "ok.npz", arrays)
-    assert load(tmp_path / "ok.npz").random_state == "[[[[{{{{\"[["
+    assert load(tmp_path / "ok.npz").class_weight == {"[[[[{{{{\"[[": 1.0}
 
 
 def test_loading_warns_about_nothing(fitted, tmp_path):
