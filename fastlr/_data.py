@@ -14,6 +14,8 @@ this process) and ``fastlr.distributed.DaskData`` (row blocks on a Dask cluster)
   ``multinomial_sums``;
 * ``sums(target, w, b, hessian=False)`` and ``multinomial_sums(target, W, b, hessian=False)`` —
   the raw kernel sums (``fastlr.kernels._sums.Sums``);
+* ``curvature_sums(target, w, b)`` and ``hessp(h, v, v_b)`` — for Hessian-free Newton (in
+  memory only);
 * ``parallel_problems`` — whether one-vs-rest problems may be solved on parallel Python threads.
 
 X is validated by the caller (scikit-learn's ``validate_data`` in the estimator) and is never
@@ -80,6 +82,16 @@ class ArrayData:
     def multinomial_sums(self, target, W, b, hessian: bool = False):
         s = _EMPTY if self._weights is None else self._weights
         return _sums.multinomial_sums(self.X, target, s, W, b, hessian=hessian)
+
+    def curvature_sums(self, target, w, b):
+        """(Sums, h): the gradient pass that also returns each sample's sᵢ·σ(zᵢ)(1 − σ(zᵢ))."""
+        s = _EMPTY if self._weights is None else self._weights
+        h = np.empty(self.n_samples)
+        return _sums.sums(self.X, target, s, w, b, h_out=h), h
+
+    def hessp(self, h, v, vb):
+        """Raw (Σ hᵢ·(xᵢ·v + v_b)·xᵢ, Σ hᵢ·(xᵢ·v + v_b)): one pass over X."""
+        return _sums.hessp_sums(self.X, h, np.ascontiguousarray(v, dtype=np.float64), vb)
 
     def sums(self, target, w, b, hessian: bool = False):
         s = _EMPTY if self._weights is None else self._weights

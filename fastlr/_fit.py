@@ -67,7 +67,14 @@ def resolve_threads(n_threads):
 
 #: fastlr's solvers and the scikit-learn names that map to them
 SOLVER_NAMES = {"lbfgs": "lbfgs", "newton": "newton", "newton-cholesky": "newton",
-                "newton-cg": "newton", "gd": "gd"}
+                "newton-cg": "newton-cg", "gd": "gd"}
+
+#: Newton's Cholesky step needs the (P × P) Hessian, P = the number of parameters, built in one
+#: pass at O(n_samples·P²) and held once per task. Above this P, solver="newton" takes its
+#: direction by conjugate gradients on Hessian-vector products instead (Newton-CG: O(nnz) per
+#: product, nothing of size P²) — for binary and one-vs-rest problems in memory; a multinomial
+#: problem, or one on Dask, keeps the Cholesky step.
+NEWTON_CHOLESKY_MAX_PARAMS = 1000
 
 
 @dataclass(frozen=True)
@@ -77,7 +84,7 @@ class FitOptions:
     C: float
     penalize: bool
     fit_intercept: bool
-    solver: str  # fastlr's solver: "lbfgs", "newton" or "gd"
+    solver: str  # fastlr's solver: "lbfgs", "newton", "newton-cg" or "gd"
     max_iter: int
     tol: float
     learning_rate: float
@@ -262,6 +269,18 @@ class _Problem:
     name: str  # "" (binary), "class 3 vs rest", "multinomial"
     make: object  # () -> LinearLoss | MultinomialLoss (built when solved: one target at a time)
     x0: np.ndarray
+    solver: str = "lbfgs"
+
+
+def _solver_for(options, n_params: int, multinomial: bool, hessp: bool) -> str:
+    """The solver a problem runs: ``options.solver``, with Newton's step chosen by size (see
+    ``NEWTON_CHOLESKY_MAX_PARAMS``) where Hessian-vector products exist."""
+    solver = options.solver
+    if not hessp or multinomial:
+        return "newton" if solver == "newton-cg" else solver
+    if solver == "newton" and n_params > NEWTON_CHOLESKY_MAX_PARAMS:
+        return "newton-cg"
+    return solver
 
 
 def _problems(data, classes, options, l2, warm):
@@ -272,6 +291,7 @@ def _problems(data, classes, options, l2, warm):
     warm_ok = (warm is not None and np.array_equal(warm.classes, classes)
                and warm.coef.shape == ((1 if K == 2 else K), n))
 
+    hessp = hasattr(data, "hessp")
     if K > 2 and options.multi_class in ("auto", "multinomial"):
         x0 = np.zeros(K * n + (K if fit_intercept else 0))
         if warm_ok:
@@ -279,7 +299,8 @@ def _problems(data, classes, options, l2, warm):
             if fit_intercept:
                 x0[K * n:] = warm.intercept
         return "multinomial", [_Problem("multinomial", lambda: MultinomialLoss(
-            data, data.class_target(classes), K, l2=l2, fit_intercept=fit_intercept), x0)]
+            data, data.class_target(classes), K, l2=l2, fit_intercept=fit_intercept), x0,
+            _solver_for(options, x0.shape[0], True, hessp))]
 
     positives = classes[1:] if K == 2 else classes
     problems = []
@@ -292,7 +313,7 @@ def _problems(data, classes, options, l2, warm):
         problems.append(_Problem("" if K == 2 else f"class {label!r} vs rest",
                                  lambda label=label: LinearLoss(data, data.target(label), l2=l2,
                                                                 fit_intercept=fit_intercept),
-                                 x0))
+                                 x0, _solver_for(options, x0.shape[0], False, hessp)))
     return ("binary" if K == 2 else "ovr"), problems
 
 
@@ -306,9 +327,10 @@ def _solve_all(data, problems, options):
             if options.verbose and len(problems) > 1:
                 print(problem.name, flush=True)
             return _solvers.minimize(
-                loss.loss_grad, problem.x0, solver=options.solver, max_iter=options.max_iter,
+                loss.loss_grad, problem.x0, solver=problem.solver, max_iter=options.max_iter,
                 tol=options.tol, learning_rate=options.learning_rate,
-                loss_grad_hess=loss.loss_grad_hess, verbose=options.verbose)
+                loss_grad_hess=loss.loss_grad_hess,
+                loss_grad_hessp=getattr(loss, "loss_grad_hessp", None), verbose=options.verbose)
 
     # BLAS on one thread while fitting: the solvers' small BLAS calls (L-BFGS-B's dot products,
     # Newton's Cholesky) wake OpenBLAS's threads, which then spin on the cores the Numba kernels
@@ -368,4 +390,4 @@ def fit(data, options: FitOptions, warm_start: WarmStart | None = None) -> FitRe
         n_iter=np.array([min(options.max_iter, max(1, res.n_iter)) for res in results],
                         dtype=np.int32),
         loss_history=[np.asarray(res.loss_history, dtype=np.float64) for res in results],
-        solver=options.solver, kind=kind)
+        solver=problems[0].solver, kind=kind)

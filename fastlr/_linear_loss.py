@@ -92,6 +92,27 @@ class LinearLoss:
         J, grad_w, grad_b = self._evaluate(x, hessian=False)
         return float(J), self._theta_grad(grad_w, grad_b)
 
+    def loss_grad_hessp(self, x):
+        """(f, ∇f, p ↦ ∇²f·p) at x: one pass over X, then one per product (Newton-CG).
+
+        ∇²f·p = Xᵀ·diag(h)·(X·p_w + p_b) / S + λ·p_w, with hᵢ = sᵢ·σ(zᵢ)(1 − σ(zᵢ)) kept from the
+        gradient pass: the Hessian is never formed.
+        """
+        _interrupt.check()
+        w, b = self.split(x)
+        sums, h = self.data.curvature_sums(self.target, w, b)
+        J, grad_w, grad_b = normalise(sums, w, self.data.weight_sum, self.l2)
+        n, S, l2 = self.n_features, self.data.weight_sum, self.l2
+
+        def hessp(p):
+            p = np.asarray(p, dtype=np.float64)
+            pb = float(p[n]) if self.fit_intercept else 0.0
+            hv, hb = self.data.hessp(h, p[:n], pb)
+            hv = hv / S + l2 * p[:n]
+            return np.append(hv, hb / S) if self.fit_intercept else hv
+
+        return float(J), self._theta_grad(grad_w, grad_b), hessp
+
     def loss_grad_hess(self, x):
         """(f, ∇f, ∇²f) at x; one pass over X (for Newton)."""
         J, grad_w, grad_b, H = self._evaluate(x, hessian=True)
@@ -114,6 +135,9 @@ class MultinomialLoss(LinearLoss):
     Hessian's mean diagonal) changes no Newton step and makes the Cholesky factorisation
     well-posed; ``loss_grad_hess`` returns that regularised Hessian.
     """
+
+    #: no Hessian-vector products for the multinomial model: its Newton step is the Cholesky one
+    loss_grad_hessp = None
 
     def __init__(self, data, target, n_classes: int, *, l2: float, fit_intercept: bool = True):
         super().__init__(data, target, l2=l2, fit_intercept=fit_intercept)

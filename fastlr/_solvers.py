@@ -23,6 +23,9 @@ Solvers:
 * ``"gd"`` — the slides' batch gradient descent ``x := x − α·g`` with ``learning_rate`` α.
 * ``"lbfgs"`` — ``scipy.optimize.minimize(method="L-BFGS-B", jac=True)`` with scikit-learn's options
   (``maxls=50``, ``gtol=tol``, ``ftol=64·eps``): one ``loss_grad`` call per function evaluation.
+* ``"newton-cg"`` — the same Newton iteration with the direction from conjugate gradients on
+  Hessian-vector products (``loss_grad_hessp(x) -> (f, g, hessp)``): for problems whose Hessian
+  is too large to form (wide or sparse X).
 * ``"newton"`` — Newton's method: solve ``H·d = −g`` by Cholesky (``scipy.linalg.cho_factor``),
   then an Armijo backtracking line search. The full step is evaluated with ``loss_grad_hess`` (it is
   accepted almost always, and then its Hessian is ready for the next iteration); only rejected steps
@@ -40,7 +43,7 @@ import numpy as np
 
 __all__ = ["SOLVERS", "SolverResult", "minimize"]
 
-SOLVERS = ("gd", "lbfgs", "newton")
+SOLVERS = ("gd", "lbfgs", "newton", "newton-cg")
 
 
 @dataclass
@@ -81,7 +84,8 @@ def _gmax(g) -> float:
 
 def minimize(loss_grad: Callable, x0, *, solver: str, max_iter: int, tol: float,
              learning_rate: float | None = None, loss_grad_hess: Callable | None = None,
-             verbose: int = 0, callback: Callable | None = None) -> SolverResult:
+             loss_grad_hessp: Callable | None = None, verbose: int = 0,
+             callback: Callable | None = None) -> SolverResult:
     """Minimise a smooth convex objective from ``x0``; see the module docstring."""
     x0 = np.array(x0, dtype=np.float64, copy=True).reshape(-1)
     if solver not in SOLVERS:
@@ -94,6 +98,10 @@ def minimize(loss_grad: Callable, x0, *, solver: str, max_iter: int, tol: float,
         return _gd(loss_grad, x0, max_iter, tol, float(learning_rate), progress)
     if solver == "lbfgs":
         return _lbfgs(loss_grad, x0, max_iter, tol, progress)
+    if solver == "newton-cg":
+        if loss_grad_hessp is None:
+            raise ValueError("solver='newton-cg' needs loss_grad_hessp")
+        return _newton(loss_grad, None, x0, max_iter, tol, progress, loss_grad_hessp)
     if loss_grad_hess is None:
         raise ValueError("solver='newton' needs loss_grad_hess")
     return _newton(loss_grad, loss_grad_hess, x0, max_iter, tol, progress)
@@ -152,22 +160,28 @@ def _lbfgs(loss_grad, x0, max_iter, tol, progress):
                         progress.history, message)
 
 
-def _newton(loss_grad, loss_grad_hess, x, max_iter, tol, progress):
+def _newton(loss_grad, loss_grad_hess, x, max_iter, tol, progress, loss_grad_hessp=None):
+    """Newton's method with Armijo backtracking. The direction solves H·d = −g: by Cholesky from
+    the Hessian (``loss_grad_hess``), or — Newton-CG, ``loss_grad_hessp`` given — by conjugate
+    gradients (``scipy.sparse.linalg.cg``) on Hessian-vector products, to the relative residual
+    min(½, √‖g‖) (the forcing sequence of scikit-learn's newton-cg), never forming H."""
     from scipy import linalg
 
-    f, g, H = loss_grad_hess(x)
+    evaluate = loss_grad_hess if loss_grad_hessp is None else loss_grad_hessp
+    f, g, H = evaluate(x)
     progress(0, x, f, g)
     for it in range(1, max_iter + 1):
         if _gmax(g) <= tol:
             return SolverResult(x, it - 1, True, progress.history, "max|grad| <= tol")
-        d = _newton_direction(linalg, H, g)
+        d = (_newton_direction(linalg, H, g) if loss_grad_hessp is None
+             else _cg_direction(H, g))
         slope = float(g @ d)
         if not slope < 0:  # not a descent direction (H numerically singular): use −g
             d = -g
             slope = -float(g @ g)
-        # Armijo backtracking; the full step brings its Hessian along.
+        # Armijo backtracking; the full step brings its Hessian (or products) along.
         step = 1.0
-        f_new, g_new, H_new = loss_grad_hess(x + d)
+        f_new, g_new, H_new = evaluate(x + d)
         accepted = _acceptable(f, g, f_new, g_new, step * slope)
         for _ in range(40):
             if accepted:
@@ -188,7 +202,7 @@ def _newton(loss_grad, loss_grad_hess, x, max_iter, tol, progress):
         x = x + step * d
         f, g = f_new, g_new
         if H_new is None:
-            f, g, H = loss_grad_hess(x)
+            f, g, H = evaluate(x)
         else:
             H = H_new
         progress(it, x, f, g)
@@ -207,6 +221,17 @@ def _acceptable(f, g, f_new, g_new, decrease) -> bool:
         return True
     return (abs(f_new - f) <= 16 * np.finfo(float).eps * abs(f)
             and float(np.sum(np.abs(g_new))) < float(np.sum(np.abs(g))))
+
+
+def _cg_direction(hessp, g):
+    """An inexact Newton direction: CG on H·d = −g to relative residual min(½, √‖g‖₁)."""
+    from scipy.sparse.linalg import LinearOperator, cg
+
+    size = g.shape[0]
+    gnorm = float(np.sum(np.abs(g)))
+    operator = LinearOperator((size, size), matvec=hessp, dtype=np.float64)
+    d, _ = cg(operator, -g, rtol=min(0.5, np.sqrt(gnorm)), atol=0.0, maxiter=max(200, size // 10))
+    return d if np.all(np.isfinite(d)) else -g
 
 
 def _newton_direction(linalg, H, g):

@@ -318,3 +318,41 @@ def test_one_class_with_positive_weight_is_rejected(cancer):
     X, y = cancer
     with pytest.raises(ValueError, match="class"):
         LogisticRegression().fit(X, y, sample_weight=(y == 1).astype(float))
+
+
+@pytest.mark.parametrize("fmt", ["dense", "F", "csr"])
+def test_newton_cg_reaches_sklearns_optimum_without_a_hessian(fmt, monkeypatch):
+    """solver="newton-cg" (and "newton" above the Cholesky size limit) take CG steps on
+    Hessian-vector products; the Hessian kernel is never called, and the optimum is scikit-learn's
+    newton-cg's."""
+    import scipy.sparse as sp
+
+    from fastlr import _data
+
+    rng = np.random.default_rng(12)
+    X = sp.random(3000, 300, density=0.05, format="csr", random_state=12)
+    y = (rng.random(3000) < expit(X @ (3 * rng.standard_normal(300)))).astype(int)
+    data = X if fmt == "csr" else (X.toarray() if fmt == "dense" else np.asfortranarray(X.toarray()))
+    monkeypatch.setattr(_data.ArrayData, "sums",
+                        lambda self, target, w, b, hessian=False: pytest.fail("Hessian formed")
+                        if hessian else _data._sums.sums(self.X, target, self._weights
+                                                         if self._weights is not None else
+                                                         np.empty(0), w, b))
+    ours = LogisticRegression(solver="newton-cg", C=10.0, tol=1e-10, max_iter=100).fit(data, y)
+    assert ours.solver_ == "newton-cg" and ours.n_iter_[0] < 30
+    ref = SkLogisticRegression(solver="newton-cg", C=10.0, tol=1e-12, max_iter=1000).fit(X, y)
+    f = sk_objective(ours.coef_, ours.intercept_[0], X, y, 10.0)
+    f_ref = sk_objective(ref.coef_, ref.intercept_[0], X, y, 10.0)
+    assert abs(f - f_ref) <= 1e-9 * f_ref
+
+
+def test_newton_switches_to_cg_above_the_cholesky_limit(monkeypatch):
+    from fastlr import _fit
+
+    X, y = make_classification(400, 30, random_state=3)
+    cholesky = LogisticRegression(solver="newton", tol=1e-10).fit(X, y)
+    assert cholesky.solver_ == "newton"
+    monkeypatch.setattr(_fit, "NEWTON_CHOLESKY_MAX_PARAMS", 10)
+    model = LogisticRegression(solver="newton", tol=1e-10).fit(X, y)
+    assert model.solver_ == "newton-cg"
+    np.testing.assert_allclose(model.coef_, cholesky.coef_, rtol=1e-7, atol=1e-10)
