@@ -18,8 +18,10 @@ with per-block Hessians summed the same way); ``fastlr._linear_loss`` normalises
 does for in-memory data.
 
 Before the fit, the same checks as in memory run on the cluster, without pulling X to the driver:
-X finite (one reduction), y a classification target (its distinct labels), weights non-negative.
-Empty blocks (after a filter, say) contribute nothing.
+X finite (one small task per block), y a classification target (its distinct labels), weights
+non-negative. Empty blocks (after a filter, say) contribute nothing. Blocks may be NumPy arrays or
+scipy.sparse CSR matrices (``da.from_array(X_csr, chunks=(rows, -1), asarray=False)``): a sparse
+block goes to the fused CSR kernel, one task per block per evaluation, as a dense one does.
 
 Task functions are module-level (picklable by reference). Inside a task the kernel runs on one
 Numba thread (``NUMBA_THREADS_PER_TASK``), so a worker with k threads runs k kernels at a time
@@ -97,6 +99,12 @@ def _add_in_order(parts):
     from .kernels._sums import add_in_order
 
     return add_in_order(parts)
+
+
+def _nonfinite(X_block):
+    """(any NaN, any ±inf) in one block of X, dense or scipy.sparse."""
+    values = X_block.data if hasattr(X_block, "tocsr") else np.asarray(X_block)
+    return bool(np.isnan(values).any()), bool(np.isinf(values).any())
 
 
 def _class_index(y_block, classes):
@@ -178,12 +186,14 @@ class DaskData:
         import dask.array as da
         from sklearn.utils.validation import _assert_all_finite
 
-        checks = [da.isnan(self.X).any(), da.isinf(self.X).any()]
+        checks = [dask.delayed(_nonfinite)(block) for block in self._X_blocks]
         if self.sample_weight is not None:
             s = self.sample_weight
             checks += [da.isfinite(s).all(), (s >= 0).all()]
         results = dask.compute(*checks)
-        has_nan, has_inf = results[:2]
+        flags = results[:self.n_blocks]
+        has_nan, has_inf = any(f[0] for f in flags), any(f[1] for f in flags)
+        results = (None, None) + tuple(results[self.n_blocks:])
         if has_nan or has_inf:  # scikit-learn's own message, from a one-value stand-in
             _assert_all_finite(np.array([np.nan if has_nan else np.inf], dtype=self.dtype),
                                input_name="X", estimator_name=estimator_name)

@@ -270,3 +270,22 @@ def test_the_dask_fit_raises_what_the_in_memory_fit_raises(client, problem):
     only_one = (y == 1).astype(float)  # every sample of class 0 has weight 0
     mem, dsk = _same_error(X, y, only_one)
     assert mem == dsk and "only one class with positive weight" in mem[1]
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton"])
+def test_dask_array_of_csr_blocks_fits_like_the_in_memory_sparse_fit(client, solver):
+    sp = pytest.importorskip("scipy.sparse")
+    X = sp.random(2000, 40, density=0.1, format="csr", random_state=4)
+    rng = np.random.default_rng(4)
+    y = (rng.random(2000) < 1 / (1 + np.exp(-(X @ rng.standard_normal(40))))).astype(int)
+    Xd = da.from_array(X, chunks=(500, 40), asarray=False)  # blocks are scipy CSR matrices
+    got = _estimator(solver=solver, tol=1e-10).fit(Xd, da.from_array(y, chunks=500))
+    expected = _estimator(solver=solver, tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(got.coef_, expected.coef_, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(got.predict_proba(Xd).compute(), expected.predict_proba(X),
+                               rtol=1e-8)
+    X_bad = X.copy()
+    X_bad.data[5] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        _estimator().fit(da.from_array(X_bad, chunks=(500, 40), asarray=False),
+                         da.from_array(y, chunks=500))
