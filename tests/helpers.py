@@ -33,6 +33,8 @@ import numpy as np
 from scipy.special import expit
 
 DENSE_LAYOUTS = ("C", "F", "C[::2]", "C[:,::3]", "F[::2]", "C[::-1,::-1]")
+#: byte-swapped ("big-endian" on this machine) C and F copies: converted to native, not promoted
+SWAPPED_LAYOUTS = ("C-swapped", "F-swapped")
 SPARSE_LAYOUTS = ("CSR", "CSR-int64", "CSR-dup", "CSR-zeros")
 LAYOUTS = DENSE_LAYOUTS  # what the property tests draw from
 DTYPES = (np.float64, np.float32)
@@ -77,6 +79,9 @@ def arrange(base: np.ndarray, layout: str):
         return big[::2]
     if layout == "C[::-1,::-1]":
         return np.ascontiguousarray(base[::-1, ::-1])[::-1, ::-1]
+    if layout in SWAPPED_LAYOUTS:
+        order = layout[0]
+        return np.asarray(base, order=order).astype(base.dtype.newbyteorder(), order=order)
     if layout == "CSR":
         return _csr(base)
     if layout == "CSR-int64":
@@ -209,6 +214,7 @@ def _cases():
             for opts in (dict(weighted=True), dict(l2=0.7), dict(weighted=True, l2=0.7),
                          dict(soft=True)):
                 out.append(Case(1001, 37, dtype, layout, **opts))
+        out += [Case(1001, 37, dtype, layout, weighted=True) for layout in SWAPPED_LAYOUTS]
         for opts in (dict(weighted=True), dict(weighted=True, l2=0.7, soft=True)):
             out.append(Case(7, 3, dtype, "C", **opts))
         # sparse: block remainders (257 rows: blocks of 256), many tasks, every structure
