@@ -92,6 +92,7 @@ class FitOptions:
     n_threads: int | None
     verbose: int
     multi_class: str = "auto"
+    solver_name: str = "lbfgs"  # as the user wrote it ("newton-cholesky", …), for messages
 
     @classmethod
     def from_params(cls, params: dict, warn: bool = True) -> "FitOptions":
@@ -99,6 +100,10 @@ class FitOptions:
         (its current signature: ``penalty`` deprecated in favour of ``C=np.inf`` and
         ``l1_ratio``); ``TypeError``/``ValueError`` naming the bad one. ``warn``: emit
         scikit-learn's FutureWarnings (``penalty``, ``n_jobs``) and its penalty=None warning."""
+        solver = params["solver"]
+        if solver not in SOLVER_NAMES:
+            raise ValueError(f"solver must be one of {sorted(SOLVER_NAMES)}, got {solver!r} "
+                             "(liblinear, sag and saga are scikit-learn's own)")
         C = params["C"]
         if not _is_real(C):
             raise TypeError(f"C must be a positive real number, got {type(C).__name__}")
@@ -115,14 +120,11 @@ class FitOptions:
                               "error in 1.10. Use 0<=l1_ratio<=1 instead.", FutureWarning,
                               stacklevel=4)
             if l1_ratio not in (None, 0):
-                raise ValueError(f"fastlr fits the L2 penalty only: l1_ratio must be 0, got "
-                                 f"{l1_ratio!r} (L1 and elastic-net penalties are not supported "
-                                 "yet)")
+                raise ValueError(_l2_only(solver, "l1" if l1_ratio == 1 else "elasticnet"))
             penalize = not np.isinf(C)
         else:
             if penalty not in ("l2", None):
-                raise ValueError(f"fastlr fits the L2 penalty only: penalty must be 'l2' or None "
-                                 f"(better: leave it and use C=np.inf for none), got {penalty!r}")
+                raise ValueError(_l2_only(solver, penalty))
             if warn:
                 warnings.warn("'penalty' was deprecated in version 1.8 and will be removed in "
                               "1.10. To avoid this warning, leave 'penalty' set to its default "
@@ -133,13 +135,12 @@ class FitOptions:
                     warnings.warn("Setting penalty=None will ignore the C and l1_ratio "
                                   "parameters", UserWarning, stacklevel=4)
             if l1_ratio not in (None, 0):
-                raise ValueError(f"fastlr fits the L2 penalty only: l1_ratio must be 0, got "
-                                 f"{l1_ratio!r}")
+                raise ValueError(_l2_only(solver, "l1" if l1_ratio == 1 else "elasticnet"))
             penalize = penalty == "l2" and not np.isinf(C)
         if not isinstance(params["dual"], (bool, np.bool_)):
             raise TypeError(f"dual must be a bool, got {params['dual']!r}")
         if params["dual"]:
-            raise ValueError("fastlr's solvers support only dual=False, got dual=True")
+            raise ValueError(f"Solver {solver} supports only dual=False, got dual=True")
         scaling = params["intercept_scaling"]
         if not (_is_real(scaling) and 0 < float(scaling) < np.inf):
             raise ValueError(f"intercept_scaling must be a finite number > 0, got {scaling!r}")
@@ -157,10 +158,6 @@ class FitOptions:
                               "threads are set by n_threads. You provided "
                               f"'n_jobs={n_jobs}', please leave it unspecified.", FutureWarning,
                               stacklevel=4)
-        solver = params["solver"]
-        if solver not in SOLVER_NAMES:
-            raise ValueError(f"solver must be one of {sorted(SOLVER_NAMES)}, got {solver!r} "
-                             "(liblinear, sag and saga are scikit-learn's own)")
         max_iter = params["max_iter"]
         if not _is_int(max_iter):
             raise TypeError(f"max_iter must be an int, got {type(max_iter).__name__}")
@@ -197,7 +194,13 @@ class FitOptions:
                    solver=SOLVER_NAMES[solver], max_iter=int(max_iter), tol=float(tol),
                    learning_rate=learning_rate, class_weight=class_weight,
                    n_threads=resolve_threads(params["n_threads"]), verbose=int(verbose),
-                   multi_class=multi_class)
+                   multi_class=multi_class, solver_name=solver)
+
+
+def _l2_only(solver: str, penalty) -> str:
+    """scikit-learn's message (code filters on it), and fastlr's reason."""
+    return (f"Solver {solver} supports only 'l2' or None penalties, got {penalty} penalty. "
+            "(fastlr fits the L2 penalty only: leave l1_ratio at 0, and C=np.inf for none.)")
 
 
 def check_params(params: dict, warn: bool = True) -> FitOptions:
@@ -347,18 +350,34 @@ def _solve_all(data, problems, options):
         return [solve(problem) for problem in problems]
 
 
+def _convergence_message(problem, res, options) -> str:
+    """scikit-learn's wording for its solver (code filters on "lbfgs failed to converge", …),
+    then fastlr's problem, reason and advice."""
+    solver = problem.solver
+    if solver == "lbfgs":
+        head = f"lbfgs failed to converge after {res.n_iter} iteration(s)"
+    elif solver == "newton-cg":
+        f = res.loss_history[-1] if res.loss_history else float("nan")
+        head = (f"newton-cg failed to converge at loss = {f}. Increase the number of "
+                "iterations")
+    elif solver == "newton":
+        head = f"Newton solver did not converge after {res.n_iter} iterations"
+    else:
+        head = f"gd (gradient descent) did not converge after {res.n_iter} iterations"
+    where = f" ({problem.name})" if problem.name else ""
+    return (f"{head}{where}: {res.message}. Increase the number of iterations to improve the "
+            f"convergence (max_iter={options.max_iter}) or loosen tol (now {options.tol}); you "
+            "might also want to scale the data (e.g. with sklearn.preprocessing.StandardScaler). "
+            f"[fastlr.LogisticRegression, solver={options.solver_name!r}]")
+
+
 def _warn_unconverged(results, problems, options) -> None:
     from sklearn.exceptions import ConvergenceWarning
 
     for problem, res in zip(problems, results):
         if not res.converged:
-            label = f" ({problem.name})" if problem.name else ""
-            warnings.warn(
-                f"fastlr.LogisticRegression (solver={options.solver!r}) did not converge{label}: "
-                f"{res.message}. Increase max_iter (now {options.max_iter}) or loosen tol "
-                f"(now {options.tol}), or scale the data (e.g. with "
-                "sklearn.preprocessing.StandardScaler).",
-                ConvergenceWarning, stacklevel=4)
+            warnings.warn(_convergence_message(problem, res, options), ConvergenceWarning,
+                          stacklevel=4)
 
 
 def fit(data, options: FitOptions, warm_start: WarmStart | None = None) -> FitResult:

@@ -157,5 +157,5 @@ def test_ctrl_c_stops_every_solver_within_a_second():
     assert len(report) == 6
     for row in report:
         assert row["outcome"] == "KeyboardInterrupt", row
-        assert row["delay"] < 1.5, row
+        assert row["delay"] < 2.0, row  # ~0.1-0.4 s measured quiet; room for a loaded machine
         assert row["unchanged"], row

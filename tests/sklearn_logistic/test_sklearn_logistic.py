@@ -97,12 +97,7 @@ APPLICABLE = {
     "test_predict_3_classes": {},
     "test_logistic_glmnet": {},
     # parameter set LR=LogisticRegressionCV: LogisticRegressionCV only
-    "test_check_solver_option": {"xfail": lambda p: (
-        "fastlr raises the ValueError for l1_ratio=1 and for dual=True, but not with "
-        "scikit-learn's wording: 'fastlr fits the L2 penalty only: l1_ratio must be 0, got 1 "
-        "(...)' where scikit-learn says \"Solver lbfgs supports only 'l2' or None penalties, "
-        "got l1 penalty.\", and \"fastlr's solvers support only dual=False, got dual=True\" "
-        "where it says 'Solver lbfgs supports only dual=False, got dual=True'", AssertionError)},
+    "test_check_solver_option": {},
     "test_sparsify": {},
     "test_inconsistent_input": {},
     "test_write_parameters": {},
@@ -129,10 +124,7 @@ APPLICABLE = {
     "test_logreg_intercept_scaling_zero": {},
     "test_logreg_predict_proba_multinomial": {},
     # liblinear/sag/saga parameter sets: scikit-learn's solvers only
-    "test_max_iter": {"xfail": lambda p: (
-        "fastlr warns ConvergenceWarning and n_iter_ == max_iter holds, but its message is "
-        "\"fastlr.LogisticRegression (solver='lbfgs'|'newton') did not converge: ...\", not "
-        f"scikit-learn's, which the test matches: {p['message']!r}", pytest.fail.Exception)},
+    "test_max_iter": {},
     "test_n_iter": {},
     "test_warm_start": {},
     "test_warm_start_newton_solver": {},
