@@ -279,6 +279,13 @@ def _solver_for(options, n_params: int, multinomial: bool, hessp: bool) -> str:
     """The solver a problem runs: ``options.solver``, with Newton's step chosen by size (see
     ``NEWTON_CHOLESKY_MAX_PARAMS``) where Hessian-vector products exist."""
     solver = options.solver
+    if multinomial and solver.startswith("newton") and n_params > NEWTON_CHOLESKY_MAX_PARAMS:
+        raise ValueError(
+            f"solver={options.solver_name!r} on the multinomial model forms its Hessian, "
+            f"({n_params} x {n_params}) here (n_classes x (n_features + 1) = {n_params} "
+            f"parameters, above {NEWTON_CHOLESKY_MAX_PARAMS}); fastlr has no Hessian-free step "
+            "for the multinomial model yet: use solver='lbfgs', or multi_class='ovr' with "
+            "solver='newton-cg'")
     if not hessp or multinomial:
         return "newton" if solver == "newton-cg" else solver
     if solver == "newton" and n_params > NEWTON_CHOLESKY_MAX_PARAMS:

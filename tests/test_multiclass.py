@@ -192,3 +192,16 @@ def test_warm_start_continues_a_multinomial_fit():
         end = model.loss_history_[-1]
         model.fit(X, y)
     assert model.loss_history_[0] == pytest.approx(end, rel=1e-12)
+
+
+def test_newton_on_a_wide_multinomial_problem_says_what_to_use_instead():
+    """The multinomial Hessian is (K·(n+1))²: above 1,000 parameters Newton would form a huge
+    matrix; fastlr refuses with a clear message instead (no Hessian-free multinomial step yet)."""
+    rng = np.random.default_rng(9)
+    X = sp.random(300, 400, density=0.02, format="csr", random_state=9)
+    y = rng.integers(0, 3, 300)
+    for solver in ("newton", "newton-cg", "newton-cholesky"):
+        with pytest.raises(ValueError, match="use solver='lbfgs'"):
+            LogisticRegression(solver=solver).fit(X, y)
+    assert LogisticRegression(solver="newton-cg", multi_class="ovr").fit(X, y).solver_ == \
+        "newton-cg"  # binary problems have Hessian-vector products
