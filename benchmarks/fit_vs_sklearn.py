@@ -160,7 +160,8 @@ def contenders(X, y, C, threads):
         if binary:
             m = X.shape[0]
             out.append(("glum lbfgs", lambda tol: Glum(C, tol, m, "lbfgs")))
-            out.append(("glum irls", lambda tol: Glum(C, tol, m, "irls-cd")))
+            if n_params <= 1000:  # IRLS forms Xᵀ·W·X: 80 GB at 100,000 features
+                out.append(("glum irls", lambda tol: Glum(C, tol, m, "irls-cd")))
     return out
 
 

@@ -36,7 +36,6 @@ _ROWS = _layout.drivers(_dense.rows_task)
 _COLS = _layout.drivers(_dense.cols_task)
 _HESSIAN = _layout.drivers(hessian.hessian_task)
 _CSR = _layout.drivers(sparse.csr_task)
-_CSR_HESSIAN = _layout.drivers(sparse.csr_hessian_task)
 _ROWS_HESSP = _layout.drivers(_dense.rows_hessp_task)
 _COLS_HESSP = _layout.drivers(_dense.cols_hessp_task)
 _CSR_HESSP = _layout.drivers(sparse.csr_hessp_task)
@@ -44,7 +43,6 @@ _SOFTMAX_ROWS = _layout.drivers(multinomial.softmax_rows_task)
 _SOFTMAX_COLS = _layout.drivers(multinomial.softmax_cols_task)
 _SOFTMAX_CSR = _layout.drivers(multinomial.softmax_csr_task)
 _SOFTMAX_HESSIAN = _layout.drivers(multinomial.softmax_hessian_task)
-_SOFTMAX_CSR_HESSIAN = _layout.drivers(multinomial.softmax_csr_hessian_task)
 
 
 class Sums(NamedTuple):
@@ -126,7 +124,7 @@ def csr_sums(X, y, s, w, b, h_out=_EMPTY) -> Sums:
     task_rows = _layout.sparse_layout(m, n + 2, X.nnz)
     total = _layout.run_tasks(_CSR, -(-m // task_rows), n + 2,
                               (*_csr_arrays(X), _ro(y), _ro(s), _ro(w), float(b), task_rows,
-                               h_out), _csr_bytes(X))
+                               h_out, False), _csr_bytes(X))
     return _unpack(total, n, False)
 
 
@@ -156,8 +154,9 @@ def hessian_sums(X, y, s, w, b) -> Sums:
     width = 1 + p + p * p
     if is_sparse(X):
         task_rows = _layout.sparse_layout(m, width)
-        args = (*_csr_arrays(X), _ro(y), _ro(s), _ro(w), float(b), task_rows)
-        total = _layout.run_tasks(_CSR_HESSIAN, -(-m // task_rows), width, args,
+        args = (*_csr_arrays(X), _ro(y), _ro(s), _ro(w), float(b), task_rows, _EMPTY, True)
+        # the Hessian's work per row is nnzᵢ² updates, not nnzᵢ reads
+        total = _layout.run_tasks(_CSR, -(-m // task_rows), width, args,
                                   _csr_bytes(X) * max(1.0, X.nnz / m))
     else:
         block_rows, task_rows = _layout.hessian_layout(m, n)
@@ -198,10 +197,9 @@ def multinomial_sums(X, y, s, W, b, hessian: bool = False) -> Sums:
     if is_sparse(X):
         task_rows = _layout.sparse_layout(m, width, X.nnz * K)
         args = (*_csr_arrays(X), _ro(y), _ro(s), _ro(np.ascontiguousarray(W.T)), _ro(b),
-                task_rows)
-        kernel = _SOFTMAX_CSR_HESSIAN if hessian else _SOFTMAX_CSR
+                task_rows, hessian)
         work = _csr_bytes(X) * K * (max(1.0, K * X.nnz / m) if hessian else 1.0)
-        total = _layout.run_tasks(kernel, -(-m // task_rows), width, args, work)
+        total = _layout.run_tasks(_SOFTMAX_CSR, -(-m // task_rows), width, args, work)
         grad_w = total[1:1 + n * K].reshape(n, K).T.copy()
     else:
         column_major = _layout.is_column_major(X)

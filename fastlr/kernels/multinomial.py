@@ -30,8 +30,7 @@ from .._jit import jit
 from ._pointwise import softmax_block
 from .hessian import gemm_upper, transposed_block
 
-__all__ = ["softmax_cols_task", "softmax_csr_hessian_task", "softmax_csr_task",
-           "softmax_hessian_task", "softmax_rows_task"]
+__all__ = ["softmax_cols_task", "softmax_csr_task", "softmax_hessian_task", "softmax_rows_task"]
 
 
 @jit(inline="always")
@@ -39,6 +38,21 @@ def _scratch(K, block_rows):
     """Z (K, block), E (K, block), work (4, block), bits (2, block), loss (block)."""
     return (np.empty((K, block_rows)), np.empty((K, block_rows)), np.empty((4, block_rows)),
             np.empty((2, block_rows), dtype=np.int64), np.empty(block_rows))
+
+
+@jit(fast=True, inline="always")
+def _block_totals(loss, Z, count, gb):
+    """Σ of the block's losses; gb[k] += Σᵢ dZ[k, i] (the intercepts' gradient)."""
+    total = 0.0
+    for i in range(count):
+        total += loss[i]
+    for k in range(Z.shape[0]):
+        zk = Z[k]
+        acc = 0.0
+        for i in range(count):
+            acc += zk[i]
+        gb[k] += acc
+    return total
 
 
 @jit(fast=True)
@@ -120,14 +134,7 @@ def softmax_rows_task(t, out, X, y, s, W, b, block_rows, task_rows):
                 Z[k, i] = a0 + b[k]
             i += 1
         softmax_block(Z, y, s, start, count, weighted, E, work, bits, loss, E, False)
-        for i in range(count):
-            loss_t += loss[i]
-        for k in range(K):
-            zk = Z[k]
-            acc = 0.0
-            for i in range(count):
-                acc += zk[i]
-            gb[k] += acc
+        loss_t += _block_totals(loss, Z, count, gb)
         i = 0
         while i + 4 <= count:
             r0, r1, r2, r3 = X[start + i], X[start + i + 1], X[start + i + 2], X[start + i + 3]
@@ -198,14 +205,7 @@ def softmax_cols_task(t, out, X, y, s, W, b, block_rows, task_rows):
                     zk[i] += c0[i] * w0
             j += 1
         softmax_block(Z, y, s, start, count, weighted, E, work, bits, loss, E, False)
-        for i in range(count):
-            loss_t += loss[i]
-        for k in range(K):
-            zk = Z[k]
-            acc = 0.0
-            for i in range(count):
-                acc += zk[i]
-            gb[k] += acc
+        loss_t += _block_totals(loss, Z, count, gb)
         j = 0
         while j + 4 <= n:
             c0, c1, c2, c3 = X[start:end, j], X[start:end, j + 1], X[start:end, j + 2], X[start:end, j + 3]
@@ -263,34 +263,6 @@ def _csr_block_scatter(data, indices, indptr, Z, start, count, Gt):
             gj = Gt[np.uint64(indices[q])]
             for k in range(K):
                 gj[k] += v * Z[k, i]
-
-
-@jit(fast=True)
-def softmax_csr_task(t, out, data, indices, indptr, y, s, Wt, b, task_rows):
-    """One task for CSR X; W given transposed, Wt (n, K); ``out`` gets [loss, Gᵀ (n·K), g_b]."""
-    m = indptr.shape[0] - 1
-    n, K = Wt.shape
-    weighted = s.shape[0] > 0
-    block = SPARSE_BLOCK_ROWS
-    Z, E, work, bits, loss = _scratch(K, block)
-    Gt = out[1:1 + n * K].reshape((n, K))
-    gb = out[1 + n * K:1 + n * K + K]
-    loss_t = 0.0
-    stop = min(m, (t + 1) * task_rows)
-    for start in range(t * task_rows, stop, block):
-        count = min(block, stop - start)
-        _csr_block_margins(data, indices, indptr, Wt, b, start, count, Z)
-        softmax_block(Z, y, s, start, count, weighted, E, work, bits, loss, E, False)
-        for i in range(count):
-            loss_t += loss[i]
-        for k in range(K):
-            zk = Z[k]
-            acc = 0.0
-            for i in range(count):
-                acc += zk[i]
-            gb[k] += acc
-        _csr_block_scatter(data, indices, indptr, Z, start, count, Gt)
-    out[0] = loss_t
 
 
 # ---------------------------------------------------------------------------- the Hessian
@@ -374,35 +346,31 @@ def softmax_hessian_task(t, out, X, y, s, W, b, block_rows, task_rows, column_ma
 
 
 @jit(fast=True)
-def softmax_csr_hessian_task(t, out, data, indices, indptr, y, s, Wt, b, task_rows):
-    """One task over CSR X (W given transposed, (n, K)): raw loss, gradient (Gᵀ) and Hessian
-    blocks, the blocks' upper triangles updated per pair of nonzeros of a row."""
+def softmax_csr_task(t, out, data, indices, indptr, y, s, Wt, b, task_rows, with_hess):
+    """One task for CSR X; W given transposed, Wt (n, K). ``out`` gets [loss, Gᵀ (n·K), g_b] and,
+    ``with_hess``, the Hessian blocks, their upper triangles updated per pair of nonzeros of a
+    row."""
     m = indptr.shape[0] - 1
     n, K = Wt.shape
     p = n + 1
     weighted = s.shape[0] > 0
     block = SPARSE_BLOCK_ROWS
     Z, E, work, bits, loss = _scratch(K, block)
-    P = np.empty((K, block))
+    P = np.empty((K, block if with_hess else 0))
     r = np.empty(block)
     Gt = out[1:1 + n * K].reshape((n, K))
     gb = out[1 + n * K:1 + n * K + K]
-    blocks = out[1 + n * K + K:].reshape((K * (K + 1) // 2, p, p))
+    blocks = out[1 + n * K + K:].reshape((K * (K + 1) // 2 if with_hess else 0, p, p))
     loss_t = 0.0
     stop = min(m, (t + 1) * task_rows)
     for start in range(t * task_rows, stop, block):
         count = min(block, stop - start)
         _csr_block_margins(data, indices, indptr, Wt, b, start, count, Z)
-        softmax_block(Z, y, s, start, count, weighted, E, work, bits, loss, P, True)
-        for i in range(count):
-            loss_t += loss[i]
-        for k in range(K):
-            zk = Z[k]
-            acc = 0.0
-            for i in range(count):
-                acc += zk[i]
-            gb[k] += acc
+        softmax_block(Z, y, s, start, count, weighted, E, work, bits, loss, P, with_hess)
+        loss_t += _block_totals(loss, Z, count, gb)
         _csr_block_scatter(data, indices, indptr, Z, start, count, Gt)
+        if not with_hess:
+            continue
         pair = 0
         for k in range(K):
             for l in range(k, K):
