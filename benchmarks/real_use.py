@@ -14,6 +14,10 @@ busy
 compile
     What a first binary fit of 100,000 x 20 compiles, in a fresh interpreter with an empty cache:
     each top-level Numba compilation and its seconds (Numba's event API), and the total.
+layers
+    The choice fastlr made for the threads, measured: the ``busy`` comparison in a fresh process
+    per threading layer (TBB, GNU OpenMP, workqueue), with Numba's static schedule or tasks handed
+    out one at a time (``parallel_chunksize(1)``), every call on the parallel driver.
 gridsearch
     ``GridSearchCV(fastlr.LogisticRegression(), {"C": 6 values}, cv=5)`` at ``n_jobs=1`` and
     ``n_jobs=2`` (loky worker processes), 200,000 x 20, interleaved.
@@ -164,6 +168,63 @@ def _busy_table(sizes, calls: int, label: str) -> None:
               f"1 thread {_fmt(samples[1], 1e3, 'ms')}   default / 1 thread {ratio:5.2f}x")
 
 
+LAYER_PROBE = textwrap.dedent("""
+    import os, statistics, sys, time
+    layer, chunk = sys.argv[1], int(sys.argv[2])
+    import numba, numpy as np
+    from fastlr import _jit, kernels
+    from fastlr.kernels import _layout
+    assert numba.config.THREADING_LAYER == layer or layer == "default"
+    _jit.PARALLEL_MIN_BYTES = 0  # every call parallel: the layer is what is compared
+    if chunk == 0:  # Numba's default static schedule
+        run = _layout.run_parallel
+        def static(kernel, n_tasks, width, args, threads):
+            with _jit.numba_threads(threads), _jit.parallel_guard():
+                return kernel.parallel(n_tasks, width, args)
+        _layout.run_parallel = static
+    out = []
+    for m, n in [(20_000, 50), (200_000, 100), (1_000_000, 20), (1_000_000, 100)]:
+        rng = np.random.default_rng(0)
+        X = rng.standard_normal((m, n)); y = (rng.random(m) < 0.5) * 1.0; w = rng.standard_normal(n) * 0.1
+        default = numba.get_num_threads()
+        samples = {default: [], 1: []}
+        for t in samples:
+            numba.set_num_threads(t); kernels.loss_grad(w, 0.0, X, y)
+        for _ in range(25):
+            for t in samples:
+                numba.set_num_threads(t)
+                start = time.perf_counter(); kernels.loss_grad(w, 0.0, X, y)
+                samples[t].append(time.perf_counter() - start)
+        a, b = statistics.median(samples[default]), statistics.median(samples[1])
+        out.append(f"{m}x{n}:{a / b:.2f}")
+    print(numba.threading_layer(), " ".join(out))
+""")
+
+
+def layers() -> None:
+    print("\nThreading layers: default threads / 1 thread per call (median of 25, interleaved),"
+          " every call parallel")
+    for busy_core in (True, False):
+        stop = mp.Event()
+        spinner = mp.Process(target=_spin, args=(stop,), daemon=True) if busy_core else None
+        if spinner:
+            spinner.start()
+            time.sleep(0.5)
+        try:
+            for layer in ("tbb", "omp", "workqueue"):
+                for chunk in (0, 1):
+                    env = dict(os.environ, NUMBA_THREADING_LAYER=layer)
+                    out = subprocess.run([sys.executable, "-c", LAYER_PROBE, layer, str(chunk)],
+                                         capture_output=True, text=True, env=env)
+                    line = out.stdout.strip() or out.stderr.strip().splitlines()[-1]
+                    print(f"  {'one core busy' if busy_core else 'no busy process':<16}"
+                          f"{'chunk 1' if chunk else 'static':<9}{line}")
+        finally:
+            stop.set()
+            if spinner:
+                spinner.join()
+
+
 def busy(calls: int) -> None:
     sizes = [(20_000, 50), (200_000, 100), (1_000_000, 20), (1_000_000, 100)]
     stop = mp.Event()
@@ -207,7 +268,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5, help="samples per measurement")
     parser.add_argument("--only", default="compile,startup,busy,gridsearch",
-                        help="comma-separated: compile, startup, busy, gridsearch")
+                        help="comma-separated: compile, startup, busy, layers, gridsearch")
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the start")
     chosen = set(args.only.split(","))
@@ -217,6 +278,8 @@ def main() -> None:
         startup(args.repeat)
     if "busy" in chosen:
         busy(25)
+    if "layers" in chosen:
+        layers()
     if "gridsearch" in chosen:
         gridsearch(args.repeat)
 
