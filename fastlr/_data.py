@@ -93,6 +93,10 @@ class ArrayData:
         """Raw (Σ hᵢ·(xᵢ·v + v_b)·xᵢ, Σ hᵢ·(xᵢ·v + v_b)): one pass over X."""
         return _sums.hessp_sums(self.X, h, np.ascontiguousarray(v, dtype=np.float64), vb)
 
+    def hessian_diagonal(self, h):
+        """Raw (Σ hᵢ·xᵢⱼ², Σ hᵢ): the Hessian's diagonal, for Newton-CG's preconditioner."""
+        return _sums.hessian_diagonal_sums(self.X, h)
+
     def sums(self, target, w, b, hessian: bool = False):
         s = _EMPTY if self._weights is None else self._weights
         if hessian:

@@ -111,6 +111,13 @@ class LinearLoss:
             hv = hv / S + l2 * p[:n]
             return np.append(hv, hb / S) if self.fit_intercept else hv
 
+        def diagonal():
+            """The Hessian's diagonal (one pass over X): Newton-CG's Jacobi preconditioner."""
+            d, db = self.data.hessian_diagonal(h)
+            d = d / S + l2
+            return np.append(d, db / S) if self.fit_intercept else d
+
+        hessp.diagonal = diagonal
         return float(J), self._theta_grad(grad_w, grad_b), hessp
 
     def loss_grad_hess(self, x):

@@ -224,14 +224,25 @@ def _acceptable(f, g, f_new, g_new, decrease) -> bool:
 
 
 def _cg_direction(hessp, g):
-    """An inexact Newton direction: CG on H·d = −g to relative residual min(½, √‖g‖₁)."""
+    """An inexact Newton direction: CG on H·d = −g to relative residual min(½, √‖g‖₁), with the
+    Hessian's diagonal as preconditioner when ``hessp.diagonal`` gives it (Jacobi: one extra pass
+    per Newton step; on text-like data whose column scales span orders of magnitude it cuts the
+    CG steps several-fold — see benchmarks/fit_vs_sklearn.py)."""
     from scipy.sparse.linalg import LinearOperator, cg
 
     size = g.shape[0]
     gnorm = float(np.sum(np.abs(g)))
     operator = LinearOperator((size, size), matvec=hessp, dtype=np.float64)
-    d, _ = cg(operator, -g, rtol=min(0.5, np.sqrt(gnorm)), atol=0.0, maxiter=max(200, size // 10))
-    return d if np.all(np.isfinite(d)) else -g
+    preconditioner = None
+    diagonal = getattr(hessp, "diagonal", None)
+    if diagonal is not None:
+        d = diagonal()
+        inverse = np.where(d > 0, 1.0 / np.where(d > 0, d, 1.0), 1.0)
+        preconditioner = LinearOperator((size, size), matvec=lambda r: inverse * r,
+                                        dtype=np.float64)
+    steps, _ = cg(operator, -g, rtol=min(0.5, np.sqrt(gnorm)), atol=0.0,
+                  maxiter=max(200, size // 10), M=preconditioner)
+    return steps if np.all(np.isfinite(steps)) else -g
 
 
 def _newton_direction(linalg, H, g):

@@ -22,8 +22,8 @@ import numpy as np
 from .._jit import jit
 from ._pointwise import loss_dz, pointwise_block, sigmoid_scalar
 
-__all__ = ["cols_hessp_task", "cols_task", "loss_grad_loops", "rows_hessp_task", "rows_task",
-           "sigmoid_flat"]
+__all__ = ["cols_diag_task", "cols_hessp_task", "cols_task", "loss_grad_loops", "rows_diag_task",
+           "rows_hessp_task", "rows_task", "sigmoid_flat"]
 
 
 @jit()
@@ -248,4 +248,39 @@ def cols_hessp_task(t, out, X, hs, v, vb, block_rows, task_rows):
             for k in range(count):
                 acc += col[k] * u[k]
             hv[j] += acc
+    out[n] = hb
+
+
+@jit(fast=True)
+def rows_diag_task(t, out, X, hs, block_rows, task_rows):
+    """One task of the Hessian's diagonal for C-ordered X: [Σ hᵢ·xᵢⱼ² (n), Σ hᵢ] (the Jacobi
+    preconditioner of Newton-CG)."""
+    m, n = X.shape
+    d = out[:n]
+    hb = 0.0
+    stop = min(m, (t + 1) * task_rows)
+    for i in range(t * task_rows, stop):
+        row = X[i]
+        hi = hs[i]
+        hb += hi
+        for j in range(n):
+            d[j] += hi * row[j] * row[j]
+    out[n] = hb
+
+
+@jit(fast=True)
+def cols_diag_task(t, out, X, hs, block_rows, task_rows):
+    """One task of the Hessian's diagonal for F-ordered X (see ``rows_diag_task``)."""
+    m, n = X.shape
+    d = out[:n]
+    start, stop = t * task_rows, min(m, (t + 1) * task_rows)
+    hb = 0.0
+    for i in range(start, stop):
+        hb += hs[i]
+    for j in range(n):
+        col = X[start:stop, j]
+        acc = 0.0
+        for k in range(stop - start):
+            acc += hs[start + k] * col[k] * col[k]
+        d[j] += acc
     out[n] = hb

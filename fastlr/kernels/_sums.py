@@ -26,7 +26,8 @@ import numpy as np
 from .._validation import is_sparse
 from . import _dense, _layout, hessian, multinomial, sparse
 
-__all__ = ["Sums", "add_in_order", "csr_sums", "dense_sums", "hessian_sums", "hessp_sums",
+__all__ = ["Sums", "add_in_order", "csr_sums", "dense_sums", "hessian_diagonal_sums",
+           "hessian_sums", "hessp_sums",
            "loops_sums", "multinomial_sums", "sums"]
 
 _EMPTY = np.empty(0)
@@ -39,6 +40,9 @@ _CSR = _layout.drivers(sparse.csr_task)
 _ROWS_HESSP = _layout.drivers(_dense.rows_hessp_task)
 _COLS_HESSP = _layout.drivers(_dense.cols_hessp_task)
 _CSR_HESSP = _layout.drivers(sparse.csr_hessp_task)
+_ROWS_DIAG = _layout.drivers(_dense.rows_diag_task)
+_COLS_DIAG = _layout.drivers(_dense.cols_diag_task)
+_CSR_DIAG = _layout.drivers(sparse.csr_diag_task)
 _SOFTMAX_ROWS = _layout.drivers(multinomial.softmax_rows_task)
 _SOFTMAX_COLS = _layout.drivers(multinomial.softmax_cols_task)
 _SOFTMAX_CSR = _layout.drivers(multinomial.softmax_csr_task)
@@ -220,6 +224,22 @@ def multinomial_sums(X, y, s, W, b, hessian: bool = False) -> Sums:
     if hessian:
         hess = _multinomial_hessian(total[1 + K * n + K:].reshape(-1, p, p), K, n)
     return Sums(float(total[0]), grad_w, grad_b, hess)
+
+
+def hessian_diagonal_sums(X, hs):
+    """Raw diagonal of the Hessian over θ = [w, b]: (Σ hᵢ·xᵢⱼ², Σ hᵢ), one pass over X."""
+    m, n = X.shape
+    if is_sparse(X):
+        task_rows = _layout.sparse_layout(m, n + 1, X.nnz)
+        total = _layout.run_tasks(_CSR_DIAG, -(-m // task_rows), n + 1,
+                                  (*_csr_arrays(X), _ro(hs), n, task_rows), _csr_bytes(X))
+    else:
+        column_major = _layout.is_column_major(X)
+        block_rows, task_rows = _layout.dense_layout(m, n, X.itemsize, column_major)
+        kernel = _COLS_DIAG if column_major else _ROWS_DIAG
+        total = _layout.run_tasks(kernel, -(-m // task_rows), n + 1,
+                                  (_ro(X), _ro(hs), block_rows, task_rows), m * n * X.itemsize)
+    return total[:n].copy(), float(total[n])
 
 
 def sums(X, y, s, w, b, with_grad: bool = True, h_out=_EMPTY) -> Sums:

@@ -25,7 +25,7 @@ import numpy as np
 from .._jit import jit
 from ._pointwise import pointwise_block
 
-__all__ = ["SPARSE_BLOCK_ROWS", "csr_hessp_task", "csr_task"]
+__all__ = ["SPARSE_BLOCK_ROWS", "csr_diag_task", "csr_hessp_task", "csr_task"]
 
 SPARSE_BLOCK_ROWS = 256
 
@@ -133,4 +133,21 @@ def csr_hessp_task(t, out, data, indices, indptr, hs, v, vb, task_rows):
             u[k] *= hs[start + k]
             hb += u[k]
         csr_block_scatter(data, indices, indptr, u, start, count, hv)
+    out[n] = hb
+
+
+@jit(fast=True)
+def csr_diag_task(t, out, data, indices, indptr, hs, n, task_rows):
+    """One task of the Hessian's diagonal for CSR X: [Σ hᵢ·xᵢⱼ² (n), Σ hᵢ]. A column stored
+    twice in a row counts as the sum of the squares, not the square of the sum: this is the
+    Jacobi preconditioner of Newton-CG, where an approximate diagonal only slows CG a little."""
+    m = indptr.shape[0] - 1
+    d = out[:n]
+    hb = 0.0
+    for i in range(t * task_rows, min(m, (t + 1) * task_rows)):
+        hi = hs[i]
+        hb += hi
+        for q in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+            v = data[q]
+            d[np.uint64(indices[q])] += hi * v * v
     out[n] = hb
