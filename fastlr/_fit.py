@@ -329,7 +329,9 @@ def _problems(data, classes, options, l2, warm):
 
 def _solve_all(data, problems, options):
     """Every problem's ``SolverResult``, with fastlr's thread policy."""
-    from threadpoolctl import threadpool_limits
+    from contextlib import nullcontext
+
+    from ._jit import PARALLEL_MIN_BYTES
 
     def solve(problem, inner_threads=None):
         with numba_threads(inner_threads):
@@ -342,11 +344,18 @@ def _solve_all(data, problems, options):
                 loss_grad_hess=loss.loss_grad_hess,
                 loss_grad_hessp=getattr(loss, "loss_grad_hessp", None), verbose=options.verbose)
 
-    # BLAS on one thread while fitting: the solvers' small BLAS calls (L-BFGS-B's dot products,
-    # Newton's Cholesky) wake OpenBLAS's threads, which then spin on the cores the Numba kernels
-    # need. Measured (2 cores, CSR 200,000 x 2,000 at 1 %): 20 ms per loss_grad inside an L-BFGS
-    # fit with OpenBLAS threads spinning, 8.5 ms with BLAS on one thread.
-    with threadpool_limits(limits=1, user_api="blas"), numba_threads(options.n_threads):
+    # BLAS on one thread while fitting with parallel kernels: the solvers' small BLAS calls
+    # (L-BFGS-B's dot products, Newton's Cholesky) wake OpenBLAS's threads, which then spin on the
+    # cores the Numba kernels need. Measured (2 cores, CSR 200,000 x 2,000 at 1 %): 20 ms per
+    # loss_grad inside an L-BFGS fit with OpenBLAS threads spinning, 8.5 ms with BLAS on one
+    # thread. Fits whose kernels run on one thread skip it (threadpoolctl's first call scans the
+    # loaded libraries: tens of milliseconds of a fresh process's first fit).
+    limits = nullcontext()
+    if getattr(data, "nbytes", PARALLEL_MIN_BYTES) >= PARALLEL_MIN_BYTES or len(problems) > 1:
+        from threadpoolctl import threadpool_limits
+
+        limits = threadpool_limits(limits=1, user_api="blas")
+    with limits, numba_threads(options.n_threads):
         import numba
 
         workers = min(len(problems), numba.get_num_threads())

@@ -17,9 +17,10 @@ Threading layer (chosen by Numba at the first parallel launch, for the whole pro
     is loaded here by its path so Numba finds it.
 
 Threads per call (``threads_for``)
-    A parallel launch costs tens of microseconds on a quiet machine and milliseconds when a core
-    is busy (a sleeping thread waits for a time slice), so work below ``PARALLEL_MIN_BYTES`` runs
-    on the calling thread alone. Above it, the kernels use ``numba.get_num_threads()`` threads,
+    A parallel launch costs tens of microseconds on a quiet machine, but when a core is busy a
+    thread that loses it for a time slice (~3 ms) holds the whole call up, so work below
+    ``PARALLEL_MIN_BYTES`` (64 MB: a call of ~5-10 ms on one thread) runs on the calling thread
+    alone. Above it, the kernels use ``numba.get_num_threads()`` threads,
     capped by ``OMP_NUM_THREADS`` when the process was given one and not ``NUMBA_NUM_THREADS``
     (joblib/loky and Dask workers announce their share of the cores that way).
 """
@@ -42,9 +43,15 @@ __all__ = ["FAST_FLAGS", "jit", "max_threads", "numba_threads", "parallel_guard"
 #: that changes what NaN, inf or ``exp``/``log1p`` return.
 FAST_FLAGS = frozenset({"nsz", "arcp", "contract", "reassoc"})
 
-#: Work (bytes of X read, or the equivalent) below which a kernel runs on one thread. Measured
-#: on the 2-core machine: see the comment on ``threads_for``.
-PARALLEL_MIN_BYTES = 8_000_000
+#: Work (bytes of X read, or the equivalent) below which a kernel runs on one thread.
+#: Measured on the shared 2-core VM (TBB, tasks handed out one at a time, loss_grad, float64,
+#: median of 41 interleaved calls; 2 threads / 1 thread): with another process on one core,
+#: 2 MB 1.75, 8 MB 1.73, 16 MB 2.4-3.5, 32 MB 2.21, 64 MB 0.99, 128 MB 0.88 — a thread that
+#: loses its core for a time slice (~3 ms) mid-task holds the whole call up, which only calls
+#: of tens of milliseconds absorb; on the same VM without the busy process (other tenants
+#: still running) 2 MB 1.77 … 64 MB 1.10, 128 MB 1.06. Below 64 MB one thread is never worse
+#: than 1.0x and the parallel driver is never compiled (a first fit compiles half as much).
+PARALLEL_MIN_BYTES = 64_000_000
 
 
 def jit(*, parallel: bool = False, fast: bool = False, strict: bool = False,
@@ -71,6 +78,16 @@ def _load_tbb() -> bool:
     wanted = names.get(sys.platform)
     if wanted is None:
         return False
+    # where pip puts the wheel's library: the environment's lib (bin on Windows); checking the
+    # path first spares reading the wheel's metadata (~10-20 ms) on every start
+    for directory in ("lib", "Library/bin", "bin"):
+        path = os.path.join(sys.prefix, directory, wanted)
+        if os.path.exists(path):
+            try:
+                ctypes.CDLL(path, mode=getattr(ctypes, "RTLD_GLOBAL", 0))
+                return True
+            except OSError:
+                break
     try:
         from importlib import metadata
 
