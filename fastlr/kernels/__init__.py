@@ -10,10 +10,12 @@ converted to CSR). With sᵢ the sample weights (1 without) and λ = ``l2``:
 
 The intercept is not penalised. Margins and sums are accumulated in float64; results come back in
 X's working dtype (float32 X → float32 J, dw, db). Each function compiles on its first call for
-each dtype and memory order; ``FASTLR_CACHE=1`` keeps the compiled code on disk.
+each dtype and memory order, and the compiled code is kept on disk for the next process
+(``fastlr._cache``; ``FASTLR_CACHE=0`` turns that off).
 
-``loss_grad`` is the fused, multi-threaded kernel (one pass over X, all Numba threads; limit them
-with ``numba.set_num_threads``); its result is bitwise identical at every thread count.
+``loss_grad`` is the fused kernel: one pass over X, on one thread below 64 MB of X and on Numba's
+threads above (limit them with ``numba.set_num_threads``); its result is bitwise identical at
+every thread count.
 ``loss_grad_loops`` is slide 014's double loop compiled as written, on one thread.
 ``loss_grad_hess`` adds the Hessian over θ = [w, b] in the same single pass (for Newton).
 
