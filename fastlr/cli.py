@@ -32,7 +32,7 @@ examples:
   fastlr bench --multinomial 1000000x100x10     # multinomial sizes N_SAMPLESxN_FEATURESxK (--no-multinomial)
   fastlr bench --fit-multinomial                # add the multinomial fit: 200000x50, 10 classes (~4 min)
   fastlr bench --sizes 1000000x100 --threads 1,2 --layout C,F --dtype float64,float32
-  fastlr bench --slides                         # the kernels issue's headline figures (~5 min on 2 cores)
+  fastlr bench --slides                         # the kernels issue's headline figures (~3.5 min on 2 cores)
   fastlr bench --json results.json --plot bench.png
 
 fit protocol: every contender (fastlr, scikit-learn, glum when installed) is timed at the loosest

@@ -191,4 +191,10 @@ def plot(results: dict, path: str) -> None:
     """Save the run's figure to ``path`` (needs matplotlib; see :mod:`fastlr.bench.plot`)."""
     from .plot import plot_results
 
+    # importing the submodule bound this package's attribute ``plot`` to it: bind the function
+    # again, or a second ``bench.plot(...)`` in the same process calls a module
+    globals()["plot"] = _plot
     plot_results(results, path)
+
+
+_plot = plot
