@@ -1,22 +1,33 @@
 """asv benchmarks of whole fits: fastlr.LogisticRegression per solver, scikit-learn as a yardstick.
 
 Both estimators are fitted with default settings (C = 1) on the same fixed-seed data (``common``),
-dense and CSR. ``setup`` fits once on a few hundred rows, so Numba compiles there, not in the timed
-fit. ``peakmem_fit`` follows memory, ``track_n_iter`` the iterations each solver needs and
-``track_objective`` the objective C·Σ Lᵢ + ½‖w‖² it reaches (computed here with NumPy), so a
-solver that gets faster by stopping early shows up.
+dense and CSR (``Fit``), and with 5 classes, the multinomial model (``MultinomialFit``). ``setup``
+fits once on a few hundred rows, so Numba compiles there, not in the timed fit. ``peakmem_fit``
+follows memory, ``track_n_iter`` the iterations each solver needs and ``track_objective`` the
+objective C·Σ Lᵢ + ½‖W‖² it reaches (computed here with NumPy), so a solver that gets faster by
+stopping early shows up.
+
+``FirstFit`` is what a user waits for in a new process: ``import`` + the first fit of
+100,000 x 20 in a fresh interpreter, for fastlr with an empty compile cache (the first process
+after an install: Numba compiles), fastlr with a warm cache (every later process) and
+scikit-learn, so the three can be compared over commits.
 
 ``fastlr.estimator`` does not exist in early commits: those combinations are skipped, as are CSR
-fits on commits whose estimator does not take sparse input yet.
+fits on commits whose estimator does not take sparse input yet, and multinomial fits on commits
+that fit several classes one-vs-rest.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
 import warnings
 
 import numpy as np
 
-from .common import classification_problem, skip, sparse_classification_problem
+from .common import classification_problem, multinomial_problem, skip, sparse_classification_problem
 
 MODELS = ["fastlr-lbfgs", "fastlr-newton", "fastlr-gd", "sklearn-lbfgs", "sklearn-newton-cholesky"]
 DENSE = (20_000, 20)
@@ -89,3 +100,138 @@ class Fit:
         return _objective(_fit(self.make, self.X, self.y), self.X, self.y)
 
     track_objective.unit = "objective"
+
+
+MULTINOMIAL_MODELS = ["fastlr-lbfgs", "fastlr-newton", "sklearn-lbfgs", "sklearn-newton-cholesky"]
+#: 20,000 x 20, 5 classes: the data of bench_kernels.MultinomialLossGradHess (common's fixed seed)
+MULTINOMIAL = (20_000, 20, 5)
+
+
+def _multinomial_objective(est, X, y) -> float:
+    """C·Σ (logsumexp(zᵢ) − z_{i,yᵢ}) + ½‖W‖² with C = 1, zᵢ = W·xᵢ + b (NumPy, stable form)."""
+    W = np.asarray(est.coef_, dtype=np.float64)
+    Z = np.asarray(X, dtype=np.float64) @ W.T + np.asarray(est.intercept_, dtype=np.float64)
+    M = Z.max(axis=1)
+    lse = M + np.log(np.exp(Z - M[:, None]).sum(axis=1))
+    index = np.searchsorted(est.classes_, y)
+    return float(np.sum(lse - Z[np.arange(Z.shape[0]), index])) + 0.5 * float(np.sum(W * W))
+
+
+def _is_softmax(est, X) -> bool:
+    """Whether ``est`` is the multinomial model: predict_proba is softmax(X·Wᵀ + b) (one-vs-rest
+    normalises per-class sigmoids instead)."""
+    Z = np.asarray(X, dtype=np.float64) @ np.asarray(est.coef_, dtype=np.float64).T + est.intercept_
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    return bool(np.allclose(est.predict_proba(X), P, rtol=1e-6, atol=1e-9))
+
+
+class MultinomialFit:
+    """LogisticRegression().fit(X, y) with 5 classes on 20,000 x 20 dense X: the multinomial
+    (softmax) model, fastlr lbfgs/newton vs scikit-learn lbfgs/newton-cholesky."""
+
+    params = (MULTINOMIAL_MODELS,)
+    param_names = ["model"]
+    timeout = 300
+
+    def setup(self, model):
+        self.make = make_model(model)
+        _, _, self.X, self.y = multinomial_problem(*MULTINOMIAL)
+        try:
+            warm = _fit(self.make, self.X[:500], self.y[:500])  # warm-up: compiles here
+        except (TypeError, ValueError) as exc:
+            if model.startswith("fastlr"):
+                skip(f"this commit's estimator does not fit {MULTINOMIAL[2]} classes: {exc}")
+            raise
+        if not _is_softmax(warm, self.X[:500]):
+            skip("this commit fits several classes one-vs-rest, not the multinomial model")
+
+    def time_fit(self, model):
+        _fit(self.make, self.X, self.y)
+
+    def track_n_iter(self, model):
+        return int(np.max(_fit(self.make, self.X, self.y).n_iter_))
+
+    track_n_iter.unit = "iterations"
+
+    def track_objective(self, model):
+        return _multinomial_objective(_fit(self.make, self.X, self.y), self.X, self.y)
+
+    track_objective.unit = "objective"
+
+
+#: made before the clock starts, in the fresh interpreter (NumPy only: its import is not timed)
+FIRST_FIT_DATA = textwrap.dedent("""
+    import numpy as np
+    rng = np.random.default_rng(20240601)
+    X = rng.standard_normal((100_000, 20))
+    y = (X @ rng.standard_normal(20) + rng.standard_normal(100_000) > 0).astype(np.int64)
+""")
+FIRST_FIT = {
+    "fastlr": "from fastlr import LogisticRegression\nLogisticRegression().fit(X, y)\n",
+    "sklearn": ("from sklearn.linear_model import LogisticRegression\n"
+                "LogisticRegression().fit(X, y)\n"),
+}
+
+
+class FirstFit:
+    """``import`` + the first ``LogisticRegression().fit`` of 100,000 x 20, in a fresh interpreter.
+
+    * ``fastlr-empty-cache``: fastlr's compile cache on, in a new empty ``NUMBA_CACHE_DIR`` (made
+      in the untimed setup code, removed when the interpreter exits): Numba compiles what the fit
+      needs, as in the first process after an install;
+    * ``fastlr-warm-cache``: a ``NUMBA_CACHE_DIR`` that ``setup_cache`` filled by running the same
+      fit once in another fresh interpreter: every later process;
+    * ``sklearn``: scikit-learn's lbfgs, the yardstick.
+
+    The data is made in the untimed setup code (NumPy only); the timed code is the import and the
+    fit. Each sample is a new interpreter.
+    """
+
+    params = (["fastlr-empty-cache", "fastlr-warm-cache", "sklearn"],)
+    param_names = ["library"]
+    timeout = 600
+    repeat = (1, 3, 120.0)  # each sample is a new interpreter (an empty cache compiles: seconds)
+
+    def setup_cache(self):
+        """Fill the warm cache: {"path": its directory, or None and "why"}.
+
+        The directory is in asv's working directory for the cache, which asv removes after the
+        run. A commit whose fastlr cannot fit (no estimator yet) gets None, and its warm-cache
+        combination is skipped.
+        """
+        path = os.path.abspath("fastlr-warm-numba-cache")
+        os.makedirs(path, exist_ok=True)
+        env = dict(os.environ, NUMBA_CACHE_DIR=path, FASTLR_CACHE="1")
+        done = subprocess.run([sys.executable, "-c", FIRST_FIT_DATA + FIRST_FIT["fastlr"]],
+                              env=env, capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            return {"path": None, "why": " / ".join(done.stderr.strip().splitlines()[-2:])}
+        return {"path": path, "why": None}
+
+    def setup(self, cache, library):
+        if library.startswith("fastlr"):
+            import importlib.util
+
+            if importlib.util.find_spec("fastlr.estimator") is None:
+                skip("fastlr.estimator.LogisticRegression is not in this commit")
+        if library == "fastlr-warm-cache" and cache["path"] is None:
+            skip(f"filling the warm cache failed: {cache['why']}")
+
+    def timeraw_import_and_first_fit(self, cache, library):
+        setup = FIRST_FIT_DATA
+        if library == "fastlr-empty-cache":
+            setup += textwrap.dedent("""
+                import atexit, os, shutil, tempfile
+                cache_dir = tempfile.mkdtemp(prefix="fastlr-empty-cache-")
+                atexit.register(shutil.rmtree, cache_dir, True)
+                os.environ["NUMBA_CACHE_DIR"] = cache_dir
+                os.environ["FASTLR_CACHE"] = "1"
+            """)
+        elif library == "fastlr-warm-cache":
+            setup += textwrap.dedent(f"""
+                import os
+                os.environ["NUMBA_CACHE_DIR"] = {cache["path"]!r}
+                os.environ["FASTLR_CACHE"] = "1"
+            """)
+        return FIRST_FIT["sklearn" if library == "sklearn" else "fastlr"], setup

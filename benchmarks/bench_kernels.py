@@ -12,6 +12,9 @@ registry entry — by name, or ``registry.REFERENCE`` for the entry with ``refer
 without the registry. The entry's fields decide how it runs: ``parallel``/``blas`` the thread
 counts it is timed at (a serial implementation at threads=1 only), ``max_elements`` the sizes.
 A test (tests/test_asv_suite.py) fails when a registry entry is not benchmarked here.
+
+``SparseReadOnce`` times the floor of the CSR kernel (reading its nonzeros once) beside
+``SparseLossGrad``, so the kernel's "% read" of ``fastlr bench`` can be followed over commits.
 """
 
 from __future__ import annotations
@@ -198,6 +201,67 @@ class SparseLossGrad(_Threads):
                                   sparse_loss_grad_scipy(w, b, X.astype(np.float64), y))
 
     track_max_error.unit = "relative error"
+
+
+#: fixed chunks of the read-once pass, combined in order (fastlr.bench.readonce.READ_CHUNKS)
+READ_CHUNKS = 64
+_READ = {}
+
+
+def read_nonzeros_once():
+    """A parallel Numba pass summing a CSR matrix's ``data`` and ``indices`` once: the floor of
+    the CSR kernel, as ``fastlr.bench.readonce`` defines it (what the kernel streams; ``indptr``,
+    w and the gradient are small), written here because the suite does not import fastlr's
+    internals. Fixed chunks at every thread count; reassociation lets LLVM vectorise each chunk.
+    Compiled on first use (in a benchmark's setup)."""
+    if not _READ:
+        import numba
+
+        flags = {"reassoc", "contract", "nsz", "arcp"}  # fastlr's FAST_FLAGS: no nnan/ninf
+
+        @numba.njit(fastmath=flags)
+        def chunk_sum_pair(values, ints):
+            s = 0.0
+            t = 0
+            for i in range(values.shape[0]):  # a slice from 0: no wrap-around, vectorised
+                s += values[i]
+                t += ints[i]
+            return s + t
+
+        @numba.njit(parallel=True, fastmath=flags)
+        def read_pair_sum(values, ints, n_chunks):
+            size = values.shape[0]
+            chunk = (size + n_chunks - 1) // n_chunks
+            parts = np.zeros(n_chunks)
+            for c in numba.prange(n_chunks):
+                lo, hi = c * chunk, min(size, (c + 1) * chunk)
+                parts[c] = chunk_sum_pair(values[lo:hi], ints[lo:hi])
+            total = 0.0
+            for c in range(n_chunks):
+                total += parts[c]
+            return total
+
+        _READ["pair"] = read_pair_sum
+    return _READ["pair"]
+
+
+class SparseReadOnce(_Threads):
+    """Reading the nonzeros of ``SparseLossGrad``'s X once (data + indices, a parallel Numba sum):
+    the floor of the CSR kernel. ``SparseLossGrad.time_loss_grad`` (fastlr) at the same parameters
+    divided into this is the kernel's "% read" of ``fastlr bench``, followed over commits."""
+
+    params = ([100_000], [1_000], ["float64", "float32"], THREADS)
+    param_names = ["n_samples", "n_features", "dtype", "threads"]
+
+    def setup(self, n_samples, n_features, dtype, threads):
+        X = sparse_problem(n_samples, n_features, 0.01, dtype)[2]
+        self.data, self.indices = X.data, X.indices
+        self.read = read_nonzeros_once()
+        self._set_threads(threads, Impl(self.read, parallel=True))
+        self.read(self.data, self.indices, READ_CHUNKS)  # compiles here
+
+    def time_read_nonzeros(self, *params):
+        self.read(self.data, self.indices, READ_CHUNKS)
 
 
 class LossGradHess(_Threads):

@@ -1,10 +1,11 @@
 """``fastlr`` command line.
 
 * ``fastlr bench`` — the machine's load, the slide-015 vectorization demo, every kernel checked
-  against the NumPy reference, interleaved timing tables per dense size and for CSR X (noisy rows
-  flagged), and a fit comparison with scikit-learn. Exit status 1 when any kernel disagrees with
-  the reference, 2 for bad options (or ``--plot`` without matplotlib); noisy timings do not change
-  it.
+  against the NumPy reference, interleaved timing tables per dense size, for CSR X and for the
+  multinomial kernels (noisy rows flagged), and a fit comparison with scikit-learn at equal
+  optimum (binary; multinomial with ``--fit-multinomial``). Exit status 1 when any kernel
+  disagrees with the reference, 2 for bad options (or ``--plot`` without matplotlib); noisy
+  timings do not change it.
 * ``fastlr demo`` — "is this digit a zero?" on scikit-learn's digits with :mod:`fastlr.course`.
 * ``fastlr warmup`` — compile the common kernels into the disk cache ahead of use
   (:mod:`fastlr.warmup`), for images and deployments.
@@ -24,12 +25,19 @@ __all__ = ["main"]
 _BENCH_EPILOG = """\
 examples:
   fastlr bench                                  # default: 200000x100 and 20000x1000, float64, C order,
-                                                # CSR 200000x2000 at 1 %, fit comparison
-  fastlr bench --quick                          # one small dense and one small CSR size, no fit
+                                                # CSR 200000x2000 at 1 %, multinomial 200000x100 with
+                                                # K = 10, binary fit comparison at equal optimum
+  fastlr bench --quick                          # one small size of each kind, no fit
   fastlr bench --sparse 1000000x1000@0.001      # CSR sizes with their density (--no-sparse: none)
+  fastlr bench --multinomial 1000000x100x10     # multinomial sizes N_SAMPLESxN_FEATURESxK (--no-multinomial)
+  fastlr bench --fit-multinomial                # add the multinomial fit: 200000x50, 10 classes (~4 min)
   fastlr bench --sizes 1000000x100 --threads 1,2 --layout C,F --dtype float64,float32
   fastlr bench --slides                         # the kernels issue's headline figures (~3.5 min on 2 cores)
   fastlr bench --json results.json --plot bench.png
+
+fit protocol: every contender (fastlr, scikit-learn, glum when installed) is timed at the loosest
+tol of 1e-2, 1e-3, ..., 1e-10 whose fit lands within 1e-6 (relative) of the best objective any
+contender reaches; median of --fit-repeat interleaved fits after a warm-up.
 """
 
 
@@ -54,14 +62,32 @@ def _bench_parser(sub):
                         help="CSR tables: comma-separated N_SAMPLESxN_FEATURES@DENSITY "
                              "(default 200000x2000@0.01)")
     sparse.add_argument("--no-sparse", action="store_true", help="no CSR table")
+    multinomial = p.add_mutually_exclusive_group()
+    multinomial.add_argument("--multinomial", metavar="MxNxK",
+                             help="multinomial_loss_grad tables (dense, per --dtype and --layout): "
+                                  "comma-separated N_SAMPLESxN_FEATURESxN_CLASSES "
+                                  "(default 200000x100x10)")
+    multinomial.add_argument("--no-multinomial", action="store_true",
+                             help="no multinomial_loss_grad table")
     p.add_argument("--quick", action="store_true",
-                   help="one small dense size (50000x100) and one CSR size (50000x1000@0.01), "
-                        "3 samples, the pure-Python loop on slices, no fit")
+                   help="one small dense size (50000x100), one CSR size (50000x1000@0.01) and one "
+                        "multinomial size (50000x100x10), 3 samples, the pure-Python loop on "
+                        "slices, no fit")
     p.add_argument("--slides", action="store_true",
                    help="preset: 10000x100 and 1000000x100, threads 1,all, C and F, float64 and "
-                        "float32, pure-Python loop timed in full at 10000x100")
-    p.add_argument("--no-fit", action="store_true", help="skip the fit comparison with scikit-learn")
-    p.add_argument("--fit-size", default=None, help="size of the fit comparison (default 100000x20)")
+                        "float32, pure-Python loop timed in full at 10000x100, multinomial "
+                        "1000000x100x10")
+    p.add_argument("--no-fit", action="store_true", help="skip the binary fit comparison")
+    p.add_argument("--fit-size", default=None, help="size of the binary fit comparison "
+                                                    "(default 100000x20)")
+    p.add_argument("--fit-multinomial", metavar="MxNxK", nargs="?", const="200000x50x10",
+                   default=None,
+                   help="also compare multinomial fits (default size 200000x50x10; ~4 min on 2 cores)")
+    p.add_argument("--fit-repeat", type=int, default=None,
+                   help="timed fits per contender at its chosen tolerance, interleaved (default 3)")
+    p.add_argument("--fit-budget", type=float, default=None, metavar="SECONDS",
+                   help="a fit contender stops (reported 'over budget', not timed) after one fit "
+                        "longer than this (default 60; 0: no limit)")
     p.add_argument("--json", metavar="PATH", help="write machine-readable results to PATH")
     p.add_argument("--plot", metavar="PATH.png",
                    help="save GB/s per row and size against the read-once speed, and the fit's "
@@ -93,6 +119,15 @@ def _bench_config(args, parser):
             config.sparse = bench.parse_sparse(args.sparse)
         if args.no_sparse:
             config.sparse = ()
+        if args.multinomial:
+            config.multinomial = bench.parse_multinomial(args.multinomial)
+        if args.no_multinomial:
+            config.multinomial = ()
+        if args.fit_multinomial:
+            sizes = bench.parse_multinomial(args.fit_multinomial)
+            if len(sizes) != 1:
+                raise ValueError(f"--fit-multinomial takes one size, got {args.fit_multinomial!r}")
+            (config.fit_multinomial,) = sizes
         if args.fit_size:
             sizes = bench.parse_sizes(args.fit_size)
             if len(sizes) != 1:
@@ -105,6 +140,14 @@ def _bench_config(args, parser):
         if args.repeat < 1:
             parser.error("--repeat must be at least 1")
         config.repeat = args.repeat
+    if args.fit_repeat is not None:
+        if args.fit_repeat < 1:
+            parser.error("--fit-repeat must be at least 1")
+        config.fit_repeat = args.fit_repeat
+    if args.fit_budget is not None:
+        if not args.fit_budget >= 0:  # also rejects NaN
+            parser.error("--fit-budget must be a number of seconds >= 0 (0: no limit)")
+        config.fit_budget = args.fit_budget or None
     if args.no_fit:
         config.fit = False
     return config

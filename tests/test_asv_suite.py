@@ -23,10 +23,15 @@ import io
 import itertools
 import json
 import numbers
+import math
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+import textwrap
 import types
+import warnings
 from pathlib import Path
 
 import pytest
@@ -67,11 +72,34 @@ def discover(root: Path):
     return cases
 
 
+#: (root, setup_cache key) -> (what setup_cache returned, the directory it ran in)
 _SETUP_CACHE: dict = {}
+
+
+@contextlib.contextmanager
+def _working_directory(path):
+    before = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remove_setup_cache_directories():
+    yield
+    for _, directory in _SETUP_CACHE.values():
+        shutil.rmtree(directory, ignore_errors=True)
+    _SETUP_CACHE.clear()
 
 
 def run_once(root: Path, name: str, param_idx: int | None):
     """Run one benchmark combination as ``asv run --quick`` would, in this process.
+
+    As asv does, ``setup_cache`` runs once per cache key in a directory of its own, which is the
+    working directory of every benchmark that uses it (files it writes there are theirs), and any
+    other benchmark runs in a fresh temporary working directory.
 
     Returns its result (asv's: timing samples, bytes, or the tracked value); calls
     ``pytest.skip`` when setup raises NotImplementedError (asv's "skipped"); anything else a
@@ -80,13 +108,23 @@ def run_once(root: Path, name: str, param_idx: int | None):
     _on_path(root.parent)
     bench_id = name if param_idx is None else f"{name}-{param_idx}"
     bench = get_benchmark_from_name(str(root), bench_id, extra_params=QUICK)
-    if bench.setup_cache_key is not None:
-        key = (str(root), bench.setup_cache_key)
-        if key not in _SETUP_CACHE:
-            _SETUP_CACHE[key] = bench.do_setup_cache()
-        bench.set_cache(_SETUP_CACHE[key])
-    else:
-        bench.set_cache(None)
+    with contextlib.ExitStack() as stack:
+        if bench.setup_cache_key is not None:
+            key = (str(root), bench.setup_cache_key)
+            if key not in _SETUP_CACHE:
+                directory = tempfile.mkdtemp(prefix="asv-setup-cache-")
+                with _working_directory(directory):
+                    _SETUP_CACHE[key] = (bench.do_setup_cache(), directory)
+            cache, directory = _SETUP_CACHE[key]
+            bench.set_cache(cache)
+        else:
+            bench.set_cache(None)
+            directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="asv-run-"))
+        stack.enter_context(_working_directory(directory))
+        return _setup_run_teardown(bench, name)
+
+
+def _setup_run_teardown(bench, name):
     printed = io.StringIO()
     try:
         with contextlib.redirect_stdout(printed):
@@ -149,8 +187,106 @@ def test_discovery_finds_the_suite():
                      "bench_kernels.LossGradHessError.track_max_error",
                      "bench_kernels.Compile.timeraw_compile_first_call",
                      "bench_kernels.KernelError.track_max_error", "bench_fit.Fit.peakmem_fit",
-                     "bench_fit.Fit.track_n_iter"):
+                     "bench_fit.Fit.track_n_iter", "bench_fit.MultinomialFit.time_fit",
+                     "bench_fit.MultinomialFit.track_n_iter", "bench_fit.MultinomialFit.track_objective",
+                     "bench_fit.FirstFit.timeraw_import_and_first_fit",
+                     "bench_kernels.SparseReadOnce.time_read_nonzeros"):
         assert expected in names
+
+
+# ------------------------------------------------------------------ what the new benchmarks measure
+
+def test_sparse_read_once_reads_every_nonzero_as_fastlr_bench_does():
+    """The asv floor of the CSR kernel sums every stored value and index (math.fsum, computed
+    here), and agrees with ``fastlr.bench.readonce.read_csr``, the floor of ``fastlr bench``."""
+    import numpy as np
+
+    from benchmarks.bench_kernels import READ_CHUNKS, read_nonzeros_once
+    from benchmarks.common import sparse_problem
+
+    from fastlr.bench.readonce import READ_CHUNKS as BENCH_CHUNKS
+    from fastlr.bench.readonce import read_csr
+
+    assert READ_CHUNKS == BENCH_CHUNKS
+    for dtype in ("float64", "float32"):
+        X = sparse_problem(3_001, 97, 0.05, dtype)[2]
+        expected = math.fsum(X.data.astype(np.float64).tolist()) + int(X.indices.astype(np.int64).sum())
+        got = read_nonzeros_once()(X.data, X.indices, READ_CHUNKS)
+        assert got == pytest.approx(expected, rel=1e-12)
+        assert got == pytest.approx(read_csr(X), rel=1e-12)
+
+
+def _log_loss_objective(est, X, y):
+    from sklearn.metrics import log_loss
+
+    W = est.coef_
+    return log_loss(y, est.predict_proba(X), labels=est.classes_, normalize=False) + 0.5 * float((W * W).sum())
+
+
+def test_multinomial_fit_objective_and_model_check():
+    """``MultinomialFit``'s objective is scikit-learn's log-loss form (computed independently,
+    with ``sklearn.metrics.log_loss``), and its softmax check tells the multinomial model from
+    one-vs-rest."""
+    pytest.importorskip("sklearn")
+    from sklearn.linear_model import LogisticRegression as Sk
+
+    from benchmarks.bench_fit import MULTINOMIAL, _is_softmax, _multinomial_objective
+    from benchmarks.common import multinomial_problem
+
+    from fastlr import LogisticRegression
+
+    X, y = multinomial_problem(*MULTINOMIAL)[2:]
+    X, y = X[:2000], y[:2000]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning: any point will do
+        far = Sk(max_iter=3).fit(X, y)
+    for est in (far, LogisticRegression().fit(X, y)):
+        assert _multinomial_objective(est, X, y) == pytest.approx(_log_loss_objective(est, X, y), rel=1e-10)
+        assert _is_softmax(est, X)
+    assert not _is_softmax(LogisticRegression(multi_class="ovr").fit(X, y), X)
+
+
+def test_first_fit_setup_code_gives_each_sample_an_empty_cache_and_removes_it(tmp_path):
+    """The empty-cache variant's untimed setup points NUMBA_CACHE_DIR at a new empty directory
+    (fastlr's cache on), which is gone when the interpreter exits; the warm variant points at the
+    directory ``setup_cache`` returned; the timed code is the import and the fit."""
+    from benchmarks.bench_fit import FirstFit
+
+    bench = FirstFit()
+    cache = {"path": str(tmp_path / "warm"), "why": None}
+    code, setup = bench.timeraw_import_and_first_fit(cache, "fastlr-empty-cache")
+    assert code.startswith("from fastlr import LogisticRegression") and ".fit(X, y)" in code
+    probe = setup + textwrap.dedent("""
+        import os, sys
+        print(os.environ["NUMBA_CACHE_DIR"], os.environ["FASTLR_CACHE"], os.listdir(os.environ["NUMBA_CACHE_DIR"]),
+              "fastlr" in sys.modules, X.shape)
+    """)
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    path, flag, listing, imported, shape = done.stdout.split(" ", 4)
+    assert flag == "1" and listing == "[]" and imported == "False" and "(100000, 20)" in shape
+    assert not os.path.exists(path)  # removed at exit
+    code, setup = bench.timeraw_import_and_first_fit(cache, "fastlr-warm-cache")
+    assert repr(cache["path"]) in setup and "FASTLR_CACHE" in setup
+    code, setup = bench.timeraw_import_and_first_fit(cache, "sklearn")
+    assert code.startswith("from sklearn.linear_model import LogisticRegression")
+    assert "NUMBA_CACHE_DIR" not in setup
+
+
+def test_first_fit_setup_cache_filled_the_warm_cache():
+    """When the suite ran ``FirstFit`` in this session, its setup_cache left compiled kernels in
+    the directory it returned (fastlr's cache layout: <dir>/fastlr/<digest>/...)."""
+    from asv_runner.benchmarks._base import get_setup_cache_key
+
+    from benchmarks.bench_fit import FirstFit
+
+    key = (str(BENCHMARK_DIR), get_setup_cache_key(FirstFit.setup_cache))
+    if key not in _SETUP_CACHE:
+        pytest.skip("bench_fit.FirstFit did not run in this session")
+    cache, _ = _SETUP_CACHE[key]
+    assert cache["path"] is not None, cache["why"]
+    files = [f for _, _, names in os.walk(cache["path"]) for f in names]
+    assert any(f.endswith(".nbi") for f in files) and any(f.endswith(".nbc") for f in files)
 
 
 # ------------------------------------------------------------------ the registry is benchmarked

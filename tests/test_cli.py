@@ -16,6 +16,8 @@ import math
 import subprocess
 import sys
 import textwrap
+import time
+import warnings
 
 import numpy as np
 import pytest
@@ -23,7 +25,8 @@ import pytest
 from fastlr import cli, implementations, reference
 from fastlr.bench import options
 from fastlr.bench.checks import TOLERANCE, max_rel_error
-from fastlr.bench.data import make_csr_problem, make_problem
+from fastlr.bench.data import make_csr_problem, make_multinomial_problem, make_problem
+from fastlr.bench.fit import format_fit_table
 from fastlr.bench.flags import WIDE_SPREAD, noise_flags, starved_thread_counts
 from fastlr.bench.headline import headline
 from fastlr.bench.tables import Row, dense_table, derive_figures
@@ -32,8 +35,10 @@ from fastlr.implementations import Kernel, select
 
 # one small dense size and one small CSR size (the pure-Python loop runs on a slice), two samples
 # per row (so every row has a spread): float64/C reuse the other tests' compiles
-TINY = ["bench", "--quick", "--sizes", "3000x7", "--sparse", "3000x50@0.05", "--repeat", "2",
-        "--no-progress", "--threads", "1,all"]
+TINY = ["bench", "--quick", "--sizes", "3000x7", "--sparse", "3000x50@0.05", "--multinomial",
+        "3000x7x3", "--repeat", "2", "--no-progress", "--threads", "1,all"]
+#: the operation and input of each table of a TINY run, in order
+TINY_TABLES = [("loss_grad", "dense"), ("loss_grad", "csr"), ("multinomial_loss_grad", "dense")]
 
 
 def _bench(args):
@@ -66,7 +71,7 @@ def test_bench_passes_and_prints_every_entry(tiny_run):
     assert "threading layer" in lines[1] and "BLAS" in lines[1]
     assert "Slide 015" in text
     threads = results["config"]["threads"]
-    for kernel in select("loss_grad", "dense") + select("loss_grad", "csr"):
+    for kernel in [k for operation, input in TINY_TABLES for k in select(operation, input)]:
         if kernel.parallel:
             for t in threads:
                 assert f"{kernel.label}, {t} thread{'s' if t > 1 else ''}" in text
@@ -78,6 +83,7 @@ def test_bench_passes_and_prints_every_entry(tiny_run):
         assert f"{capped.label}*" in text  # timed on a slice, marked
     assert "timed on the first" in text
     assert "on CSR X of 3,000 x 50" in text
+    assert "multinomial_loss_grad on X of 3,000 x 7 float64, C order, K = 3 classes" in text
     assert "all agree" in text and "MISMATCH" not in text and "FAILED" not in text
     assert "spread" in text and "% read" in text
 
@@ -93,11 +99,12 @@ def test_every_registry_entry_is_checked(tiny_run):
 def test_tables_follow_the_registry_fields(tiny_run):
     _, _, results = tiny_run
     threads = set(results["config"]["threads"])
-    dense, sparse = results["tables"]
-    for table, input in ((dense, "dense"), (sparse, "csr")):
-        assert table["input"] == input and table["repeat"] == 2
+    assert [(t["operation"], t["input"]) for t in results["tables"]] == TINY_TABLES
+    dense = results["tables"][0]
+    for table, (operation, input) in zip(results["tables"], TINY_TABLES):
+        assert table["repeat"] == 2
         kernel_rows = [r for r in table["rows"] if r["role"] == "kernel"]
-        for kernel in select("loss_grad", input):
+        for kernel in select(operation, input):
             counts = {r["threads"] for r in kernel_rows if r["key"] == kernel.key}
             assert counts == (threads if kernel.parallel or kernel.blas else {1}), kernel.key
             for r in kernel_rows:
@@ -106,7 +113,7 @@ def test_tables_follow_the_registry_fields(tiny_run):
                     assert (r["scaled_from_rows"] is not None) == (
                         kernel.max_elements is not None and 20_000 < 3000 * table["n_features"])
         assert {r["threads"] for r in table["rows"] if r["role"] == "read"} == threads | {1}
-        assert {r["key"] for r in kernel_rows} == {k.key for k in select("loss_grad", input)}
+        assert {r["key"] for r in kernel_rows} == {k.key for k in select(operation, input)}
     # --quick times capped entries on 20,000 elements: 2,857 rows of 7
     (python,) = [r for r in dense["rows"] if r["scaled_from_rows"]]
     assert python["scaled_from_rows"] == 20_000 // 7
@@ -114,14 +121,17 @@ def test_tables_follow_the_registry_fields(tiny_run):
 
 def test_bench_json_figures_agree_with_the_medians(tiny_run):
     _, _, results = tiny_run
-    dense, sparse = results["tables"]
+    dense, sparse, multinomial = results["tables"]
     assert (dense["n_samples"], dense["n_features"], dense["dtype"], dense["layout"]) == (3000, 7, "float64", "C")
-    assert dense["nbytes"] == 3000 * 7 * 8
+    assert dense["nbytes"] == 3000 * 7 * 8 and dense["n_classes"] is None
     X = make_csr_problem(3000, 50, 0.05, seed=0)[2]
     assert sparse["nnz"] == X.nnz and sparse["nbytes"] == X.nnz * (8 + 4)  # float64 data, int32 indices
+    assert (multinomial["n_samples"], multinomial["n_features"], multinomial["n_classes"],
+            multinomial["layout"], multinomial["nbytes"]) == (3000, 7, 3, "C", 3000 * 7 * 8)
     for table in results["tables"]:
         read = {r["threads"]: r["median_s"] for r in table["rows"] if r["role"] == "read"}
-        ref_key = {k.key: implementations.reference_for(k).key for k in select("loss_grad", table["input"])}
+        ref_key = {k.key: implementations.reference_for(k).key
+                   for k in select(table["operation"], table["input"])}
         medians = {(r["key"], r["threads"]): r["median_s"] for r in table["rows"] if r["role"] == "kernel"}
         slowest = max(s for (_, t), s in medians.items() if t == 1)
         for r in table["rows"]:
@@ -169,7 +179,8 @@ def test_entry_added_at_runtime_shows_up(monkeypatch, tmp_path):
     results = json.loads(path.read_text())
     checked = {c["key"] for c in results["checks"]}
     assert {"loss_grad-dense-twice", "loss_grad-dense-slow", "loss_grad-csr-twice"} <= checked
-    dense, sparse = results["tables"]
+    dense, sparse, multinomial = results["tables"]
+    assert not any(r["key"] and "twice" in r["key"] for r in multinomial["rows"])  # another operation
     rows = {(r["key"], r["threads"]): r for r in dense["rows"] if r["role"] == "kernel"}
     assert {("loss_grad-dense-twice", 1), ("loss_grad-dense-twice", 2)} <= set(rows)
     assert rows["loss_grad-dense-slow", 1]["scaled_from_rows"] == 20_000 // 7  # --quick's slice
@@ -221,6 +232,399 @@ def test_bench_fails_on_a_wrong_kernel(monkeypatch):
     assert "FAILED: RuntimeError: kernel exploded" in row
     assert "fused CSR kernel" in out  # the rest of the table was still timed
     assert "FAILED: some results disagree" in out
+
+
+def test_multinomial_tables_are_registry_driven(monkeypatch, tmp_path):
+    """An entry added to ``multinomial_loss_grad`` at runtime is timed in the multinomial table at
+    the thread counts its fields give; one that is wrong fails the run there, and the loss_grad
+    tables do not show either."""
+    def twice(W, b, X, y, sample_weight=None, l2=0.0):
+        reference.multinomial_loss_grad(W, b, X, y, sample_weight, l2)
+        return reference.multinomial_loss_grad(W, b, X, y, sample_weight, l2)
+
+    def off(W, b, X, y, sample_weight=None, l2=0.0):
+        J, dW, db = reference.multinomial_loss_grad(W, b, X, y, sample_weight, l2)
+        return J, dW, db * (1 + 1e-6) + 1e-6
+
+    _add_entries(monkeypatch,
+                 Kernel("twice", "multinomial_loss_grad", "dense", twice, "test entry: softmax twice",
+                        parallel=True),
+                 Kernel("off", "multinomial_loss_grad", "dense", off, "test entry: db off"))
+    path = tmp_path / "r.json"
+    status, text = _bench(TINY + ["--threads", "1,2", "--json", str(path)])
+    assert status == 1  # the wrong entry
+    results = json.loads(path.read_text())
+    dense, _, multinomial = results["tables"]
+    rows = {(r["key"], r["threads"]): r for r in multinomial["rows"] if r["role"] == "kernel"}
+    assert rows["multinomial_loss_grad-dense-twice", 1]["ok"]
+    assert rows["multinomial_loss_grad-dense-twice", 2]["ok"]
+    assert [t for (k, t) in rows if k == "multinomial_loss_grad-dense-off"] == [1]
+    assert not rows["multinomial_loss_grad-dense-off", 1]["ok"]
+    assert not any("test entry" in r["label"] for r in dense["rows"])
+    (row,) = [line for line in text.splitlines() if line.lstrip().startswith("test entry: db off")]
+    assert "MISMATCH" in row
+    assert "test entry: softmax twice, 2 threads" in text
+
+
+def test_multinomial_options(tmp_path):
+    """--multinomial sets the tables' sizes (one table per size, dtype and layout), and
+    --no-multinomial drops them."""
+    path = tmp_path / "r.json"
+    status, _ = _bench(["bench", "--quick", "--sizes", "500x4", "--no-sparse", "--multinomial",
+                        "400x3x2,300x5x4", "--layout", "C,F", "--repeat", "1", "--no-progress",
+                        "--threads", "1", "--json", str(path)])
+    assert status == 0
+    tables = json.loads(path.read_text())["tables"]
+    assert [(t["operation"], t["layout"], t["n_samples"], t["n_features"], t["n_classes"])
+            for t in tables if t["operation"] != "loss_grad"] == [
+        ("multinomial_loss_grad", "C", 400, 3, 2), ("multinomial_loss_grad", "C", 300, 5, 4),
+        ("multinomial_loss_grad", "F", 400, 3, 2), ("multinomial_loss_grad", "F", 300, 5, 4)]
+    status, _ = _bench(["bench", "--quick", "--sizes", "500x4", "--no-sparse", "--no-multinomial",
+                        "--repeat", "1", "--no-progress", "--threads", "1", "--json", str(path)])
+    assert status == 0
+    assert {t["operation"] for t in json.loads(path.read_text())["tables"]} == {"loss_grad"}
+
+
+def _config(*args):
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    bench_parser = cli._bench_parser(parser.add_subparsers(dest="command"))
+    return cli._bench_config(parser.parse_args(["bench", *args]), bench_parser)
+
+
+def test_presets_and_defaults_of_the_multinomial_table():
+    import numba
+
+    from fastlr import bench
+
+    default = _config()
+    assert default.multinomial == bench.DEFAULT_MULTINOMIAL == ((200_000, 100, 10),)
+    assert default.fit and default.fit_multinomial is None and default.fit_repeat == 3
+    slides = _config("--slides")  # the issue's headline: 1e6 x 100, K = 10, at 1 and all threads
+    assert slides.multinomial == ((1_000_000, 100, 10),)
+    assert slides.threads == tuple(sorted({1, numba.config.NUMBA_NUM_THREADS}))
+    assert _config("--quick").multinomial == ((50_000, 100, 10),)
+    assert _config("--fit-multinomial").fit_multinomial == bench.DEFAULT_FIT_MULTINOMIAL
+    assert _config("--fit-multinomial", "1000x5x3", "--fit-repeat", "5").fit_multinomial == (1000, 5, 3)
+    assert _config("--fit-repeat", "5").fit_repeat == 5
+
+
+def test_make_multinomial_problem_draws_labels_from_the_softmax():
+    """y is a draw from softmax(X·W + b): over 200,000 samples each class's frequency matches the
+    mean softmax probability (computed here) to within 5 standard errors."""
+    W, b, X, y = make_multinomial_problem(200_000, 6, 4, "float32", "F", seed=5)
+    assert X.shape == (200_000, 6) and X.dtype == np.float32 and X.flags.f_contiguous
+    assert W.shape == (6, 4) and b.shape == (4,) and y.dtype == np.int64
+    assert set(np.unique(y)) == {0, 1, 2, 3}
+    Z = X.astype(np.float64) @ W + b
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    expected = P.mean(axis=0)
+    observed = np.bincount(y, minlength=4) / y.size
+    assert np.all(np.abs(observed - expected) < 5 * np.sqrt(expected * (1 - expected) / y.size))
+    # and the labels follow each sample's own probabilities, not only the marginals
+    assert np.mean(np.log(P[np.arange(y.size), y])) > np.mean(np.log(P[:, ::-1][np.arange(y.size), y]))
+
+
+def test_headline_is_picked_per_operation():
+    """The multinomial figures come from the multinomial table only (at 1 and all threads, vs the
+    reference and as % of a read), and loss_grad's from its own, even when the multinomial table
+    is the larger one."""
+    def row(key, threads, t, *, ref=False, parallel=False, pct=None, role="kernel", flags=()):
+        return {"key": key, "label": f"{key}, {threads} thr", "entry_label": key, "role": role,
+                "threads": threads, "median_s": t, "samples": 5, "ok": True, "reference": ref,
+                "parallel": parallel, "capped": False, "scaled_from_rows": None,
+                "pct_of_read": pct, "speedup_vs_reference": None, "flags": list(flags)}
+
+    def table(operation, m, rows, n_classes=None):
+        for r in rows:
+            ref = next((x for x in rows if x["reference"] and x["threads"] == r["threads"]), None)
+            r["speedup_vs_reference"] = ref["median_s"] / r["median_s"] if ref and r["role"] == "kernel" else None
+        return {"operation": operation, "input": "dense", "n_samples": m, "n_features": 100,
+                "dtype": "float64", "layout": "C", "rows": rows, "nnz": None, "n_classes": n_classes}
+
+    tables = [
+        table("loss_grad", 1000, [row("read", 1, 0.01, role="read"), row("read", 2, 0.006, role="read"),
+                                  row("ref", 1, 0.03, ref=True), row("fused", 1, 0.02, parallel=True, pct=50.0)]),
+        table("multinomial_loss_grad", 1_000_000, [
+            row("read", 1, 0.07, role="read"), row("read", 2, 0.04, role="read"),
+            row("mref", 1, 0.7, ref=True), row("mref", 2, 0.5, ref=True, flags=["wide spread"]),
+            row("softmax", 1, 0.25, parallel=True, pct=28.0),
+            row("softmax", 2, 0.14, parallel=True, pct=29.0)], n_classes=10),
+    ]
+    figures = {s["figure"]: s for s in headline(tables)}
+    assert figures["fused vs NumPy reference, 1 thread"]["where"] == "1000x100 float64 C"
+    assert figures["fused vs NumPy reference, 1 thread"]["value"] == pytest.approx(1.5)
+    one = figures["softmax vs NumPy reference, 1 thread"]
+    assert one["value"] == pytest.approx(0.7 / 0.25) and one["where"] == "1000000x100 K=10 float64 C"
+    assert not one["noisy"]
+    two = figures["softmax vs NumPy reference, 2 threads"]
+    assert two["value"] == pytest.approx(0.5 / 0.14) and two["noisy"] == ["mref, 2 thr: wide spread"]
+    assert figures["softmax, 1 thread, as % of reading X once"]["value"] == 28.0
+    assert figures["softmax, 2 threads, as % of reading X once"]["value"] == 29.0
+    assert figures["softmax, 2 threads vs 1 thread"]["value"] == pytest.approx(0.25 / 0.14)
+    assert not any("fused" in name and "2 threads" in name for name in figures)  # not timed there
+    order = [s["figure"] for s in headline(tables)]
+    assert order.index("fused vs NumPy reference, 1 thread") < order.index(
+        "softmax vs NumPy reference, 1 thread")  # per operation, in the order the tables ran
+
+
+# ----------------------------------------------------------------------------- the fit protocol
+def _sk_objective(model, X, y, C):
+    """scikit-learn's objective from its own log_loss: an independent computation."""
+    from sklearn.metrics import log_loss
+
+    W = np.asarray(model.coef_, dtype=np.float64)
+    return C * log_loss(y, model.predict_proba(X), labels=model.classes_, normalize=False) \
+        + 0.5 * float(np.sum(W * W))
+
+
+@pytest.mark.parametrize("kind", ["binary", "multinomial", "csr", "float32"])
+def test_fit_objective_is_sklearns(kind):
+    pytest.importorskip("sklearn")
+    from sklearn.linear_model import LogisticRegression
+
+    from fastlr.bench.fit import objective
+
+    if kind == "multinomial":
+        _, _, X, y = make_multinomial_problem(2000, 6, 4, seed=1)
+    elif kind == "csr":
+        _, _, X, y = make_csr_problem(2000, 40, 0.1, seed=1)
+    else:
+        _, _, X, y = make_problem(2000, 6, "float32" if kind == "float32" else "float64", seed=1)
+    y = np.where(np.asarray(y) == 1, "yes", "no") if kind == "binary" else y  # labels, not 0/1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning: far from the optimum, any point will do
+        model = LogisticRegression(C=0.5, max_iter=2).fit(X, y)
+    # scikit-learn's probabilities of float32 X are float32; the objective is formed in float64
+    X64 = X.astype(np.float64)
+    assert objective(model, X, y, 0.5) == pytest.approx(_sk_objective(model, X64, y, 0.5), rel=1e-12)
+
+
+class _Toward:
+    """A fake estimator: scikit-learn's optimum plus ``scale``·√tol along a fixed direction, so
+    its objective gap grows like tol; counts its fits."""
+
+    calls: list = []
+
+    def __init__(self, optimum, tol, scale, offset=0.0, raises=False):
+        self.optimum, self.tol, self.scale, self.offset, self.raises = optimum, tol, scale, offset, raises
+
+    def fit(self, X, y):
+        if self.raises:
+            raise RuntimeError("solver exploded")
+        _Toward.calls.append((self.scale, self.tol, X.shape[0]))
+        coef, intercept, classes = self.optimum
+        step = self.scale * np.sqrt(self.tol) + self.offset
+        self.coef_ = coef + step * np.linspace(-1.0, 1.0, coef.size).reshape(coef.shape)
+        self.intercept_, self.classes_ = intercept, classes
+        self.n_iter_ = np.array([int(-np.log10(self.tol))])
+        return self
+
+    def predict_proba(self, X):  # binary: [1 − σ(z), σ(z)]
+        from scipy.special import expit
+
+        p = expit(X @ self.coef_[0] + self.intercept_[0])
+        return np.column_stack([1.0 - p, p])
+
+
+def test_equal_optimum_times_each_contender_at_its_loosest_tol_within_the_gap():
+    pytest.importorskip("sklearn")
+    from sklearn.linear_model import LogisticRegression
+
+    from fastlr.bench.fit import GAP, LADDER, FitContender, equal_optimum
+
+    _, _, X, y = make_problem(3000, 5, seed=2)
+    opt = LogisticRegression(tol=1e-12, max_iter=1000).fit(X, y)
+    optimum = (opt.coef_.copy(), opt.intercept_.copy(), opt.classes_)
+    entries = [FitContender(f"fake {s}", "fastlr" if s == 1 else "peer",
+                            lambda tol, s=s: _Toward(optimum, tol, s)) for s in (1.0, 30.0)]
+    entries.append(FitContender("never", "peer", lambda tol: _Toward(optimum, tol, 0.0, offset=0.05)))
+    entries.append(FitContender("broken", "peer", lambda tol: _Toward(optimum, tol, 0.0, raises=True)))
+    _Toward.calls = []
+    case = equal_optimum(X, y, 1.0, entries=entries, repeat=4, memory=True, warmup_rows=500)
+    made = list(_Toward.calls)  # the fits the protocol made (the checks below fit again)
+    fits = {f["model"]: f for f in case["fits"]}
+    assert [f["model"] for f in case["fits"]] == ["fake 1.0", "fake 30.0", "never", "broken"]
+    best = min(_sk_objective(_Toward(optimum, LADDER[-1], s).fit(X, y), X, y, 1.0) for s in (1.0, 30.0))
+    assert case["best_objective"] == pytest.approx(best, rel=1e-12)
+    for scale in (1.0, 30.0):
+        f = fits[f"fake {scale}"]
+        assert f["status"] == "ok" and f["tol"] in LADDER and f["samples"] == 4
+        chosen = _sk_objective(_Toward(optimum, f["tol"], scale).fit(X, y), X, y, 1.0)
+        assert (chosen - best) / best <= GAP and f["objective_gap"] == pytest.approx((chosen - best) / best, abs=1e-15)
+        looser = [t for t in LADDER if t > f["tol"]]
+        for t in looser:  # every looser tolerance missed the gap: the loosest that reaches it
+            assert (_sk_objective(_Toward(optimum, t, scale).fit(X, y), X, y, 1.0) - best) / best > GAP
+        assert [tol for tol, _ in f["trail"]] == looser + [f["tol"]]
+        assert f["peak_bytes"] is not None and f["peak_bytes"] >= 0
+        # warm-up on 500 rows, the tightest fit, the ladder (the last rung reuses the tightest fit),
+        # 4 timed fits and the memory fit: nothing else
+        calls = [(tol, rows) for s, tol, rows in made if s == scale]
+        assert calls[0] == (1e-3, 500) and calls[1] == (LADDER[-1], 3000)
+        ladder_fits = [t for t in looser + [f["tol"]] if t != LADDER[-1]]
+        assert calls[2:] == [(t, 3000) for t in ladder_fits] + [(f["tol"], 3000)] * 5
+    assert fits["fake 30.0"]["tol"] < fits["fake 1.0"]["tol"]  # further off: needs a tighter tol
+    assert fits["never"]["status"] == "not reached" and fits["never"]["closest_gap"] > GAP
+    assert fits["broken"]["status"] == "failed" and "solver exploded" in fits["broken"]["error"]
+    text = "\n".join(format_fit_table(case))
+    flat = " ".join(text.split())  # the header is wrapped
+    assert "loosest tol of 1e-02, 1e-03, ..., 1e-10" in flat and "within 1e-06 (relative)" in flat
+    assert "median of 4 fits" in flat and f"f* = {best:.10g}" in flat
+    assert "the lbfgs and Newton contenders" not in flat  # every fake set f* here
+    assert "never within 1e-06 of f*" in text and "failed: RuntimeError: solver exploded" in text
+    fake_row = next(line for line in text.splitlines() if line.lstrip().startswith("fake 1.0"))
+    ratio = fits["fake 30.0"]["seconds"] / fits["fake 1.0"]["seconds"]  # the only timed peer
+    assert f"{ratio:.2f}x" in fake_row
+
+
+class _Slow(_Toward):
+    """A fake whose fits at ``slow_tols`` sleep ``delay`` seconds first."""
+
+    def __init__(self, optimum, tol, scale, slow_tols, delay, offset=0.0):
+        super().__init__(optimum, tol, scale, offset)
+        self.slow_tols, self.delay = slow_tols, delay
+
+    def fit(self, X, y):
+        if self.tol in self.slow_tols and X.shape[0] > 500:  # not the warm-up
+            time.sleep(self.delay)
+        return super().fit(X, y)
+
+
+def test_a_contender_over_the_budget_stops_and_is_reported():
+    """With a budget, a contender whose fit at the tightest tol takes longer still counts for f*
+    but is not climbed or timed; one that only climbs stops at its first slow rung that misses."""
+    pytest.importorskip("sklearn")
+    from sklearn.linear_model import LogisticRegression
+
+    from fastlr.bench.fit import LADDER, FitContender, equal_optimum
+
+    _, _, X, y = make_problem(3000, 5, seed=4)
+    opt = LogisticRegression(tol=1e-12, max_iter=1000).fit(X, y)
+    optimum = (opt.coef_.copy(), opt.intercept_.copy(), opt.classes_)
+    entries = [
+        FitContender("quick", "fastlr", lambda tol: _Toward(optimum, tol, 1.0)),
+        FitContender("slow at 1e-10", "peer",
+                     lambda tol: _Slow(optimum, tol, 0.0, {LADDER[-1]}, 0.3, offset=-1e-9)),
+        FitContender("slow climber", "peer",
+                     lambda tol: _Slow(optimum, tol, 100.0, set(LADDER), 0.3), sets_optimum=False),
+    ]
+    case = equal_optimum(X, y, 1.0, entries=entries, repeat=1, memory=False, budget=0.2,
+                         warmup_rows=500)
+    fits = {f["model"]: f for f in case["fits"]}
+    assert fits["quick"]["status"] == "ok"
+    slow = fits["slow at 1e-10"]
+    assert slow["status"] == "over budget" and slow["fit_tol"] == LADDER[-1]
+    assert slow["fit_seconds"] >= 0.3 and "seconds" not in slow
+    # its fit still set f* (it is the lowest: the optimum, nudged by 1e-9 along the fixed direction)
+    assert case["best_objective"] == pytest.approx(
+        _sk_objective(_Toward(optimum, LADDER[-1], 0.0, offset=-1e-9).fit(X, y), X, y, 1.0), rel=1e-14)
+    climber = fits["slow climber"]
+    assert climber["status"] == "over budget" and climber["fit_tol"] == LADDER[0]
+    assert [t for t, _ in climber["trail"]] == [LADDER[0]]  # stopped after its first slow miss
+    assert case["set_by"] == ["quick", "slow at 1e-10"]
+    text = " ".join("\n".join(format_fit_table(case)).split())
+    assert "slow at 1e-10 over budget: one fit at tol 1e-10 took" in text
+    assert "the lbfgs and Newton contenders reached" in text and "single fit over 0.2 s" in text
+
+
+def test_contenders_follow_the_problem(monkeypatch):
+    """Binary: fastlr lbfgs/newton/newton-cg, scikit-learn lbfgs/newton-cholesky/newton-cg/
+    liblinear; multinomial: no liblinear, no newton-cg of fastlr; CSR adds saga; Newton-Cholesky
+    methods only up to NEWTON_PARAMS parameters; glum only when installed, binary only."""
+    pytest.importorskip("sklearn")
+    from fastlr.bench.fit import NEWTON_PARAMS, contenders
+
+    monkeypatch.setitem(sys.modules, "glum", None)  # not installed
+    _, _, X, y = make_problem(100, 5)
+    notes = []
+    assert [c.label for c in contenders(X, y, notes=notes)] == [
+        "fastlr lbfgs", "fastlr newton", "fastlr newton-cg", "sklearn lbfgs",
+        "sklearn newton-cholesky", "sklearn newton-cg", "sklearn liblinear"]
+    assert any("glum is not installed" in n for n in notes)
+    _, _, Xm, ym = make_multinomial_problem(300, 5, 3)
+    assert [c.label for c in contenders(Xm, ym)] == [
+        "fastlr lbfgs", "fastlr newton", "sklearn lbfgs", "sklearn newton-cholesky",
+        "sklearn newton-cg"]
+    _, _, Xs, ys = make_csr_problem(100, NEWTON_PARAMS, 0.05)  # NEWTON_PARAMS + 1 parameters
+    labels = [c.label for c in contenders(Xs, ys)]
+    assert "sklearn saga" in labels and "fastlr newton" not in labels
+    assert "sklearn newton-cholesky" not in labels
+    assert {c.library for c in contenders(X, y)} == {"fastlr", "sklearn"}
+
+
+def test_glum_contenders_solve_the_same_problem(monkeypatch):
+    """With glum installed (here a stand-in that solves its own objective, ½·α·‖w‖² + mean loss,
+    with scikit-learn at C = 1/(α·m)), its contenders reach f*: the α mapping is right."""
+    pytest.importorskip("sklearn")
+    import types
+
+    from sklearn.linear_model import LogisticRegression
+
+    from fastlr.bench.fit import FitContender, contenders, equal_optimum
+
+    class GeneralizedLinearRegressor:
+        def __init__(self, family, alpha, l1_ratio, gradient_tol, solver, max_iter):
+            assert family == "binomial" and l1_ratio == 0.0
+            self.alpha, self.tol = alpha, gradient_tol
+
+        def fit(self, X, y):
+            sk = LogisticRegression(C=1.0 / (self.alpha * X.shape[0]), tol=self.tol, max_iter=1000)
+            sk.fit(X, y)
+            self.coef_, self.intercept_, self.n_iter_ = sk.coef_[0], sk.intercept_[0], sk.n_iter_[0]
+            return self
+
+    monkeypatch.setitem(sys.modules, "glum", types.SimpleNamespace(
+        GeneralizedLinearRegressor=GeneralizedLinearRegressor))
+    _, _, X, y = make_problem(2000, 4, seed=3)
+    found = [c for c in contenders(X, y, C=0.3) if c.library == "glum"]
+    assert [c.label for c in found] == ["glum lbfgs", "glum irls"]
+    sk = FitContender("sklearn lbfgs", "sklearn",
+                      lambda tol: LogisticRegression(C=0.3, tol=tol, max_iter=1000))
+    case = equal_optimum(X, y, 0.3, entries=[sk] + found, repeat=1, memory=False)
+    assert all(f["status"] == "ok" for f in case["fits"]), case["fits"]
+    _, _, Xm, ym = make_multinomial_problem(300, 4, 3)
+    assert not [c for c in contenders(Xm, ym) if c.library == "glum"]
+
+
+def test_fit_options_run_the_protocol(tmp_path):
+    """The binary and the multinomial fit of ``fastlr bench``, small: every contender reaches f*
+    at a tolerance of the ladder, and scikit-learn's lbfgs, refitted here at the chosen tolerance
+    and the next looser one, lands within the gap at the first only."""
+    pytest.importorskip("sklearn")
+    from sklearn.linear_model import LogisticRegression
+
+    from fastlr.bench.fit import GAP, LADDER
+
+    path = tmp_path / "r.json"
+    status, text = _bench(["bench", "--sizes", "2000x5", "--no-sparse", "--no-multinomial",
+                           "--repeat", "1", "--threads", "1", "--fit-size", "3000x5",
+                           "--fit-multinomial", "1500x4x3", "--fit-repeat", "2", "--no-progress",
+                           "--json", str(path)])
+    assert status == 0
+    results = json.loads(path.read_text())
+    binary, multi = results["fit"], results["fit_multinomial"]
+    assert (binary["problem"], binary["n_samples"], binary["n_features"]) == ("binary", 3000, 5)
+    assert (multi["problem"], multi["n_classes"], multi["n_samples"]) == ("multinomial", 3, 1500)
+    assert "multinomial, 3 classes, on 1,500 x 4 float64, 1 thread" in text
+    assert text.count("protocol: each contender is timed at the loosest tol") == 2
+    assert "sklearn liblinear" not in "\n".join(
+        line for line in text.splitlines() if "multinomial" in line)
+    for case, (_, _, X, y) in ((binary, make_problem(3000, 5)),
+                               (multi, make_multinomial_problem(1500, 4, 3))):
+        assert case["threads"] == 1 and case["repeat"] == 2
+        for f in case["fits"]:
+            assert f["status"] == "ok", f
+            assert f["tol"] in LADDER and f["objective_gap"] <= GAP and f["samples"] == 2
+        sk = next(f for f in case["fits"] if f["model"] == "sklearn lbfgs")
+        best = case["best_objective"]
+        model = LogisticRegression(tol=sk["tol"], max_iter=5000).fit(X, y)
+        assert (_sk_objective(model, X, y, 1.0) - best) / best <= GAP
+        if sk["tol"] != LADDER[0]:
+            looser = LADDER[LADDER.index(sk["tol"]) - 1]
+            model = LogisticRegression(tol=looser, max_iter=5000).fit(X, y)
+            assert (_sk_objective(model, X, y, 1.0) - best) / best > GAP
 
 
 # ----------------------------------------------------------------------------- noise, pure rules
@@ -282,8 +686,8 @@ def test_headline_marks_figures_that_rest_on_noisy_rows():
         for r in rows:  # as derive_figures would
             ref = next((x for x in rows if x["reference"] and x["threads"] == r["threads"]), None)
             r["speedup_vs_reference"] = ref["median_s"] / r["median_s"] if ref else None
-        return {"input": input, "n_samples": m, "n_features": 100, "dtype": dtype, "layout": layout,
-                "rows": rows, "nnz": nnz}
+        return {"operation": "loss_grad", "input": input, "n_samples": m, "n_features": 100,
+                "dtype": dtype, "layout": layout, "rows": rows, "nnz": nnz}
 
     tables = [
         table(10_000, "float64", "C", [row("python", 1, 3.0, capped=True), row("loops", 1, 0.01),
@@ -370,9 +774,10 @@ def test_plot_is_written(tiny_run, tmp_path):
     from fastlr import bench
 
     _, _, results = tiny_run
-    path = tmp_path / "bench.png"
-    bench.plot(results, str(path))
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for name in ("bench.png", "again.png"):  # twice: the submodule fastlr.bench.plot is imported by then
+        path = tmp_path / name
+        bench.plot(results, str(path))
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.parametrize("args, message", [
@@ -387,6 +792,12 @@ def test_plot_is_written(tiny_run, tmp_path):
     (["--sparse", "1000x10@lots"], "(0, 1]"),
     (["--sparse", "1000x10@0.1", "--no-sparse"], "not allowed with"),
     (["--fit-size", "1000x10,2000x10"], "one size"),
+    (["--multinomial", "1000x10"], "N_SAMPLESxN_FEATURESxN_CLASSES"),
+    (["--multinomial", "1000x10x1"], "at least 2 classes"),
+    (["--multinomial", "1000x10x3", "--no-multinomial"], "not allowed with"),
+    (["--fit-multinomial", "1000x10x3,2000x10x3"], "one size"),
+    (["--fit-multinomial", "1000x10"], "N_SAMPLESxN_FEATURESxN_CLASSES"),
+    (["--fit-repeat", "0"], "--fit-repeat"),
 ])
 def test_bad_options_are_usage_errors(args, message, capsys):
     with pytest.raises(SystemExit) as info:
@@ -400,6 +811,7 @@ def test_parsers():
     assert options.parse_sparse("200000x2000@0.01,10x5@1") == ((200_000, 2000, 0.01), (10, 5, 1.0))
     assert options.parse_threads("all,1,1", 4) == (1, 4)
     assert options.parse_choices("f,C", ("C", "F"), "layout") == ("F", "C")
+    assert options.parse_multinomial("200000x100x10, 1_000X5x2") == ((200_000, 100, 10), (1000, 5, 2))
 
 
 def test_python_dash_m_fastlr_help():
@@ -407,7 +819,8 @@ def test_python_dash_m_fastlr_help():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0
     for option in ("--sizes", "--dtype", "--threads", "--layout", "--json", "--plot", "--quick",
-                   "--repeat", "--slides", "--sparse", "--no-sparse"):
+                   "--repeat", "--slides", "--sparse", "--no-sparse", "--multinomial",
+                   "--no-multinomial", "--fit-multinomial", "--fit-repeat", "fit protocol"):
         assert option in done.stdout
 
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-__all__ = ["LAYOUTS", "make_csr_problem", "make_problem"]
+__all__ = ["LAYOUTS", "make_csr_problem", "make_multinomial_problem", "make_problem"]
 
 LAYOUTS = ("C", "F")
 
@@ -63,3 +63,24 @@ def make_csr_problem(n_samples: int, n_features: int, density: float, dtype="flo
     w = rng.standard_normal(n_features) / math.sqrt(max(1.0, density * n_features))
     b = 0.25
     return w, b, X, _labels(rng, X @ w + b)
+
+
+def make_multinomial_problem(n_samples: int, n_features: int, n_classes: int, dtype="float64",
+                             order: str = "C", seed: int = 0):
+    """(W, b, X, y) for the multinomial operation: X as :func:`make_problem` makes it, W of shape
+    (n_features, n_classes) with columns of norm ~1 (margins O(1)), b (n_classes,), and y class
+    indices in [0, n_classes) drawn from softmax(X·W + b) (int64)."""
+    if order not in LAYOUTS:
+        raise ValueError(f"order must be 'C' or 'F', got {order!r}")
+    if n_classes < 2:
+        raise ValueError(f"n_classes must be at least 2, got {n_classes}")
+    rng = np.random.default_rng([seed, n_classes])
+    dtype = np.dtype(dtype)
+    shape = (n_samples, n_features) if order == "C" else (n_features, n_samples)
+    X = rng.standard_normal(shape, dtype=dtype)
+    X = X if order == "C" else X.T
+    W = rng.standard_normal((n_features, n_classes)) / math.sqrt(n_features)
+    b = 0.1 * rng.standard_normal(n_classes)
+    Z = np.asarray(X @ W.astype(dtype), dtype=np.float64) + b
+    y = np.argmax(Z + rng.gumbel(size=Z.shape), axis=1).astype(np.int64)  # Gumbel-max: softmax draws
+    return W, b, X, y

@@ -3,7 +3,7 @@ shows as a usage error (exit status 2)."""
 
 from __future__ import annotations
 
-__all__ = ["parse_choices", "parse_sizes", "parse_sparse", "parse_threads"]
+__all__ = ["parse_choices", "parse_multinomial", "parse_sizes", "parse_sparse", "parse_threads"]
 
 
 def _parse_size(item: str) -> tuple[int, int]:
@@ -20,6 +20,23 @@ def _parse_size(item: str) -> tuple[int, int]:
 def parse_sizes(text: str) -> tuple[tuple[int, int], ...]:
     """``"200000x100,50000x1000"`` → ``((200000, 100), (50000, 1000))``; ``_`` allowed in numbers."""
     return tuple(_parse_size(item) for item in text.split(","))
+
+
+def parse_multinomial(text: str) -> tuple[tuple[int, int, int], ...]:
+    """``"200000x100x10"`` → ``((200000, 100, 10),)``: N_SAMPLESxN_FEATURESxN_CLASSES, several
+    comma-separated; at least 2 classes."""
+    out = []
+    for item in text.split(","):
+        parts = item.strip().lower().replace("_", "").split("x")
+        if len(parts) != 3 or not all(p.isdigit() for p in parts):
+            raise ValueError(f"multinomial size {item.strip()!r} is not of the form "
+                             f"N_SAMPLESxN_FEATURESxN_CLASSES, e.g. 200000x100x10")
+        m, n = _parse_size("x".join(parts[:2]))
+        k = int(parts[2])
+        if k < 2:
+            raise ValueError(f"multinomial size {item.strip()!r} needs at least 2 classes")
+        out.append((m, n, k))
+    return tuple(out)
 
 
 def parse_sparse(text: str) -> tuple[tuple[int, int, float], ...]:

@@ -1,6 +1,7 @@
 """``fastlr bench --plot``: what a reader can compare across rows and sizes.
 
-One panel per kind of table (dense X per dtype and memory order, CSR X per dtype): a group of bars
+One panel per kind of table (per operation: dense X per dtype and memory order, CSR X per dtype;
+the multinomial tables get panels of their own): a group of bars
 per size, one bar per row (entry and thread count, the same colour in every group), its height the
 row's throughput in GB/s of the input on a log axis (the pure-Python loop is ~1000x below the
 rest), each bar labelled with its "% read". Dashed lines across each group: the read-once speed
@@ -26,11 +27,13 @@ _LINE_STYLES = ("--", ":", "-.", (0, (5, 1, 1, 1)))
 
 
 def _panel_key(t):
-    return (t["input"], t["dtype"], t["layout"])
+    return (t["operation"], t["input"], t["dtype"], t["layout"])
 
 
 def _size_label(t):
     text = f"{t['n_samples']:,} x {t['n_features']:,}"
+    if t.get("n_classes"):
+        text += f"\nK = {t['n_classes']}"
     return text + (f"\nat {t['nnz'] / (t['n_samples'] * t['n_features']):.1%}" if t["input"] == "csr" else "")
 
 

@@ -132,8 +132,9 @@ def _title(t: dict) -> str:
         return (f"{t['operation']} on CSR X of {t['n_samples']:,} x {t['n_features']:,} {t['dtype']} at "
                 f"{t['nnz'] / (t['n_samples'] * t['n_features']):.2%} density ({t['nnz']:,} nonzeros; "
                 f"data + indices {t['nbytes'] / 1e6:,.0f} MB)")
+    classes = f", K = {t['n_classes']} classes" if t.get("n_classes") else ""
     return (f"{t['operation']} on X of {t['n_samples']:,} x {t['n_features']:,} {t['dtype']}, "
-            f"{t['layout']} order ({t['nbytes'] / 1e6:,.0f} MB)")
+            f"{t['layout']} order{classes} ({t['nbytes'] / 1e6:,.0f} MB)")
 
 
 def format_table(t: dict) -> list[str]:
@@ -182,40 +183,20 @@ def format_headline(lines: list) -> list[str]:
     return out
 
 
-def format_fit(fit: dict) -> list[str]:
-    out = ["", f"Fit: LogisticRegression(C={fit['C']}) with default settings on "
-               f"{fit['n_samples']:,} x {fit['n_features']} {fit['dtype']} (median of interleaved fits)"]
-    out += [f"  note: {note}" for note in fit["notes"]]
-    if fit["fits"]:
-        out.append(f"  {'model':<24}{'time':>10}{'spread':>8}{'n_iter':>8}{'objective':>16}"
-                   f"{'rel. gap':>11}{'train acc':>11}")
-    sk = [f for f in fit["fits"] if f["model"].startswith("sklearn") and "seconds" in f and not f["flags"]]
-    fastest_sk = min((f["seconds"] for f in sk), default=None)
-    for f in fit["fits"]:
-        if "error" in f:
-            out.append(f"  {f['model']:<24}failed: {f['error']}")
-            continue
-        extra = "" if f["converged"] else " (not converged)"
-        if f["flags"]:
-            extra += f"  noisy: {', '.join(f['flags'])}"
-        elif fastest_sk and not f["model"].startswith("sklearn"):
-            extra += f"  {fastest_sk / f['seconds']:.2f}x vs fastest sklearn"
-        out.append(f"  {f['model']:<24}{fmt_time(f['seconds']):>10}{fmt_spread(f['spread']):>8}"
-                   f"{f['n_iter']:>8}{f['objective']:>16.8g}{f['objective_gap']:>11.1e}"
-                   f"{f['train_accuracy']:>11.4f}{extra}")
-    return out
-
-
 def format_report(results: dict) -> str:
-    """The machine, the demo, the checks, a table per size, the headline figures, the fit."""
+    """The machine, the demo, the checks, a table per size, the headline figures, the fits."""
     lines = format_machine(results["machine"]) + [""]
     lines += format_dot_demo(results["dot_demo"])
     lines += format_checks(results["checks"], results["not_checked"])
     for t in results["tables"]:
         lines += format_table(t)
     lines += format_headline(results["headline"])
-    if "fit" in results:
-        lines += format_fit(results["fit"])
+    if "fit" in results or "fit_multinomial" in results:
+        from .fit import format_fit_table
+
+        for key in ("fit", "fit_multinomial"):
+            if key in results:
+                lines += format_fit_table(results[key])
     noisy = sum(1 for t in results["tables"] for r in t["rows"] if r["flags"])
     lines.append("")
     lines.append("all kernels agree with the reference" if results["ok"]

@@ -1,6 +1,10 @@
 """One timing table: every registry entry of an operation on one input, interleaved with the
 read-once floor, each row checked against the reference.
 
+Nothing here names an entry or an operation's implementation: ``loss_grad`` (dense and CSR) and
+``multinomial_loss_grad`` (dense; W of shape (n_features, K)) go through the same code, which
+calls every entry as ``func(w, b, X, y)`` on the table's problem.
+
 Which rows a table has comes from the registry's fields only (:mod:`fastlr.implementations`):
 
 * the entries: ``select(operation, input)``, in registry order;
@@ -33,12 +37,14 @@ from .checks import TOLERANCE, max_rel_error
 from .flags import noise_flags, starved_thread_counts
 from .timing import Contender, have_threadpoolctl, thread_limits, time_interleaved
 
-__all__ = ["TABLE_OPERATION", "Row", "Table", "csr_table", "dense_table", "derive_figures", "row_label",
+__all__ = ["MULTINOMIAL_OPERATION", "TABLE_OPERATION", "Row", "Table", "csr_table", "dense_table", "derive_figures", "row_label",
            "thread_counts", "time_table"]
 
-#: what the tables time: the call a fit makes every iteration. The other operations of the registry
-#: are checked (:mod:`fastlr.bench.checks`), not tabled.
+#: what the tables time by default: the call a binary fit makes every iteration. ``--multinomial``
+#: tables time :data:`MULTINOMIAL_OPERATION`, the call of a multinomial fit; the other operations
+#: of the registry are checked (:mod:`fastlr.bench.checks`), not tabled.
 TABLE_OPERATION = "loss_grad"
+MULTINOMIAL_OPERATION = "multinomial_loss_grad"
 
 
 @dataclass
@@ -88,6 +94,7 @@ class Table:
     rows: list
     density: float | None = None
     nnz: int | None = None
+    n_classes: int | None = None  # K of a multinomial operation
 
 
 def thread_counts(kernel, threads, blas_limitable: bool = True) -> tuple:
@@ -220,19 +227,31 @@ def derive_figures(rows, nbytes, reference_keys) -> None:
 
 
 def dense_table(n_samples, n_features, dtype, layout, threads, repeat, *, slow_elements=None,
-                progress=lambda msg: None, seed=0) -> Table:
-    """The ``loss_grad`` table on a dense X of standard normals (:func:`~.data.make_problem`)."""
-    from .data import make_problem
+                progress=lambda msg: None, seed=0, operation=TABLE_OPERATION,
+                n_classes=None) -> Table:
+    """The table of ``operation`` on a dense X of standard normals: ``loss_grad``
+    (:func:`~.data.make_problem`), or a multinomial operation with ``n_classes`` classes
+    (:func:`~.data.make_multinomial_problem`: W of shape (n_features, n_classes), class labels)."""
+    from .data import make_multinomial_problem, make_problem
     from .readonce import dense_read_call
 
-    describe = f"{n_samples}x{n_features} {dtype} {layout}"
+    multinomial = operation.startswith("multinomial")
+    if multinomial and (n_classes is None or n_classes < 2):
+        raise ValueError(f"{operation} needs n_classes >= 2, got {n_classes!r}")
+    describe = (f"{operation} {n_samples}x{n_features}x{n_classes}" if multinomial
+                else f"{n_samples}x{n_features}") + f" {dtype} {layout}"
     progress(f"{describe}: generating X")
-    problem = make_problem(n_samples, n_features, dtype, layout, seed=seed)
+    if multinomial:
+        problem = make_multinomial_problem(n_samples, n_features, n_classes, dtype, layout,
+                                           seed=seed)
+    else:
+        problem = make_problem(n_samples, n_features, dtype, layout, seed=seed)
     X = problem[2]
-    return time_table(TABLE_OPERATION, "dense", problem, threads, repeat,
+    return time_table(operation, "dense", problem, threads, repeat,
                       read_call=dense_read_call(X), read_label="read X once (Numba sum)",
                       nbytes=X.nbytes, layout=layout, slow_elements=slow_elements,
-                      aside=[("NumPy X.sum()", X.sum)], progress=progress, describe=describe)
+                      aside=[("NumPy X.sum()", X.sum)], progress=progress, describe=describe,
+                      n_classes=n_classes if multinomial else None)
 
 
 def csr_table(n_samples, n_features, density, dtype, threads, repeat, *, slow_elements=None,

@@ -103,13 +103,20 @@ class Contender:
 
 
 def time_interleaved(contenders, repeat: int, *, min_sample_s: float = MIN_SAMPLE_S,
-                     clock=time.perf_counter, on_round=None, seed: int = 0) -> list[Timing]:
+                     clock=time.perf_counter, on_round=None, seed: int = 0,
+                     calls_per_sample: int | None = None) -> list[Timing]:
     """Time every contender with samples taken round-robin; returns their timings in order.
 
     See the module docstring. A contender whose first call raises gets a timing with ``error`` set
     and no samples. ``on_round(i, repeat)`` is called before each round (progress); ``seed`` seeds
     the order of the contenders within the rounds; ``clock`` is the timer (seconds).
+    ``calls_per_sample``: the caller has already called every contender (a fit, warmed up by the
+    fit protocol's own fits): no untimed first call and no probe, each sample is that many calls,
+    and ``result`` is None and ``first_call_s`` NaN.
     """
+    if calls_per_sample is not None:
+        timings = [Timing([], math.nan, max(1, int(calls_per_sample))) for _ in contenders]
+        return _rounds(list(zip(contenders, timings)), timings, repeat, clock, on_round, seed)
     timings = []
     for c in contenders:
         with c.limits():
@@ -126,6 +133,11 @@ def time_interleaved(contenders, repeat: int, *, min_sample_s: float = MIN_SAMPL
         k = max(1, math.ceil(min_sample_s / max(probe, 1e-9)))
         timings.append(Timing([], first, k, result))
     timed = [(c, t) for c, t in zip(contenders, timings) if t.error is None]
+    return _rounds(timed, timings, repeat, clock, on_round, seed)
+
+
+def _rounds(timed, timings, repeat, clock, on_round, seed) -> list[Timing]:
+    """``repeat`` rounds of one sample of each (contender, timing), in a shuffled order each."""
     shuffle = random.Random(seed).shuffle
     for i in range(max(1, repeat)):
         if on_round is not None:
