@@ -12,16 +12,13 @@ same process) and returns read-only arrays, so a kernel that writes into its inp
 from __future__ import annotations
 
 import functools
-import os
 
 import numpy as np
 
-# Numba's on-disk cache for the suite's processes: asv runs every benchmark (and every parameter
-# combination) in a fresh process, so without it each one would recompile the kernels in setup
-# (~1-3 s each, not timed, but it makes a quick run of the suite several times slower). The cold
-# compile is measured on its own by ``bench_kernels.Compile``, with the cache turned off.
-# Set before fastlr is imported; an explicit FASTLR_CACHE=0 in the environment wins.
-os.environ.setdefault("FASTLR_CACHE", "1")
+# fastlr's on-disk cache (on by default) matters here: asv runs every benchmark (and every
+# parameter combination) in a fresh process, and without it each one would recompile the kernels
+# in setup (~1-3 s each, not timed, but it makes a quick run of the suite several times slower).
+# The cold compile is measured on its own by ``bench_kernels.Compile``, with the cache turned off.
 
 try:
     # Import (never compile) Numba and the kernels here: asv forks every benchmark process from

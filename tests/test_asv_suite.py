@@ -46,13 +46,6 @@ from asv_runner.discovery import disc_benchmarks, get_benchmark_from_name  # noq
 #: the extra benchmark attributes ``asv run --quick`` gives every benchmark (asv.runner)
 QUICK = {"number": 1, "repeat": 1, "warmup_time": 0, "rounds": 1}
 
-# Numba's on-disk cache is off in this process unless the environment asks for it:
-# benchmarks/common.py turns it on for asv's processes, and whether that applies here would
-# depend on which test module imported fastlr first. asv itself (below) gets the suite's default.
-_FASTLR_CACHE = os.environ.get("FASTLR_CACHE")
-os.environ.setdefault("FASTLR_CACHE", "0")
-
-
 def _on_path(directory: Path):
     if str(directory) not in sys.path:
         sys.path.insert(0, str(directory))
@@ -429,8 +422,6 @@ def asv_env(tmp_path_factory):
         pytest.skip("not a git checkout with a HEAD commit: asv needs one")
     home = tmp_path_factory.mktemp("asv-home")
     env = dict(os.environ, HOME=str(home))
-    if _FASTLR_CACHE is None:  # the suite's own default, as for `asv run` from a shell
-        env.pop("FASTLR_CACHE", None)
     done = subprocess.run([sys.executable, "-m", "asv", "machine", "--yes", "--machine", "fastlr-ci"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
