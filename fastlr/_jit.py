@@ -19,7 +19,7 @@ Threading layer (chosen by Numba at the first parallel launch, for the whole pro
 Threads per call (``threads_for``)
     A parallel launch costs tens of microseconds on a quiet machine, but when a core is busy a
     thread that loses it for a time slice (~3 ms) holds the whole call up, so work below
-    ``PARALLEL_MIN_BYTES`` (64 MB: a call of ~5-10 ms on one thread) runs on the calling thread
+    ``PARALLEL_MIN_BYTES`` (32 MB: a call of ~2-3 ms on one thread) runs on the calling thread
     alone. Above it, the kernels use ``numba.get_num_threads()`` threads,
     capped by ``OMP_NUM_THREADS`` when the process was given one and not ``NUMBA_NUM_THREADS``
     (joblib/loky and Dask workers announce their share of the cores that way).
@@ -45,13 +45,16 @@ FAST_FLAGS = frozenset({"nsz", "arcp", "contract", "reassoc"})
 
 #: Work (bytes of X read, or the equivalent) below which a kernel runs on one thread.
 #: Measured on the shared 2-core VM (TBB, tasks handed out one at a time, loss_grad, float64,
-#: median of 41 interleaved calls; 2 threads / 1 thread): with another process on one core,
-#: 2 MB 1.75, 8 MB 1.73, 16 MB 2.4-3.5, 32 MB 2.21, 64 MB 0.99, 128 MB 0.88 — a thread that
-#: loses its core for a time slice (~3 ms) mid-task holds the whole call up, which only calls
-#: of tens of milliseconds absorb; on the same VM without the busy process (other tenants
-#: still running) 2 MB 1.77 … 64 MB 1.10, 128 MB 1.06. Below 64 MB one thread is never worse
-#: than 1.0x and the parallel driver is never compiled (a first fit compiles half as much).
-PARALLEL_MIN_BYTES = 64_000_000
+#: X n x 100, median of 21-41 interleaved calls; speed-up of 2 threads over 1): with a process
+#: spinning on one core, 1 MB 0.82, 4 MB 0.90, 8 MB 0.94, 16 MB 0.97, 32 MB 1.16-1.24, 64 MB
+#: 1.14-1.44, 256 MB 1.42 — a thread that loses its core for a time slice (~3 ms) holds the
+#: call up, which only calls of milliseconds absorb; without the spinner (other tenants still
+#: running) 2 MB 1.10, 16 MB 1.46-1.58, 32 MB 1.59-1.72, 128 MB 1.84. From 32 MB two threads win
+#: both ways; below it one thread loses at most 40 % on a quiet machine and the parallel driver
+#: is never compiled (a first fit of 100,000 x 20 compiles half as much: 7.2 -> 4.0 s).
+#: (Measured before the drivers stopped zeroing their partials with ``np.zeros``, whose
+#: element-by-element parallel schedule put the break-even at 64 MB.)
+PARALLEL_MIN_BYTES = 32_000_000
 
 
 def jit(*, parallel: bool = False, fast: bool = False, strict: bool = False,
