@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 __all__ = ["main"]
@@ -179,6 +180,20 @@ def _run_bench(args, parser) -> int:
     return 0 if results["ok"] else 1
 
 
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
+
+
 def _demo_parser(sub):
     p = sub.add_parser(
         "demo",
@@ -188,8 +203,10 @@ def _demo_parser(sub):
                     "train/test accuracy, and save the learning curve (needs scikit-learn; the "
                     "plot needs matplotlib).",
     )
-    p.add_argument("--iterations", type=int, default=1000, help="gradient-descent iterations (default 1000)")
-    p.add_argument("--learning-rate", type=float, default=0.5, help="learning rate α (default 0.5)")
+    p.add_argument("--iterations", type=_non_negative_int, default=1000,
+                   help="gradient-descent iterations (default 1000)")
+    p.add_argument("--learning-rate", type=_positive_float, default=0.5,
+                   help="learning rate α, a finite number > 0 (default 0.5)")
     p.add_argument("--plot", metavar="PATH.png", default="learning_curve.png",
                    help="where to save the learning curve (default learning_curve.png)")
     p.add_argument("--no-plot", action="store_true", help="do not save the learning curve")

@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from . import kernels
-from ._validation import check_real_array, working_dtype
+from ._validation import _check_scalar, check_real_array, working_dtype
 
 __all__ = ["initialize_with_zeros", "model", "optimize", "predict", "propagate", "sigmoid"]
 
@@ -107,6 +107,7 @@ def predict(w, b, X):
     would truncate every weight to 0). A float32/float64 X is not copied.
     """
     w_flat, X, _ = _check_course_shapes(w, X)
+    b = _check_scalar(b, "b")
     z = X.T @ w_flat.astype(working_dtype(X.dtype), copy=False) + b
     return (z > 0).astype(np.float64).reshape(1, -1)
 

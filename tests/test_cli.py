@@ -918,3 +918,18 @@ def test_demo_learns(tmp_path, capsys):
     assert test_acc >= sk - 0.02
     if "learning curve saved" in out:
         assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--learning-rate", "-1", "must be a finite number > 0"),
+    ("--learning-rate", "0", "must be a finite number > 0"),
+    ("--learning-rate", "nan", "must be a finite number > 0"),
+    ("--iterations", "-3", "must be an integer >= 0"),
+    ("--iterations", "2.5", "invalid"),
+])
+def test_demo_rejects_bad_options_with_a_usage_error(option, value, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["demo", option, value, "--no-plot"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert option in err and message in err and "Traceback" not in err

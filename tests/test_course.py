@@ -235,3 +235,20 @@ def test_optimize_rejects_a_bad_num_iterations(num_iterations):
     w, b, X, Y = _tiny_problem()
     with pytest.raises(ValueError, match="num_iterations must be a non-negative integer"):
         course.optimize(w, b, X, Y, num_iterations=num_iterations, learning_rate=0.009)
+
+
+@pytest.mark.parametrize("b, error", [("0.5", TypeError), (None, TypeError), (True, TypeError),
+                                      (np.zeros(2), ValueError)])
+def test_predict_rejects_a_non_scalar_b_like_propagate(b, error):
+    w, X = np.zeros((2, 1)), np.ones((2, 3))
+    with pytest.raises(error, match="b must be"):
+        course.predict(w, b, X)
+    with pytest.raises(error, match="b must be"):
+        course.propagate(w, b, X, np.ones((1, 3)))
+
+
+def test_predict_takes_b_as_a_0d_or_1_element_array():
+    w, X = np.array([[1.0], [-1.0]]), np.array([[0.0, 2.0], [1.0, 0.0]])   # margins -1, 2
+    for b in (np.array(1.5), np.array([1.5]), np.float32(1.5)):
+        np.testing.assert_array_equal(course.predict(w, b, X), [[1.0, 1.0]])
+    np.testing.assert_array_equal(course.predict(w, -1.5, X), [[0.0, 1.0]])
