@@ -5,8 +5,9 @@
 startup
     A fresh interpreter imports the library and fits 100,000 x 20 once (data made before the
     clock starts): fastlr with an empty compile cache (the first process after an install),
-    fastlr with a warm cache (every later process), scikit-learn's lbfgs. Each sample is a new
-    process; the three kinds are interleaved, so load hits them alike.
+    fastlr with a warm cache (every later process), scikit-learn's lbfgs; and, as the floor under
+    fastlr's warm figure, Numba alone (import numba, one call of a cached one-line kernel). Each
+    sample is a new process; the four kinds are interleaved, so load hits them alike.
 busy
     ``kernels.loss_grad`` at the default thread count and at one thread, interleaved call by call,
     median of 25, with one other process spinning on a core; then the same without it.
@@ -45,12 +46,25 @@ STARTUP = textwrap.dedent("""
     X = rng.standard_normal((100_000, 20))
     y = (X @ rng.standard_normal(20) + rng.standard_normal(100_000) > 0).astype(int)
     start = time.perf_counter()
-    if sys.argv[1] == "sklearn":
-        from sklearn.linear_model import LogisticRegression
+    if sys.argv[1] == "numba":  # Numba's own start-up: import, first call of a cached kernel
+        sys.path.insert(0, sys.argv[2])
+        import numba_floor
+        numba_floor.total(X)
     else:
-        from fastlr import LogisticRegression
-    LogisticRegression().fit(X, y)
+        if sys.argv[1] == "sklearn":
+            from sklearn.linear_model import LogisticRegression
+        else:
+            from fastlr import LogisticRegression
+        LogisticRegression().fit(X, y)
     print(time.perf_counter() - start)
+""")
+
+NUMBA_FLOOR = textwrap.dedent("""
+    import numba
+
+    @numba.njit(cache=True)
+    def total(X):
+        return X.sum()
 """)
 
 
@@ -65,26 +79,35 @@ def _fmt(samples, unit=1.0, suffix="s"):
 
 
 def startup(repeat: int) -> None:
-    times = {"fastlr, empty cache": [], "fastlr, warm cache": [], "scikit-learn": []}
+    times = {"fastlr, empty cache": [], "fastlr, warm cache": [], "scikit-learn": [],
+             "Numba alone": []}
     warm = tempfile.mkdtemp(prefix="fastlr-warm-")
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("FASTLR_", "NUMBA_CACHE"))}
-    subprocess.run([sys.executable, "-c", STARTUP, "fastlr"], check=True, capture_output=True,
-                   env=dict(base, NUMBA_CACHE_DIR=warm))  # fill the warm cache once
+    with open(os.path.join(warm, "numba_floor.py"), "w") as f:
+        f.write(NUMBA_FLOOR)
+    # PYTHONDONTWRITEBYTECODE would make every process of an editable install compile fastlr's
+    # sources again (~0.1 s); a pip-installed package has its .pyc files, so drop it.
+    base = {k: v for k, v in os.environ.items()
+            if not k.startswith(("FASTLR_", "NUMBA_CACHE", "PYTHONDONTWRITEBYTECODE"))}
+    for lib in ("fastlr", "numba"):  # fill the warm cache once
+        subprocess.run([sys.executable, "-c", STARTUP, lib, warm], check=True,
+                       capture_output=True, env=dict(base, NUMBA_CACHE_DIR=warm))
     for _ in range(repeat):
         for kind in times:
             env = dict(base)
             if kind == "fastlr, empty cache":
                 env["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="fastlr-empty-")
-            elif kind == "fastlr, warm cache":
+            else:
                 env["NUMBA_CACHE_DIR"] = warm
-            lib = "sklearn" if kind == "scikit-learn" else "fastlr"
-            out = subprocess.run([sys.executable, "-c", STARTUP, lib], check=True,
+            lib = {"scikit-learn": "sklearn", "Numba alone": "numba"}.get(kind, "fastlr")
+            out = subprocess.run([sys.executable, "-c", STARTUP, lib, warm], check=True,
                                  capture_output=True, text=True, env=env)
             times[kind].append(float(out.stdout.strip().splitlines()[-1]))
     sk = statistics.median(times["scikit-learn"])
     print(f"\nFresh interpreter: import + first fit of 100,000 x 20 (median of {repeat} processes)")
     for kind, samples in times.items():
         print(f"  {kind:<22}{_fmt(samples)}   {statistics.median(samples) / sk:5.2f}x scikit-learn")
+    print("  (Numba alone: import numba and the first call of a cached one-line kernel, the start-up"
+          " any Numba library pays before its own work)")
 
 
 COMPILE = textwrap.dedent("""
