@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -362,7 +362,14 @@ def _solve_all(data, problems, options):
         if (data.parallel_problems and len(problems) > 1 and workers > 1
                 and not options.verbose):
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                return list(pool.map(lambda problem: solve(problem, 1), problems))
+                futures = [pool.submit(solve, problem, 1) for problem in problems]
+                # Wait in slices, not in one blocking acquire: a SIGINT the OS hands to a worker
+                # thread runs Python's handler only when the main thread next executes bytecode,
+                # and a main thread asleep until the fits end never would (they end when that
+                # handler has run). A Ctrl-C test hung in CI that way, once.
+                while wait(futures, timeout=0.05).not_done:
+                    pass
+                return [future.result() for future in futures]
         return [solve(problem) for problem in problems]
 
 

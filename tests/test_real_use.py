@@ -32,7 +32,7 @@ FORK_AFTER_FIT = """
     import multiprocessing as mp, numpy as np
     import fastlr, numba
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((400_000, 5)); y = (X[:, 0] > 0).astype(int)  # 16 MB: parallel kernels
+    X = rng.standard_normal((1_000_000, 5)); y = (X[:, 0] > 0).astype(int)  # 40 MB: parallel kernels
     fastlr.LogisticRegression().fit(X, y)
     layer = numba.threading_layer()
     def work(i):
@@ -159,3 +159,39 @@ def test_ctrl_c_stops_every_solver_within_a_second():
         assert row["outcome"] == "KeyboardInterrupt", row
         assert row["delay"] < 2.0, row  # ~0.1-0.4 s measured quiet; room for a loaded machine
         assert row["unchanged"], row
+
+
+CTRL_C_ON_A_WORKER = """
+    import json, signal, threading, time, warnings
+    import numpy as np
+    import fastlr
+    warnings.simplefilter("ignore")
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100_000, 10))
+    y = np.digitize(X[:, :3].sum(axis=1), [-1.0, 1.0])
+    model = fastlr.LogisticRegression(solver="gd", multi_class="ovr", max_iter=2, n_threads=2)
+    model.fit(X, y)  # compile (or load) first
+    model.set_params(max_iter=1_000_000, tol=0.0)  # minutes, unless interrupted
+    sent = []
+    def interrupt_a_worker():
+        time.sleep(0.3)
+        workers = [t for t in threading.enumerate() if t.name.startswith("ThreadPoolExecutor")]
+        sent.append(time.perf_counter())
+        signal.pthread_kill(workers[0].ident, signal.SIGINT)
+    threading.Thread(target=interrupt_a_worker, daemon=True).start()
+    try:
+        model.fit(X, y)
+        outcome, delay = "finished", None
+    except KeyboardInterrupt:
+        outcome, delay = "KeyboardInterrupt", time.perf_counter() - sent[0]
+    print(json.dumps({"outcome": outcome, "delay": delay}))
+"""
+
+
+def test_ctrl_c_delivered_to_a_one_vs_rest_worker_thread_still_stops_the_fit():
+    """The OS may hand a process's SIGINT to any of its threads. Sent to a one-vs-rest worker
+    thread, Python's handler runs only when the main thread next executes bytecode: a main thread
+    asleep until the fits end never did, and the fit ran on (a CI run hung on it)."""
+    result = json.loads(_python(CTRL_C_ON_A_WORKER, env={"NUMBA_NUM_THREADS": "2"}, timeout=120)[-1])
+    assert result["outcome"] == "KeyboardInterrupt", result
+    assert result["delay"] < 2.0, result
