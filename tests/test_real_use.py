@@ -109,10 +109,14 @@ def test_thread_limits_inside_a_loky_worker_and_gridsearch_agrees():
     assert all(1 <= s <= max(1, result["cores"] // 2) for s in result["shares"]), result
 
 
+# A process started in the background (``cmd &`` in a script, nohup, some CI runners) inherits
+# SIGINT *ignored*, and Python then keeps it ignored: these scripts put back the handler that an
+# interactive user's Python has, or every signal they send would be dropped (a CI run hung so).
 CTRL_C = """
     import json, os, signal, threading, time, warnings
     import numpy as np
     import fastlr
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     warnings.simplefilter("ignore")
     rng = np.random.default_rng(0)
     X = rng.standard_normal((2_000_000, 40))  # 640 MB: every fit lasts seconds
@@ -165,6 +169,7 @@ CTRL_C_ON_A_WORKER = """
     import json, signal, threading, time, warnings
     import numpy as np
     import fastlr
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     warnings.simplefilter("ignore")
     rng = np.random.default_rng(0)
     X = rng.standard_normal((100_000, 10))
