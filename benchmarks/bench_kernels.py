@@ -232,7 +232,7 @@ def read_nonzeros_once():
         def read_pair_sum(values, ints, n_chunks):
             size = values.shape[0]
             chunk = (size + n_chunks - 1) // n_chunks
-            parts = np.zeros(n_chunks)
+            parts = np.empty(n_chunks)  # every chunk writes its own: no zeroing parfor
             for c in numba.prange(n_chunks):
                 lo, hi = c * chunk, min(size, (c + 1) * chunk)
                 parts[c] = chunk_sum_pair(values[lo:hi], ints[lo:hi])

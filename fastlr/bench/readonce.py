@@ -55,7 +55,7 @@ def _kernels():
         def read_sum(flat, n_chunks):
             size = flat.shape[0]
             chunk = (size + n_chunks - 1) // n_chunks
-            parts = np.zeros(n_chunks)
+            parts = np.empty(n_chunks)  # every chunk writes its own: no zeroing parfor
             for c in prange(n_chunks):
                 parts[c] = chunk_sum(flat[c * chunk:min(size, (c + 1) * chunk)])
             total = 0.0
@@ -67,7 +67,7 @@ def _kernels():
         def read_pair_sum(values, ints, n_chunks):
             size = values.shape[0]
             chunk = (size + n_chunks - 1) // n_chunks
-            parts = np.zeros(n_chunks)
+            parts = np.empty(n_chunks)
             for c in prange(n_chunks):
                 lo, hi = c * chunk, min(size, (c + 1) * chunk)
                 parts[c] = chunk_sum_pair(values[lo:hi], ints[lo:hi])

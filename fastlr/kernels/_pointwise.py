@@ -104,18 +104,25 @@ def exp_neg_abs_block(z, count, e, scale_bits):
 
 
 @jit(strict=True, inline="always")
-def log1p_unit(x):
-    """log(1 + x) for x ∈ [0, 1] (NaN in, NaN out)."""
-    big = x > _SQRT2_MINUS_1
-    f = 0.5 * (x - 1.0) if big else x
-    k = _LN2 if big else 0.0
+def _log_kernel(f):
+    """log(1 + f) for 1 + f ∈ [√2/2, √2) (fdlibm's kernel): s = f/(2+f),
+    log(1+f) = f − (f²/2 − s·(f²/2 + R(s²)))."""
     s = f / (2.0 + f)
     s2 = s * s
     s4 = s2 * s2
     t1 = s4 * (_LG2 + s4 * (_LG4 + s4 * _LG6))
     t2 = s2 * (_LG1 + s4 * (_LG3 + s4 * (_LG5 + s4 * _LG7)))
     half_f2 = 0.5 * f * f
-    return k + (f - (half_f2 - s * (half_f2 + (t1 + t2))))
+    return f - (half_f2 - s * (half_f2 + (t1 + t2)))
+
+
+@jit(strict=True, inline="always")
+def log1p_unit(x):
+    """log(1 + x) for x ∈ [0, 1] (NaN in, NaN out)."""
+    big = x > _SQRT2_MINUS_1
+    f = 0.5 * (x - 1.0) if big else x
+    k = _LN2 if big else 0.0
+    return k + _log_kernel(f)
 
 
 @jit(strict=True)
@@ -175,13 +182,7 @@ def log1p_block(x, count, out, bits):
         # c: the part of x lost when 1 + x was rounded to u (exact for e ≤ 53)
         uk = 1.0 + x[k]
         c = (x[k] - (uk - 1.0)) / uk if e < 54.0 else 0.0
-        s = f / (2.0 + f)
-        s2 = s * s
-        s4 = s2 * s2
-        t1 = s4 * (_LG2 + s4 * (_LG4 + s4 * _LG6))
-        t2 = s2 * (_LG1 + s4 * (_LG3 + s4 * (_LG5 + s4 * _LG7)))
-        half_f2 = 0.5 * f * f
-        value = e * _LN2_HI + ((f - (half_f2 - s * (half_f2 + (t1 + t2)))) + (e * _LN2_LO + c))
+        value = e * _LN2_HI + (_log_kernel(f) + (e * _LN2_LO + c))
         out[k] = value if x[k] < np.inf else x[k]  # log1p(inf) = inf (the bits say 709.8)
 
 

@@ -97,13 +97,9 @@ def add_in_order(parts) -> Sums:
 def dense_sums(X, y, s, w, b, with_grad: bool = True, h_out=_EMPTY) -> Sums:
     """Sums of the fused dense kernel: one blocked pass over X in its own memory order. A
     non-empty ``h_out`` (length m) receives each sample's sᵢ·σ(zᵢ)(1 − σ(zᵢ))."""
-    m, n = X.shape
-    column_major = _layout.is_column_major(X)
-    block_rows, task_rows = _layout.dense_layout(m, n, X.itemsize, column_major)
-    kernel = _COLS if column_major else _ROWS
-    total = _layout.run_tasks(kernel, -(-m // task_rows), n + 2,
-                              (_ro(X), _ro(y), _ro(s), _ro(w), float(b), block_rows, task_rows,
-                               with_grad, h_out), m * n * X.itemsize)
+    n = X.shape[1]
+    total = _dense_pass((_ROWS, _COLS), X, n + 2, (_ro(y), _ro(s), _ro(w), float(b)),
+                        (with_grad, h_out))
     return _unpack(total, n, False)
 
 
@@ -122,32 +118,47 @@ def _csr_arrays(X):
     return _ro(X.data), _ro(X.indices), _ro(X.indptr)
 
 
+def _dense_pass(drivers, X, width, head, tail=(), work=None, partial_doubles=None):
+    """Run one of a (C order, F order) pair of task drivers over dense X: X's own memory order
+    picks the driver and its block layout. The task's arguments are
+    (X, *head, block_rows, task_rows, *tail); ``work`` (bytes of X read by default) picks the
+    threads."""
+    m, n = X.shape
+    rows_driver, cols_driver = drivers
+    column_major = _layout.is_column_major(X)
+    block_rows, task_rows = _layout.dense_layout(m, n, X.itemsize, column_major, partial_doubles)
+    return _layout.run_tasks(cols_driver if column_major else rows_driver, -(-m // task_rows),
+                             width, (_ro(X), *head, block_rows, task_rows, *tail),
+                             m * n * X.itemsize if work is None else work)
+
+
+def _csr_pass(driver, X, width, head, tail=(), partial_doubles=None, nnz=None, work=None):
+    """Run a CSR task driver: arguments (data, indices, indptr, *head, task_rows, *tail); tasks
+    laid out by ``sparse_layout(m, partial_doubles or width, nnz)``; ``work`` as above."""
+    m = X.shape[0]
+    task_rows = _layout.sparse_layout(m, width if partial_doubles is None else partial_doubles, nnz)
+    return _layout.run_tasks(driver, -(-m // task_rows), width,
+                             (*_csr_arrays(X), *head, task_rows, *tail),
+                             _csr_bytes(X) if work is None else work)
+
+
 def csr_sums(X, y, s, w, b, h_out=_EMPTY) -> Sums:
     """Sums of the fused CSR kernel: one pass over the nonzeros (``h_out`` as for dense)."""
-    m, n = X.shape
-    task_rows = _layout.sparse_layout(m, n + 2, X.nnz)
-    total = _layout.run_tasks(_CSR, -(-m // task_rows), n + 2,
-                              (*_csr_arrays(X), _ro(y), _ro(s), _ro(w), float(b), task_rows,
-                               h_out, False), _csr_bytes(X))
+    n = X.shape[1]
+    total = _csr_pass(_CSR, X, n + 2, (_ro(y), _ro(s), _ro(w), float(b)), (h_out, False),
+                      nnz=X.nnz)
     return _unpack(total, n, False)
 
 
 def hessp_sums(X, hs, v, vb):
     """Raw Hessian-vector product (Σ hᵢ·ũᵢ·xᵢ, Σ hᵢ·ũᵢ), ũᵢ = xᵢ·v + v_b, for the per-sample
     curvatures hᵢ = sᵢ·σ(1 − σ) a gradient pass wrote (``h_out``): one pass over X."""
-    m, n = X.shape
+    n = X.shape[1]
+    head = (_ro(hs), _ro(v), float(vb))
     if is_sparse(X):
-        task_rows = _layout.sparse_layout(m, n + 1, X.nnz)
-        total = _layout.run_tasks(_CSR_HESSP, -(-m // task_rows), n + 1,
-                                  (*_csr_arrays(X), _ro(hs), _ro(v), float(vb), task_rows),
-                                  _csr_bytes(X))
+        total = _csr_pass(_CSR_HESSP, X, n + 1, head, nnz=X.nnz)
     else:
-        column_major = _layout.is_column_major(X)
-        block_rows, task_rows = _layout.dense_layout(m, n, X.itemsize, column_major)
-        kernel = _COLS_HESSP if column_major else _ROWS_HESSP
-        total = _layout.run_tasks(kernel, -(-m // task_rows), n + 1,
-                                  (_ro(X), _ro(hs), _ro(v), float(vb), block_rows, task_rows),
-                                  m * n * X.itemsize)
+        total = _dense_pass((_ROWS_HESSP, _COLS_HESSP), X, n + 1, head)
     return total[:n].copy(), float(total[n])
 
 
@@ -157,11 +168,9 @@ def hessian_sums(X, y, s, w, b) -> Sums:
     p = n + 1
     width = 1 + p + p * p
     if is_sparse(X):
-        task_rows = _layout.sparse_layout(m, width)
-        args = (*_csr_arrays(X), _ro(y), _ro(s), _ro(w), float(b), task_rows, _EMPTY, True)
         # the Hessian's work per row is nnzᵢ² updates, not nnzᵢ reads
-        total = _layout.run_tasks(_CSR, -(-m // task_rows), width, args,
-                                  _csr_bytes(X) * max(1.0, X.nnz / m))
+        total = _csr_pass(_CSR, X, width, (_ro(y), _ro(s), _ro(w), float(b)), (_EMPTY, True),
+                          work=_csr_bytes(X) * max(1.0, X.nnz / m))
     else:
         block_rows, task_rows = _layout.hessian_layout(m, n)
         args = (_ro(X), _ro(y), _ro(s), _ro(w), float(b), block_rows, task_rows,
@@ -199,25 +208,23 @@ def multinomial_sums(X, y, s, W, b, hessian: bool = False) -> Sums:
     width = 1 + K * n + K + (K * (K + 1) // 2 * p * p if hessian else 0)
     b = np.ascontiguousarray(b, dtype=np.float64)
     if is_sparse(X):
-        task_rows = _layout.sparse_layout(m, width, X.nnz * K)
-        args = (*_csr_arrays(X), _ro(y), _ro(s), _ro(np.ascontiguousarray(W.T)), _ro(b),
-                task_rows, hessian)
-        work = _csr_bytes(X) * K * (max(1.0, K * X.nnz / m) if hessian else 1.0)
-        total = _layout.run_tasks(_SOFTMAX_CSR, -(-m // task_rows), width, args, work)
+        total = _csr_pass(_SOFTMAX_CSR, X, width,
+                          (_ro(y), _ro(s), _ro(np.ascontiguousarray(W.T)), _ro(b)), (hessian,),
+                          nnz=X.nnz * K,
+                          work=_csr_bytes(X) * K * (max(1.0, K * X.nnz / m) if hessian else 1.0))
         grad_w = total[1:1 + n * K].reshape(n, K).T.copy()
     else:
-        column_major = _layout.is_column_major(X)
         if hessian:
             block_rows, task_rows = _layout.hessian_layout(m, n, width)
-            args = (_ro(X), _ro(y), _ro(s), _ro(W), _ro(b), block_rows, task_rows, column_major)
-            kernel, work = _SOFTMAX_HESSIAN, m * n * X.itemsize * K * K * p / 4
+            args = (_ro(X), _ro(y), _ro(s), _ro(W), _ro(b), block_rows, task_rows,
+                    _layout.is_column_major(X))
+            total = _layout.run_tasks(_SOFTMAX_HESSIAN, -(-m // task_rows), width, args,
+                                      m * n * X.itemsize * K * K * p / 4)
         else:
-            block_rows, task_rows = _layout.dense_layout(m, n, X.itemsize, column_major, width)
-            args = (_ro(X), _ro(y), _ro(s), _ro(W), _ro(b), block_rows, task_rows)
             # the margins and the gradient are 4·K multiply-adds per value of X
-            kernel = _SOFTMAX_COLS if column_major else _SOFTMAX_ROWS
-            work = m * n * X.itemsize * K
-        total = _layout.run_tasks(kernel, -(-m // task_rows), width, args, work)
+            total = _dense_pass((_SOFTMAX_ROWS, _SOFTMAX_COLS), X, width,
+                                (_ro(y), _ro(s), _ro(W), _ro(b)), work=m * n * X.itemsize * K,
+                                partial_doubles=width)
         grad_w = total[1:1 + K * n].reshape(K, n).copy()
     grad_b = total[1 + K * n:1 + K * n + K].copy()
     hess = None
@@ -228,17 +235,11 @@ def multinomial_sums(X, y, s, W, b, hessian: bool = False) -> Sums:
 
 def hessian_diagonal_sums(X, hs):
     """Raw diagonal of the Hessian over θ = [w, b]: (Σ hᵢ·xᵢⱼ², Σ hᵢ), one pass over X."""
-    m, n = X.shape
+    n = X.shape[1]
     if is_sparse(X):
-        task_rows = _layout.sparse_layout(m, n + 1, X.nnz)
-        total = _layout.run_tasks(_CSR_DIAG, -(-m // task_rows), n + 1,
-                                  (*_csr_arrays(X), _ro(hs), n, task_rows), _csr_bytes(X))
+        total = _csr_pass(_CSR_DIAG, X, n + 1, (_ro(hs), n), nnz=X.nnz)
     else:
-        column_major = _layout.is_column_major(X)
-        block_rows, task_rows = _layout.dense_layout(m, n, X.itemsize, column_major)
-        kernel = _COLS_DIAG if column_major else _ROWS_DIAG
-        total = _layout.run_tasks(kernel, -(-m // task_rows), n + 1,
-                                  (_ro(X), _ro(hs), block_rows, task_rows), m * n * X.itemsize)
+        total = _dense_pass((_ROWS_DIAG, _COLS_DIAG), X, n + 1, (_ro(hs),))
     return total[:n].copy(), float(total[n])
 
 

@@ -29,6 +29,7 @@ import numpy as np
 from .._jit import jit
 from ._pointwise import softmax_block
 from .hessian import gemm_upper, transposed_block
+from .sparse import SPARSE_BLOCK_ROWS, csr_block_outer_upper
 
 __all__ = ["softmax_cols_task", "softmax_csr_task", "softmax_hessian_task", "softmax_rows_task"]
 
@@ -238,9 +239,6 @@ def softmax_cols_task(t, out, X, y, s, W, b, block_rows, task_rows):
     out[0] = loss_t
 
 
-SPARSE_BLOCK_ROWS = 256
-
-
 @jit()
 def _csr_block_margins(data, indices, indptr, Wt, b, start, count, Z):
     K = Wt.shape[1]
@@ -375,19 +373,6 @@ def softmax_csr_task(t, out, data, indices, indptr, y, s, Wt, b, task_rows, with
         for k in range(K):
             for l in range(k, K):
                 _pair_weights(P, s, start, count, weighted, k, l, r)
-                B = blocks[pair]
-                for i in range(count):
-                    ri = r[i]
-                    lo = np.uint64(indptr[start + i])
-                    hi = np.uint64(indptr[start + i + 1])
-                    B[n, n] += ri
-                    for q in range(lo, hi):
-                        jq = indices[q]
-                        v = ri * data[q]
-                        B[jq, n] += v
-                        for qq in range(lo, hi):
-                            jr = indices[qq]
-                            if jq <= jr:
-                                B[jq, jr] += v * data[qq]
+                csr_block_outer_upper(data, indices, indptr, start, count, r, blocks[pair])
                 pair += 1
     out[0] = loss_t

@@ -25,7 +25,8 @@ import numpy as np
 from .._jit import jit
 from ._pointwise import pointwise_block
 
-__all__ = ["SPARSE_BLOCK_ROWS", "csr_diag_task", "csr_hessp_task", "csr_task"]
+__all__ = ["SPARSE_BLOCK_ROWS", "csr_block_outer_upper", "csr_diag_task", "csr_hessp_task",
+           "csr_task"]
 
 SPARSE_BLOCK_ROWS = 256
 
@@ -54,6 +55,27 @@ def csr_block_scatter(data, indices, indptr, dz, start, count, g):
         d = dz[k]
         for q in range(np.uint64(indptr[start + k]), np.uint64(indptr[start + k + 1])):
             g[np.uint64(indices[q])] += d * data[q]
+
+
+@jit(fast=True, inline="always")
+def csr_block_outer_upper(data, indices, indptr, start, count, r, B):
+    """B += Σᵢ rᵢ·x̃ᵢx̃ᵢᵀ over a block's rows, x̃ᵢ = [xᵢ, 1] (the intercept is B's last row and
+    column): the upper triangle only, B[min, max], nnzᵢ² updates per row."""
+    n = B.shape[0] - 1
+    for i in range(count):
+        ri = r[i]
+        lo = np.uint64(indptr[start + i])
+        hi = np.uint64(indptr[start + i + 1])
+        B[n, n] += ri
+        for q in range(lo, hi):
+            jq = indices[q]
+            v = ri * data[q]
+            B[jq, n] += v
+            for qq in range(lo, hi):
+                jr = indices[qq]
+                if jq <= jr:
+                    B[jq, jr] += v * data[qq]
+                # duplicate indices (jq == jr at q != qq) land on the diagonal twice: right
 
 
 @jit(fast=True)
@@ -94,23 +116,8 @@ def csr_task(t, out, data, indices, indptr, y, s, w, b, task_rows, h_out, with_h
             for k in range(count):
                 h_out[start + k] = h[k]
         csr_block_scatter(data, indices, indptr, z, start, count, g)
-        if not with_hess:
-            continue
-        for k in range(count):
-            lo = np.uint64(indptr[start + k])
-            hi = np.uint64(indptr[start + k + 1])
-            hk = h[k]
-            H[n, n] += hk
-            for q in range(lo, hi):
-                jq = indices[q]
-                hx = hk * data[q]
-                # the upper triangle only: H[min, max]; the intercept column is H[j, n]
-                H[jq, n] += hx
-                for r in range(lo, hi):
-                    jr = indices[r]
-                    if jq <= jr:
-                        H[jq, jr] += hx * data[r]
-                    # duplicate indices (jq == jr at q != r) land on the diagonal twice: right
+        if with_hess:
+            csr_block_outer_upper(data, indices, indptr, start, count, h, H)
     out[0] = loss_t
     out[n + 1] = db_t
 
