@@ -112,7 +112,27 @@ def test_thread_limits_inside_a_loky_worker_and_gridsearch_agrees():
 # A process started in the background (``cmd &`` in a script, nohup, some CI runners) inherits
 # SIGINT *ignored*, and Python then keeps it ignored: these scripts put back the handler that an
 # interactive user's Python has, or every signal they send would be dropped (a CI run hung so).
-CTRL_C = """
+#
+# What is asserted is behaviour, never a time: the fit ends in a KeyboardInterrupt, a warm-started
+# model keeps its coefficients, and few objective evaluations start after the signal was sent
+# (counted by wrapping ``fastlr._interrupt.check``, which every evaluation calls first). A fit
+# that ignored the signal, or stopped only at the end of a problem, would run on for hundreds of
+# evaluations (max_iter=100_000, tol=0) until the subprocess timeout, a hang catcher only. The
+# latency in seconds is a benchmark: ``python benchmarks/real_use.py --only interrupt``.
+COUNT_EVALUATIONS = """
+    import threading
+    from fastlr import _interrupt
+    signal_sent = threading.Event()
+    after_signal = [0]
+    _check = _interrupt.check
+    def counting_check():
+        _check()  # raises KeyboardInterrupt once the signal has been recorded
+        if signal_sent.is_set():
+            after_signal[0] += 1  # an evaluation that started after the signal was sent
+    _interrupt.check = counting_check
+"""
+
+CTRL_C = COUNT_EVALUATIONS + """
     import json, os, signal, threading, time, warnings
     import numpy as np
     import fastlr
@@ -124,48 +144,51 @@ CTRL_C = """
     report = []
     for solver in ("lbfgs", "newton", "gd"):
         for labels, kind in ((y == 1, "binary"), (y, "one-vs-rest")):
-            # compile (or load) the kernels this fit uses first: the delay measured is the fit's
+            # compile (or load) the kernels this fit uses first
             fastlr.LogisticRegression(solver=solver, max_iter=1).fit(X, labels)
             model = fastlr.LogisticRegression(solver=solver, max_iter=2, warm_start=True)
             model.fit(X[:20_000], labels[:20_000])
             before = model.coef_.copy()
             model.set_params(max_iter=100_000, tol=0.0)
-            sent = []
-            timer = threading.Timer(0.3, lambda: (sent.append(time.perf_counter()),
+            signal_sent.clear()
+            after_signal[0] = 0
+            timer = threading.Timer(0.3, lambda: (signal_sent.set(),
                                                   os.kill(os.getpid(), signal.SIGINT)))
             timer.start()
             try:
                 model.fit(X, labels)
-                outcome, delay = "finished", None
+                outcome = "finished"
             except KeyboardInterrupt:
-                outcome, delay = "KeyboardInterrupt", time.perf_counter() - sent[0]
+                outcome = "KeyboardInterrupt"
             except BaseException as exc:
-                outcome, delay = type(exc).__name__ + ": " + str(exc)[:200], None
+                outcome = type(exc).__name__ + ": " + str(exc)[:200]
             timer.cancel()
             try:  # a fit that finished before the signal: let a late one land here
                 timer.join()
                 time.sleep(0.05)
             except KeyboardInterrupt:
                 pass
-            report.append({"solver": solver, "kind": kind, "outcome": outcome, "delay": delay,
+            report.append({"solver": solver, "kind": kind, "outcome": outcome,
+                           "problems": len(model.coef_), "evaluations_after_signal": after_signal[0],
                            "unchanged": bool(np.array_equal(model.coef_, before))})
     print(json.dumps(report))
 """
 
 
-def test_ctrl_c_stops_every_solver_within_a_second():
-    """SIGINT from a timer thread, 0.3 s into each fit: a KeyboardInterrupt (not a SystemError)
-    within about a second, for every solver, binary and one-vs-rest, and the warm-started model
-    keeps its previous coefficients."""
+def test_ctrl_c_stops_every_solver_within_an_evaluation():
+    """SIGINT from a timer thread, 0.3 s into each fit: a KeyboardInterrupt (not a SystemError),
+    for every solver, binary and one-vs-rest; at most two evaluations per problem start after the
+    signal is sent (the one racing it, and one of slack), and the warm-started model keeps its
+    previous coefficients."""
     report = json.loads(_python(CTRL_C, timeout=400)[-1])
     assert len(report) == 6
     for row in report:
         assert row["outcome"] == "KeyboardInterrupt", row
-        assert row["delay"] < 2.0, row  # ~0.1-0.4 s measured quiet; room for a loaded machine
+        assert row["evaluations_after_signal"] <= 2 * row["problems"], row
         assert row["unchanged"], row
 
 
-CTRL_C_ON_A_WORKER = """
+CTRL_C_ON_A_WORKER = COUNT_EVALUATIONS + """
     import json, signal, threading, time, warnings
     import numpy as np
     import fastlr
@@ -177,26 +200,28 @@ CTRL_C_ON_A_WORKER = """
     model = fastlr.LogisticRegression(solver="gd", multi_class="ovr", max_iter=2, n_threads=2)
     model.fit(X, y)  # compile (or load) first
     model.set_params(max_iter=1_000_000, tol=0.0)  # minutes, unless interrupted
-    sent = []
     def interrupt_a_worker():
         time.sleep(0.3)
         workers = [t for t in threading.enumerate() if t.name.startswith("ThreadPoolExecutor")]
-        sent.append(time.perf_counter())
+        signal_sent.set()
         signal.pthread_kill(workers[0].ident, signal.SIGINT)
     threading.Thread(target=interrupt_a_worker, daemon=True).start()
     try:
         model.fit(X, y)
-        outcome, delay = "finished", None
+        outcome = "finished"
     except KeyboardInterrupt:
-        outcome, delay = "KeyboardInterrupt", time.perf_counter() - sent[0]
-    print(json.dumps({"outcome": outcome, "delay": delay}))
+        outcome = "KeyboardInterrupt"
+    print(json.dumps({"outcome": outcome, "evaluations_after_signal": after_signal[0]}))
 """
 
 
 def test_ctrl_c_delivered_to_a_one_vs_rest_worker_thread_still_stops_the_fit():
     """The OS may hand a process's SIGINT to any of its threads. Sent to a one-vs-rest worker
     thread, Python's handler runs only when the main thread next executes bytecode: a main thread
-    asleep until the fits end never did, and the fit ran on (a CI run hung on it)."""
+    asleep until the fits end never did, and the fit ran on (a CI run hung on it). Each gd
+    evaluation of 100,000 x 10 takes about a millisecond, so the bound leaves room for the main
+    thread's 50 ms wait slices on a loaded machine; a fit that ran on would count into the
+    hundreds of thousands."""
     result = json.loads(_python(CTRL_C_ON_A_WORKER, env={"NUMBA_NUM_THREADS": "2"}, timeout=120)[-1])
     assert result["outcome"] == "KeyboardInterrupt", result
-    assert result["delay"] < 2.0, result
+    assert result["evaluations_after_signal"] <= 5_000, result
