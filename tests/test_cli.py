@@ -478,6 +478,27 @@ def test_equal_optimum_times_each_contender_at_its_loosest_tol_within_the_gap():
     assert f"{ratio:.2f}x" in fake_row
 
 
+def test_a_steady_fit_row_is_not_called_wide_spread_for_its_noisy_peer():
+    """A row with a 1 % spread whose ratio rests on a noisy fastest peer: the ratio is marked, and
+    the note names the peer's flag as the peer's, not the row's."""
+    def row(model, library, seconds, spread):
+        return {"model": model, "library": library, "status": "ok", "error": None, "tol": 1e-4,
+                "seconds": seconds, "spread": spread, "samples": 3, "n_iter": 10,
+                "objective_gap": 1e-8, "peak_bytes": None, "flags": noise_flags(spread, None)}
+
+    case = {"C": 1.0, "problem": "binary", "input": "dense", "n_samples": 1000, "n_features": 5,
+            "dtype": "float64", "threads": 1, "notes": [], "best_objective": 1.0, "gap": 1e-6,
+            "ladder": [1e-2, 1e-4], "repeat": 3, "budget": None,
+            "fits": [row("fastlr lbfgs", "fastlr", 0.1, 0.01), row("sklearn lbfgs", "sklearn", 0.3, 0.6)]}
+    lines = format_fit_table(case)
+    steady = next(line for line in lines if line.lstrip().startswith("fastlr lbfgs"))
+    noisy_peer = next(line for line in lines if line.lstrip().startswith("sklearn lbfgs"))
+    assert "1%" in steady and "(3.00x)" in steady
+    assert "noisy: wide spread" not in steady
+    assert "ratio rests on sklearn lbfgs (wide spread)" in steady
+    assert "noisy: wide spread" in noisy_peer and "rests on" not in noisy_peer
+
+
 class _FakeClock:
     """``time.perf_counter`` for the fit protocol's budget: advanced only by :class:`_Slow`, so
     what is over the budget does not depend on how busy the machine is."""
@@ -837,6 +858,18 @@ def test_python_dash_m_fastlr_help():
                    "--repeat", "--slides", "--sparse", "--no-sparse", "--multinomial",
                    "--no-multinomial", "--fit-multinomial", "--fit-repeat", "fit protocol"):
         assert option in done.stdout
+
+
+def test_help_is_plain_text_in_plain_words():
+    """--help is read in a terminal: no reStructuredText markup, no in-house words."""
+    for argv in (["--help"], ["bench", "--help"], ["demo", "--help"], ["warmup", "--help"]):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+            cli.main(argv)
+        text = out.getvalue()
+        assert text.startswith("usage: fastlr"), text[:200]
+        assert "``" not in text and ":mod:" not in text and ":func:" not in text, argv
+        assert "issue" not in text, argv
 
 
 def test_importing_the_bench_is_light():

@@ -428,10 +428,14 @@ def format_fit_table(case: dict, title: str | None = None) -> list[str]:
         ratio, note = "-", ""
         if fastest is not None:
             ratio = f"{fastest['seconds'] / f['seconds']:.2f}x"
-            noisy = sorted(set(f["flags"]) | set(fastest["flags"]))
-            if noisy:
+            # each flag is said of the row it belongs to: a steady row whose ratio rests on a
+            # noisy fastest peer is not itself "wide spread"
+            notes = [f"noisy: {', '.join(f['flags'])}"] if f["flags"] else []
+            if fastest is not f and fastest["flags"]:
+                notes.append(f"ratio rests on {fastest['model']} ({', '.join(fastest['flags'])})")
+            if notes:
                 ratio = f"({ratio})"
-                note = f"  noisy: {', '.join(noisy)}"
+                note = "  " + "; ".join(notes)
         peak = "-" if f["peak_bytes"] is None else f"{f['peak_bytes'] / 1e6:.1f}"
         n_iter = "-" if f["n_iter"] is None else str(f["n_iter"])
         out.append(f"  {f['model']:<26}{fmt_time(f['seconds']):>10}{fmt_spread(f['spread']):>8}"

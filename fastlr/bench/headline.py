@@ -17,7 +17,7 @@ at 1 thread). Per subject, when the run measured what a figure needs:
   full, not scaled from a slice: every other 1-thread entry vs it (slide 014's compiled loop vs
   pure Python, with ``--slides``).
 
-With ``--slides`` this gives the kernels issue's figures: the fused kernel at 1e6 x 100, and the
+With ``--slides`` this gives the large-size figures: the fused kernel at 1e6 x 100, and the
 fused softmax kernel at 1e6 x 100 with K = 10, each vs its NumPy reference at 1 and all threads
 and as a fraction of one read of X.
 
