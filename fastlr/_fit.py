@@ -273,6 +273,7 @@ class _Problem:
     make: object  # () -> LinearLoss | MultinomialLoss (built when solved: one target at a time)
     x0: np.ndarray
     solver: str = "lbfgs"
+    callback: object = None  # the solver's per-iteration hook (fastlr._callbacks), if any
 
 
 def _solver_for(options, n_params: int, multinomial: bool, hessp: bool) -> str:
@@ -342,7 +343,8 @@ def _solve_all(data, problems, options):
                 loss.loss_grad, problem.x0, solver=problem.solver, max_iter=options.max_iter,
                 tol=options.tol, learning_rate=options.learning_rate,
                 loss_grad_hess=loss.loss_grad_hess,
-                loss_grad_hessp=getattr(loss, "loss_grad_hessp", None), verbose=options.verbose)
+                loss_grad_hessp=getattr(loss, "loss_grad_hessp", None), verbose=options.verbose,
+                callback=problem.callback)
 
     # BLAS on one thread while fitting with parallel kernels: the solvers' small BLAS calls
     # (L-BFGS-B's dot products, Newton's Cholesky) wake OpenBLAS's threads, which then spin on the
@@ -403,19 +405,10 @@ def _warn_unconverged(results, problems, options) -> None:
                           stacklevel=4)
 
 
-def fit(data, options: FitOptions, warm_start: WarmStart | None = None) -> FitResult:
-    """Fit scikit-learn's L2 logistic regression on a data backend; see the module docstring."""
-    classes = _classes(data)
-    _apply_class_weight(data, classes, options.class_weight)
-    l2 = l2_of(options.C, data.weight_sum, options.penalize)
-    kind, problems = _problems(data, classes, options, l2, warm_start)
-    with _interrupt.deferred_sigint():
-        results = _solve_all(data, problems, options)
-    _warn_unconverged(results, problems, options)
-
-    K, n = classes.shape[0], data.n_features
+def _coefficients(kind, xs, K, n, options):
+    """``(coef, intercept)`` in float64 from the problems' solutions ``xs``."""
     if kind == "multinomial":
-        x = results[0].x
+        x = xs[0]
         coef = x[:K * n].reshape(K, n).copy()
         intercept = x[K * n:].copy() if options.fit_intercept else np.zeros(K)
         # the softmax is unchanged by a common shift across classes: report the centred
@@ -423,9 +416,34 @@ def fit(data, options: FitOptions, warm_start: WarmStart | None = None) -> FitRe
         intercept -= intercept.mean()
         if not options.penalize:
             coef -= coef.mean(axis=0)
-    else:
-        coef = np.array([res.x[:n] for res in results])
-        intercept = np.array([res.x[n] if options.fit_intercept else 0.0 for res in results])
+        return coef, intercept
+    coef = np.array([x[:n] for x in xs])
+    intercept = np.array([x[n] if options.fit_intercept else 0.0 for x in xs])
+    return coef, intercept
+
+
+def fit(data, options: FitOptions, warm_start: WarmStart | None = None,
+        reporter=None) -> FitResult:
+    """Fit scikit-learn's L2 logistic regression on a data backend; see the module docstring.
+    ``reporter``: a ``fastlr._callbacks.FitReporter`` (scikit-learn's callbacks), or None."""
+    classes = _classes(data)
+    _apply_class_weight(data, classes, options.class_weight)
+    l2 = l2_of(options.C, data.weight_sum, options.penalize)
+    kind, problems = _problems(data, classes, options, l2, warm_start)
+    K, n = classes.shape[0], data.n_features
+    if reporter is not None:
+        def attributes(x):  # the fitted attributes of a model whose single problem is at x
+            coef, intercept = _coefficients(kind, [x], K, n, options)
+            return {"coef_": coef.astype(data.dtype), "intercept_": intercept.astype(data.dtype),
+                    "classes_": classes, "multi_class_": kind}
+        reporter.begin(problems, options.max_iter, attributes)
+    with _interrupt.deferred_sigint():
+        results = _solve_all(data, problems, options)
+    if reporter is not None:
+        reporter.end_solves()
+    _warn_unconverged(results, problems, options)
+
+    coef, intercept = _coefficients(kind, [res.x for res in results], K, n, options)
     return FitResult(
         classes=classes, coef=coef.astype(data.dtype), intercept=intercept.astype(data.dtype),
         # at most max_iter (scipy's L-BFGS-B counts one at maxiter=0, scikit-learn clips it)

@@ -33,7 +33,7 @@ except ImportError:  # pragma: no cover - older scikit-learn
     def _validate_data(estimator, *args, **kwargs):
         return estimator._validate_data(*args, **kwargs)
 
-from . import _fit
+from . import _callbacks, _fit
 from ._data import ArrayData
 from ._validation import is_dask_collection
 
@@ -59,7 +59,7 @@ def _dask_aware(method):
     return wrapper
 
 
-class LogisticRegression(ClassifierMixin, BaseEstimator):
+class LogisticRegression(_callbacks.CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     """L2-regularised logistic regression, scikit-learn compatible, on Numba kernels.
 
     The signature is scikit-learn's current one (1.8+), plus fastlr's ``learning_rate``,
@@ -94,6 +94,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     max_iter : int >= 0, default=100
     verbose : int, default=0
         > 0 prints one line per iteration: iteration, objective, max|gradient|, elapsed seconds.
+        For a progress bar instead, use scikit-learn's callbacks (1.9+):
+        ``model.set_callbacks(sklearn.callback.ProgressBar())`` (needs ``rich``); they see one
+        task per solver iteration, for every solver (see ``fastlr._callbacks``).
     warm_start : bool, default=False
         Start from the previous fit's coefficients when their shape still fits.
     n_jobs : None
@@ -173,15 +176,19 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if self.warm_start and hasattr(self, "coef_"):
             coef = self.coef_.toarray() if hasattr(self.coef_, "toarray") else self.coef_
             warm = _fit.WarmStart(self.classes_, np.asarray(coef), self.intercept_)
-        result = _fit.fit(data, options, warm)
-        self.classes_ = result.classes
-        self.coef_ = result.coef
-        self.intercept_ = result.intercept
-        self.n_iter_ = result.n_iter
-        self.loss_history_ = (result.loss_history[0] if len(result.loss_history) == 1
-                              else result.loss_history)
-        self.solver_ = result.solver
-        self.multi_class_ = result.kind
+        with _callbacks.managed(self):  # scikit-learn's callbacks (set_callbacks), if any
+            reporter = _callbacks.reporter(self, X, y, sample_weight)
+            result = _fit.fit(data, options, warm, reporter)
+            self.classes_ = result.classes
+            self.coef_ = result.coef
+            self.intercept_ = result.intercept
+            self.n_iter_ = result.n_iter
+            self.loss_history_ = (result.loss_history[0] if len(result.loss_history) == 1
+                                  else result.loss_history)
+            self.solver_ = result.solver
+            self.multi_class_ = result.kind
+            if reporter is not None:
+                reporter.end()
         return self
 
     def _set_input_features(self, n_features, feature_names):

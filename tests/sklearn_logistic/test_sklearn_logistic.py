@@ -88,9 +88,6 @@ def _default_keep(params):
 #: scikit-learn's class passed as a parameter (``LR``, ``Estimator``, ``est``) becomes fastlr's
 SUBSTITUTE = {SklearnLogisticRegression: LogisticRegression}
 
-_NO_CALLBACKS = ("fastlr.LogisticRegression has no set_callbacks (scikit-learn 1.9's callback API, "
-                 "sklearn.callback.CallbackSupportMixin, supported there for solver='lbfgs')")
-
 #: name -> options of ``sklearn_adapter.make_test`` (keep, xfail, factory) for the tests run
 APPLICABLE = {
     "test_predict_2_classes": {},
@@ -141,11 +138,9 @@ APPLICABLE = {
     "test_penalty_deprecated": {},
     "test_l1_ratio_None_deprecated": {},
     "test_logisticregression_warns_with_n_jobs": {},
-    # scikit-learn 1.9's LogisticRegression is a CallbackSupportMixin (sklearn.callback)
-    "test_logistic_regression_callback_support": {"xfail": lambda p: (_NO_CALLBACKS,
-                                                                      AttributeError)},
-    "test_logistic_regression_callback_fitted_estimator": {"xfail": lambda p: (_NO_CALLBACKS,
-                                                                               AttributeError)},
+    # scikit-learn 1.9's callback API (sklearn.callback): set_callbacks, the task tree per iteration
+    "test_logistic_regression_callback_support": {},
+    "test_logistic_regression_callback_fitted_estimator": {},
 }
 
 _CV = "LogisticRegressionCV only (fastlr has no CV estimator)"
