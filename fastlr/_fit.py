@@ -102,8 +102,10 @@ class FitOptions:
         scikit-learn's FutureWarnings (``penalty``, ``n_jobs``) and its penalty=None warning."""
         solver = params["solver"]
         if solver not in SOLVER_NAMES:
-            raise ValueError(f"solver must be one of {sorted(SOLVER_NAMES)}, got {solver!r} "
-                             "(liblinear, sag and saga are scikit-learn's own)")
+            raise ValueError(f"solver must be one of {sorted(SOLVER_NAMES)}, got {solver!r}. "
+                             "fastlr has no liblinear, sag or saga solver yet: leave solver at "
+                             "'lbfgs' (the same L2 model), or fit this one with "
+                             "sklearn.linear_model.LogisticRegression for now")
         C = params["C"]
         if not _is_real(C):
             raise TypeError(f"C must be a positive real number, got {type(C).__name__}")
@@ -200,7 +202,9 @@ class FitOptions:
 def _l2_only(solver: str, penalty) -> str:
     """scikit-learn's message (code filters on it), and fastlr's reason."""
     return (f"Solver {solver} supports only 'l2' or None penalties, got {penalty} penalty. "
-            "(fastlr fits the L2 penalty only: leave l1_ratio at 0, and C=np.inf for none.)")
+            "fastlr fits the L2 penalty (l1_ratio=0) or none (C=np.inf) so far: use l1_ratio=0, "
+            "or sklearn.linear_model.LogisticRegression(solver='saga', l1_ratio=...) for an L1 "
+            "or elastic-net penalty for now.")
 
 
 def check_params(params: dict, warn: bool = True) -> FitOptions:

@@ -63,9 +63,19 @@ class LogisticRegression(_callbacks.CallbackSupportMixin, ClassifierMixin, BaseE
     """L2-regularised logistic regression, scikit-learn compatible, on Numba kernels.
 
     The signature is scikit-learn's current one (1.8+), plus fastlr's ``learning_rate``,
-    ``n_threads`` and ``multi_class``; code written for ``sklearn.linear_model.LogisticRegression``
-    runs unchanged, and fits the same model: for two classes, C·Σ sᵢ·Lᵢ + ½‖w‖²; for three or more,
-    the multinomial (softmax) model C·Σ sᵢ·(logsumexp(zᵢ) − z_{i,yᵢ}) + ½‖W‖², zᵢ = W·xᵢ + b.
+    ``n_threads`` and ``multi_class``, and it fits the same model: for two classes,
+    C·Σ sᵢ·Lᵢ + ½‖w‖²; for three or more, the multinomial (softmax) model
+    C·Σ sᵢ·(logsumexp(zᵢ) − z_{i,yᵢ}) + ½‖W‖², zᵢ = W·xᵢ + b.
+
+    What runs unchanged from ``sklearn.linear_model.LogisticRegression`` code (today):
+
+    * penalties: L2 (``l1_ratio=0``, the default) and none (``C=np.inf``);
+    * solvers: ``"lbfgs"`` (default), ``"newton-cholesky"``, ``"newton-cg"``;
+    * binary and multinomial models, sample and class weights, warm starts, callbacks.
+
+    Not yet: L1 and elastic-net penalties (``l1_ratio > 0``), the ``"liblinear"``, ``"sag"`` and
+    ``"saga"`` solvers, and ``LogisticRegressionCV``: the first two raise a ``ValueError`` that
+    says what to use instead.
 
     Parameters
     ----------
@@ -75,7 +85,7 @@ class LogisticRegression(_callbacks.CallbackSupportMixin, ClassifierMixin, BaseE
     C : float > 0 or np.inf, default=1.0
         Inverse regularisation strength; ``np.inf`` fits without a penalty.
     l1_ratio : 0.0 or None, default=0.0
-        Only 0 (the L2 penalty) is supported; any other value raises a ValueError.
+        Only 0 (the L2 penalty) is supported so far; any other value raises a ValueError.
     dual : False
         Accepted for scikit-learn compatibility; only False (the primal problem) is supported.
     tol : float, default=1e-4

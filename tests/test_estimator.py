@@ -314,6 +314,21 @@ def test_bad_parameters_are_rejected_in_fit(cancer, params, error, match):
         model.fit(X, y)
 
 
+@pytest.mark.parametrize("params, advice", [
+    (dict(l1_ratio=1.0), "use l1_ratio=0, or sklearn.linear_model.LogisticRegression(solver='saga'"),
+    (dict(penalty="elasticnet"), "use l1_ratio=0"),
+    (dict(solver="saga"), "leave solver at 'lbfgs'"),
+    (dict(solver="liblinear"), "sklearn.linear_model.LogisticRegression for now"),
+])
+def test_unsupported_penalties_and_solvers_say_what_to_do_instead(cancer, params, advice):
+    X, y = cancer
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # penalty= is deprecated
+        with pytest.raises(ValueError) as raised:
+            LogisticRegression(**params).fit(X, y)
+    assert advice in str(raised.value)
+
+
 def test_one_class_with_positive_weight_is_rejected(cancer):
     X, y = cancer
     with pytest.raises(ValueError, match="class"):
