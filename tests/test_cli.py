@@ -816,6 +816,51 @@ def test_plot_is_written(tiny_run, tmp_path):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_plot_bars_are_speedups_with_sample_ranges_and_the_read_once_limit(tmp_path):
+    """One table written out by hand: read 10 ms, reference 40 ms (38-44), fused 20 ms (19-25):
+    the bar is 2x, its error bar 38/25 .. 44/19, its read-once limit 40/10; no legend."""
+    pytest.importorskip("matplotlib")
+    from fastlr.bench.plot import _bars, plot_results
+
+    def row(label, role, median, lo, hi, reference=False, key="k-fused", speedup=None, flags=()):
+        return {"label": label, "role": role, "threads": 1, "median_s": median, "min_s": lo,
+                "max_s": hi, "samples": 3, "reference": reference, "parallel": not reference,
+                "key": key, "scaled_from_rows": None, "speedup_vs_reference": speedup,
+                "flags": list(flags)}
+
+    table = {"operation": "loss_grad", "input": "dense", "n_samples": 1000, "n_features": 10,
+             "dtype": "float64", "layout": "C", "nnz": None, "n_classes": None, "rows": [
+                 row("read X once", "read", 0.010, 0.009, 0.012),
+                 row("NumPy reference", "kernel", 0.040, 0.038, 0.044, reference=True,
+                     key="k-reference", speedup=1.0),
+                 row("fused kernel, 1 thread", "kernel", 0.020, 0.019, 0.025, speedup=2.0,
+                     flags=["wide spread"])]}
+    (bar,) = _bars(table)
+    assert bar["label"] == "fused kernel, 1 thread" and bar["speedup"] == pytest.approx(2.0)
+    assert bar["low"] == pytest.approx(0.038 / 0.025) and bar["high"] == pytest.approx(0.044 / 0.019)
+    assert bar["limit"] == pytest.approx(4.0) and bar["noisy"] and bar["fastlr"]
+
+    import matplotlib.pyplot as plt
+
+    saved = []
+    real_savefig = plt.Figure.savefig
+
+    def keep(fig, *args, **kwargs):
+        saved.append(fig)
+        return real_savefig(fig, *args, **kwargs)
+
+    plt.Figure.savefig = keep
+    try:
+        plot_results({"tables": [table], "machine": {"load_average": [0.5]}}, str(tmp_path / "p.png"))
+    finally:
+        plt.Figure.savefig = real_savefig
+    (fig,) = saved
+    assert not fig.legends and all(ax.get_legend() is None for ax in fig.axes)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert "2.00x" in texts and "noisy" in texts and any("read-once" in t for t in texts)
+    assert "higher numbers are better" in fig._suptitle.get_text()
+
+
 @pytest.mark.parametrize("args, message", [
     (["--sizes", "100by7"], "N_SAMPLESxN_FEATURES"),
     (["--sizes", "0x7"], "at least one sample"),

@@ -334,6 +334,7 @@ def equal_optimum(X, y, C: float = 1.0, *, threads: int | None = None, repeat: i
                 history = None  # one-vs-rest: one history per class, not one curve
             rows[e.label].update(
                 tol=tol, seconds=t.median_s, spread=t.spread, samples=len(t.samples),
+                min_seconds=min(t.samples, default=None), max_seconds=max(t.samples, default=None),
                 flags=noise_flags(t.spread, None), n_iter=_n_iter(model), objective=f,
                 objective_gap=rel, peak_bytes=None,
                 loss_history=None if history is None else [float(v) for v in np.ravel(history)])

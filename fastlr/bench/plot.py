@@ -1,97 +1,134 @@
-"""``fastlr bench --plot``: what a reader can compare across rows and sizes.
+"""``fastlr bench --plot``: how many times faster than the NumPy reference, at a glance.
 
-One panel per kind of table (per operation: dense X per dtype and memory order, CSR X per dtype;
-the multinomial tables get panels of their own): a group of bars
-per size, one bar per row (entry and thread count, the same colour in every group), its height the
-row's throughput in GB/s of the input on a log axis (the pure-Python loop is ~1000x below the
-rest), each bar labelled with its "% read". Dashed lines across each group: the read-once speed
-at each thread count, the ceiling a kernel that reads the input once can reach. Hatched, faded
-bars are rows flagged noisy. The last panel, when the fit comparison ran: its learning curves.
+One panel per timing table (operation, input, size, dtype, layout). Each kernel row is a
+horizontal bar, labelled where it is (no legend to look up): its length is the row's speed-up
+over the NumPy reference at the same thread count, on a log axis (the pure-Python loop is ~100x
+below the rest); further right is better. Marked on every bar:
 
-GB/s rather than time: the default sizes (200000x100 and 20000x1000) have the same number of
-elements, so a time-vs-size plot put every point on one vertical line; GB/s compares rows within a
-size and sizes with each other. matplotlib is imported here only, when a plot is asked for.
+* the speed-up itself, in a column right of the panel ("noisy" under it when the row is
+  flagged, :mod:`fastlr.bench.flags`);
+* an error bar over the range of ratios the samples allow: the reference's slowest sample over
+  the row's fastest, and its fastest over the row's slowest — noise, from the timing spread;
+* the read-once limit, a black tick: the reference's time over the time to read the input once
+  at the row's thread count. A kernel that reads every input element once cannot pass it.
+
+The vertical line at 1x is the reference. When the fit comparison ran, a last panel shows each
+contender's fit time at equal optimum as a speed-up over the fastest scikit-learn (or other
+non-fastlr) contender, with the same error bars. matplotlib is imported here only, when a plot is
+asked for.
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from .report import fmt_pct
-
 __all__ = ["plot_results"]
 
-_LINE_STYLES = ("--", ":", "-.", (0, (5, 1, 1, 1)))
+_FASTLR = "#1f5fa8"  # fastlr's compiled kernels
+_OTHER = "#9a9a9a"  # other implementations (loops, scipy.sparse)
 
 
-def _panel_key(t):
-    return (t["operation"], t["input"], t["dtype"], t["layout"])
-
-
-def _size_label(t):
-    text = f"{t['n_samples']:,} x {t['n_features']:,}"
+def _title(t) -> str:
+    size = f"{t['n_samples']:,} x {t['n_features']:,}"
     if t.get("n_classes"):
-        text += f"\nK = {t['n_classes']}"
-    return text + (f"\nat {t['nnz'] / (t['n_samples'] * t['n_features']):.1%}" if t["input"] == "csr" else "")
+        size += f", K = {t['n_classes']}"
+    if t["input"] == "csr":
+        density = t["nnz"] / (t["n_samples"] * t["n_features"])
+        return f"{t['operation']}, CSR X {size} at {density:.1%}, {t['dtype']}"
+    return f"{t['operation']}, dense X {size}, {t['dtype']}, {t['layout']} order"
 
 
-def _draw_tables(ax, tables, colors, line_styles):
-    from matplotlib.lines import Line2D
-
-    kernel_labels = list(dict.fromkeys(r["label"] for t in tables for r in t["rows"]
-                                       if r["role"] == "kernel"))
-    n = len(kernel_labels)
-    width = 0.8 / max(n, 1)
-    for g, t in enumerate(tables):
-        rows = {r["label"]: r for r in t["rows"] if r["role"] == "kernel" and r["samples"]}
-        for j, label in enumerate(kernel_labels):
-            r = rows.get(label)
-            if r is None:
-                continue
-            x = g - 0.4 + (j + 0.5) * width
-            ax.bar(x, r["gb_per_s"], width * 0.9, color=colors[label],
-                   alpha=0.35 if r["flags"] else 1.0, hatch="//" if r["flags"] else None,
-                   edgecolor="black" if r["flags"] else colors[label], linewidth=0.5)
-            if r["pct_of_read"] is not None:
-                ax.annotate(fmt_pct(r["pct_of_read"]) + ("*" if r["scaled_from_rows"] else ""),
-                            (x, r["gb_per_s"]), xytext=(0, 2), textcoords="offset points",
-                            ha="center", va="bottom", fontsize=6, rotation=90)
-        for r in t["rows"]:
-            if r["role"] == "read" and r["samples"]:
-                ax.hlines(r["gb_per_s"], g - 0.45, g + 0.45, linestyles=line_styles[r["threads"]],
-                          colors="grey" if r["flags"] else "black", linewidth=1.2)
-    ax.set_xticks(range(len(tables)), [_size_label(t) for t in tables])
-    ax.set_xlim(-0.55, len(tables) - 0.45)
-    ax.set_yscale("log")
-    threads = sorted({r["threads"] for t in tables for r in t["rows"] if r["role"] == "read"})
-    ax.legend([Line2D([0], [0], color="black", linestyle=line_styles[n]) for n in threads],
-              [f"read once, {n} thread{'s' if n > 1 else ''}" for n in threads],
-              fontsize=7, loc="upper right", ncol=len(threads))
-    speeds = [r["gb_per_s"] for t in tables for r in t["rows"] if r["gb_per_s"]]
-    if speeds:  # room below the slowest bar, and above for the % labels and the legend
-        ax.set_ylim(min(speeds) / 3, max(speeds) * 6)
-    t = tables[0]
-    what = "nonzeros' data + indices" if t["input"] == "csr" else "X"
-    ax.set_ylabel(f"GB/s of {what} (log)")
-    kind = "CSR X" if t["input"] == "csr" else f"dense X, {t['layout']} order"
-    ax.set_title(f"{t['operation']}, {kind}, {t['dtype']}\nbar: GB/s, above it: % read; "
-                 f"hatched bar / grey line: noisy", fontsize=9)
-    return kernel_labels
+def _bars(table) -> list[dict]:
+    """The table's kernel rows as bars: speed-up, its sample range, read-once limit, flags."""
+    rows = [r for r in table["rows"] if r["samples"]]
+    references = [r for r in rows if r["role"] == "kernel" and r["reference"]]
+    reads = {r["threads"]: r for r in rows if r["role"] == "read"}
+    bars = []
+    for r in rows:
+        if r["role"] != "kernel" or r["reference"] or not r["speedup_vs_reference"]:
+            continue
+        ref_s = r["speedup_vs_reference"] * r["median_s"]
+        ref = min(references, key=lambda q: abs(q["median_s"] - ref_s), default=None)
+        low = high = r["speedup_vs_reference"]
+        if ref is not None and r["min_s"] and r["max_s"]:
+            low, high = ref["min_s"] / r["max_s"], ref["max_s"] / r["min_s"]
+        read = reads.get(r["threads"]) or (reads.get(max(reads)) if reads else None)
+        label = r["label"]
+        if r["scaled_from_rows"]:
+            label += f"\n(timed on {r['scaled_from_rows']:,} rows, scaled)"
+        bars.append({"label": label, "speedup": r["speedup_vs_reference"],
+                     "low": min(low, r["speedup_vs_reference"]),
+                     "high": max(high, r["speedup_vs_reference"]),
+                     "limit": ref_s / read["median_s"] if read else None,
+                     "fastlr": bool(r["parallel"] or "fused" in r["key"]),
+                     "noisy": bool(r["flags"])})
+    return bars
 
 
-def _fit_curves(fit):
-    return [f for f in (fit or {}).get("fits", []) if f.get("loss_history")]
+def _fit_bars(fit) -> list[dict]:
+    """The fit table as bars: the fastest non-fastlr contender's time over each contender's."""
+    timed = [f for f in (fit or {}).get("fits", []) if f["status"] == "ok"]
+    peers = [f for f in timed if f["library"] != "fastlr"]
+    if not peers:
+        return []
+    fastest = min(peers, key=lambda f: f["seconds"])
+    bars = []
+    for f in timed:
+        speedup = fastest["seconds"] / f["seconds"]
+        low = high = speedup
+        if f.get("min_seconds") and fastest.get("min_seconds"):
+            low = fastest["min_seconds"] / f["max_seconds"]
+            high = fastest["max_seconds"] / f["min_seconds"]
+        bars.append({"label": f["model"], "speedup": speedup, "low": min(low, speedup),
+                     "high": max(high, speedup), "limit": None,
+                     "fastlr": f["library"] == "fastlr", "noisy": bool(f["flags"])})
+    return bars
 
 
-def _draw_fit(ax, curves):
-    for f in curves:
-        ax.plot(np.arange(len(f["loss_history"])), f["loss_history"], label=f["model"])
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("objective (loss_history_)")
-    ax.set_title("fit comparison: learning curves", fontsize=9)
-    ax.legend(fontsize=7)
+def _draw(ax, bars, title, baseline):
+    y = list(range(len(bars)))[::-1]  # the table's order, top to bottom
+    ax.barh(y, [b["speedup"] for b in bars], height=0.6,
+            color=[_FASTLR if b["fastlr"] else _OTHER for b in bars])
+    for yi, b in zip(y, bars):
+        ax.errorbar(b["speedup"], yi, xerr=[[b["speedup"] - b["low"]], [b["high"] - b["speedup"]]],
+                    fmt="none", ecolor="black", elinewidth=0.8, capsize=3)
+        # the values in a column right of the panel, where no bar, error bar or tick reaches
+        text = f"{b['speedup']:.2f}x" if b["speedup"] >= 0.1 else f"{b['speedup']:.3f}x"
+        ax.annotate(text, (1.02, yi), xycoords=("axes fraction", "data"), va="center",
+                    fontsize=9, fontweight="bold" if b["fastlr"] else "normal")
+        if b["noisy"]:
+            ax.annotate("noisy", (1.02, yi - 0.32), xycoords=("axes fraction", "data"),
+                        va="center", fontsize=7, color="#a05a00")
+    limits = [(yi, b["limit"]) for yi, b in zip(y, bars) if b["limit"]]
+    for yi, limit in limits:
+        ax.plot([limit, limit], [yi - 0.38, yi + 0.38], color="black", linewidth=2.2,
+                solid_capstyle="butt")
+    if limits:  # one direct label for the ticks, over the top bar's
+        yi, limit = limits[0]
+        ax.annotate("read-once\nlimit", (limit, yi + 0.4), xytext=(0, 1),
+                    textcoords="offset points", ha="center", va="bottom", fontsize=7,
+                    linespacing=0.9)
+    ax.axvline(1.0, color="black", linewidth=0.8, linestyle="--")
+    ax.annotate(baseline, (1.0, -0.75), xytext=(3, 0), textcoords="offset points", fontsize=7,
+                va="center", ha="left", color="#444444")
+    ax.set_yticks(y, [b["label"] for b in bars], fontsize=8)
+    ax.set_xscale("log")
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    lo = min([b["low"] for b in bars] + [1.0])
+    hi = max([b["high"] for b in bars] + [b["limit"] or 1.0 for b in bars] + [1.0])
+    ax.set_xlim(lo / 1.5, hi * 1.5)
+    subs = (1.0,) if math.log10(hi / lo) > 2.5 else (1.0, 2.0, 5.0)  # ticks that do not collide
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=subs))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}x"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("times faster (log scale)", fontsize=8)
+    ax.set_ylim(-1.05, len(bars) - 0.05 + (0.5 if limits else 0.0))
+    ax.set_title(title, fontsize=9, loc="left")
+    ax.grid(axis="x", which="major", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
 
 
 def plot_results(results: dict, path: str) -> None:
@@ -102,39 +139,35 @@ def plot_results(results: dict, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = {}
-    for t in results["tables"]:
-        panels.setdefault(_panel_key(t), []).append(t)
-    for tables in panels.values():
-        tables.sort(key=lambda t: (t["n_samples"] * t["n_features"], t["n_samples"]))
-    labels = list(dict.fromkeys(r["label"] for t in results["tables"] for r in t["rows"]
-                                if r["role"] == "kernel"))
-    cmap = plt.get_cmap("tab10" if len(labels) <= 10 else "tab20")
-    colors = {label: cmap(i % cmap.N) for i, label in enumerate(labels)}
-
-    curves = _fit_curves(results.get("fit"))
-    n_panels = max(1, len(panels) + bool(curves))
-    ncols = min(3, n_panels)
-    nrows = math.ceil(n_panels / ncols)
-    legend_in = 0.3 + 0.22 * math.ceil(len(labels) / 3)  # the colour key under the panels
-    height = 5.0 * nrows + legend_in
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.5 * ncols, height), squeeze=False)
+    panels = [(_title(t), _bars(t), "NumPy reference = 1x") for t in results["tables"]]
+    panels = [p for p in panels if p[1]]
+    fit = results.get("fit")
+    fit_bars = _fit_bars(fit)
+    if fit_bars:
+        title = (f"LogisticRegression fit, {fit['n_samples']:,} x {fit['n_features']:,}, "
+                 "at equal optimum")
+        panels.append((title, fit_bars, "fastest non-fastlr solver = 1x"))
+    ncols = 1 if len(panels) <= 1 else 2
+    nrows = max(1, math.ceil(len(panels) / ncols))
+    per_row = [max((len(p[1]) for p in panels[i * ncols:(i + 1) * ncols]), default=1)
+               for i in range(nrows)]
+    heights = [1.4 + 0.42 * n for n in per_row]
+    fig, axes = plt.subplots(nrows, ncols, figsize=(7.2 * ncols, sum(heights) + 0.9),
+                             squeeze=False, gridspec_kw={"height_ratios": heights},
+                             layout="constrained")
     axes = axes.ravel()
-    for ax in axes[n_panels:]:
+    for ax in axes[len(panels):]:
         ax.set_axis_off()
-    read_threads = sorted({r["threads"] for t in results["tables"] for r in t["rows"]
-                           if r["role"] == "read"})
-    line_styles = {n: _LINE_STYLES[i % len(_LINE_STYLES)] for i, n in enumerate(read_threads)}
-    for ax, tables in zip(axes, panels.values()):
-        _draw_tables(ax, tables, colors, line_styles)
-    if curves:
-        _draw_fit(axes[n_panels - 1], curves)
-    elif not panels:
+    for ax, (title, bars, baseline) in zip(axes, panels):
+        _draw(ax, bars, title, baseline)
+    if not panels:
         axes[0].text(0.5, 0.5, "no tables and no fit in this run", ha="center", va="center")
-        axes[0].set_axis_off()
-    handles = [plt.Rectangle((0, 0), 1, 1, color=colors[label]) for label in labels]
-    fig.legend(handles, labels, loc="lower center", ncol=min(3, max(1, len(labels))), fontsize=8,
-               frameon=False)
-    fig.tight_layout(rect=(0, legend_in / height, 1, 1))
-    fig.savefig(path, dpi=110)
+    machine = results.get("machine", {})
+    load = machine.get("load_average")
+    load_text = f", load average {load[0]:.1f} at the start" if load else ""
+    fig.suptitle("How many times faster than the NumPy reference (log scale): longer bars are "
+                 "faster, higher numbers are better.\nBlue: fastlr's compiled kernels; grey: other "
+                 "implementations; error bar: the range the timing samples allow" + load_text,
+                 fontsize=9, x=0.01, ha="left")
+    fig.savefig(path, dpi=100)
     plt.close(fig)
