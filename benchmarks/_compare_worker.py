@@ -52,10 +52,10 @@ def _kernel_multinomial(fastlr):
     X = rng.standard_normal((100_000, 50))
     y = rng.integers(0, 5, 100_000)
     W, b = np.full((50, 5), 0.01), np.zeros(5)
-    return lambda: [fastlr.kernels.multinomial_loss_grad(W, b, X, y) for _ in range(5)]
+    return lambda: [fastlr.kernels.multinomial_loss_grad(W, b, X, y) for _ in range(10)]
 
 
-def _fit(solver, n=100_000, p=20, classes=2):
+def _fit(solver, n=100_000, p=20, classes=2, fits=3):
     def make(fastlr):
         if classes == 2:
             X, y = _binary(n, p)
@@ -63,7 +63,8 @@ def _fit(solver, n=100_000, p=20, classes=2):
             rng = np.random.default_rng(0)
             X = rng.standard_normal((n, p))
             y = np.argmax(X[:, :classes] + rng.standard_normal((n, classes)), axis=1)
-        return lambda: fastlr.LogisticRegression(solver=solver, tol=1e-6, max_iter=500).fit(X, y)
+        return lambda: [fastlr.LogisticRegression(solver=solver, tol=1e-6, max_iter=500).fit(X, y)
+                        for _ in range(fits)]
     return make
 
 
@@ -71,14 +72,14 @@ def _fit(solver, n=100_000, p=20, classes=2):
 CASES = {
     "kernel-dense": ("10 x kernels.loss_grad, 200,000 x 100 float64 C", _kernel_dense),
     "kernel-csr": ("10 x kernels.loss_grad, CSR 200,000 x 2,000 at 1 %", _kernel_csr),
-    "kernel-multinomial": ("5 x kernels.multinomial_loss_grad, 100,000 x 50, K = 5",
+    "kernel-multinomial": ("10 x kernels.multinomial_loss_grad, 100,000 x 50, K = 5",
                            _kernel_multinomial),
-    "fit-lbfgs": ("LogisticRegression(solver='lbfgs', tol=1e-6).fit, 100,000 x 20",
+    "fit-lbfgs": ("3 x LogisticRegression(solver='lbfgs', tol=1e-6).fit, 100,000 x 20",
                   _fit("lbfgs")),
-    "fit-newton": ("LogisticRegression(solver='newton-cholesky', tol=1e-6).fit, 100,000 x 20",
+    "fit-newton": ("3 x LogisticRegression(solver='newton-cholesky', tol=1e-6).fit, 100,000 x 20",
                    _fit("newton-cholesky")),
-    "fit-multinomial": ("LogisticRegression(tol=1e-6).fit, 20,000 x 20, 5 classes",
-                        _fit("lbfgs", n=20_000, classes=5)),
+    "fit-multinomial": ("5 x LogisticRegression(tol=1e-6).fit, 20,000 x 20, 5 classes",
+                        _fit("lbfgs", n=20_000, classes=5, fits=5)),
     # small and quick, for the comparison's own test: kernels the test suite compiles anyway
     "tiny": ("20 x kernels.loss_grad, 20,000 x 20 float64 C",
              lambda fastlr: _kernel_dense(fastlr, 20_000, 20, calls=20)),

@@ -28,7 +28,8 @@ results were bitwise unchanged):
   *and* more than ``--abs`` (0.05 s) slower per unit of work, as glum's CI does; a unit of work is
   sized to take 0.1-0.5 s here (see the table's "unit" column). Faster is reported, never failed.
 
-The default cases (every case but ``tiny``) take about 2-3 minutes on 2 cores, most of it Numba
+The default cases (every case but ``tiny``) took 2.1 min against a base whose kernels had to be
+compiled, on the 2-core development machine under load (load average 3.6-5); most of it is Numba
 compiling each side's kernels. The cases are in ``benchmarks/_compare_worker.py``, the same code
 for both sides.
 """
@@ -53,6 +54,12 @@ DEFAULT_CASES = ("kernel-dense", "kernel-csr", "kernel-multinomial", "fit-lbfgs"
                  "fit-multinomial")
 THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                     "MKL_NUM_THREADS")
+
+
+def _fail(message: str):
+    """A side that cannot run: the message on stderr, exit status 2."""
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(2)
 
 
 @dataclass
@@ -84,7 +91,7 @@ def export(rev: str, into: Path) -> Path:
     commit = subprocess.run(["git", "rev-parse", "--verify", f"{rev}^{{commit}}"], cwd=ROOT,
                             capture_output=True, text=True)
     if commit.returncode != 0:
-        raise SystemExit(f"error: {rev!r} is not a commit of {ROOT}: {commit.stderr.strip()}")
+        _fail(f"{rev!r} is not a commit of {ROOT}: {commit.stderr.strip()}")
     into.mkdir(parents=True)
     archive = subprocess.run(["git", "archive", "--format=tar", commit.stdout.strip()], cwd=ROOT,
                              capture_output=True, check=True).stdout
@@ -107,14 +114,13 @@ class Worker:
         imported = Path(hello["fastlr"]).resolve()
         if imported != (tree / "fastlr").resolve():  # another fastlr shadowed the checkout
             self.close()
-            raise SystemExit(f"error: the {name} worker imported fastlr from {imported}, "
-                             f"not from {tree}")
+            _fail(f"the {name} worker imported fastlr from {imported}, not from {tree}")
 
     def _read(self) -> dict:
         line = self.process.stdout.readline()
         if not line:
-            raise SystemExit(f"error: the {self.name} worker exited (status "
-                             f"{self.process.wait()}); see its output above")
+            _fail(f"the {self.name} worker exited (status {self.process.wait()}); see its "
+                  "output above")
         return json.loads(line)
 
     def send(self, request: dict) -> None:
