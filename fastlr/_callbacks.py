@@ -25,8 +25,12 @@ try:  # scikit-learn >= 1.9
     # frame is added between fit and the user's code: warnings keep pointing at the caller.
     from sklearn.callback._callback_support import callback_management_context as managed
 except ImportError:  # older scikit-learn: no callback API, nothing to report to
-    class CallbackSupportMixin:  # a stand-in: no set_callbacks
-        pass
+    class CallbackSupportMixin:  # a stand-in whose set_callbacks says what is missing
+        def set_callbacks(self, *callbacks):
+            import sklearn
+
+            raise ImportError("set_callbacks needs scikit-learn >= 1.9 (sklearn.callback); "
+                              f"scikit-learn {sklearn.__version__} is installed")
 
     def managed(estimator):
         return nullcontext()

@@ -165,6 +165,12 @@ class LogisticRegression(_callbacks.CallbackSupportMixin, ClassifierMixin, BaseE
         return {"_xfail_checks": {}, "preserves_dtype": [np.float64, np.float32]}
 
     # ------------------------------------------------------------------ fit
+    def set_callbacks(self, *callbacks):
+        """Set scikit-learn callbacks (``sklearn.callback``, scikit-learn 1.9+), e.g.
+        ``sklearn.callback.ProgressBar()``; they are called during every later ``fit``, for
+        every solver: one task per solver iteration (see ``fastlr._callbacks``). Returns self."""
+        return super().set_callbacks(*callbacks)
+
     def fit(self, X, y, sample_weight=None):
         """Fit on X (n_samples, n_features): NumPy, pandas, scipy.sparse CSR/CSC, or Dask
         collections (fitted on the current ``distributed.Client``); y labels."""

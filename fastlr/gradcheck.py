@@ -71,7 +71,7 @@ def check_grad(loss_grad, w, b, *args, eps: float = 1e-6, **kwargs) -> GradCheck
     to the true slope: a correct one scores about 1e-7, as on float64 input. A J that still comes
     back below float64 precision (data held in a closure or a pandas DataFrame) is differenced
     with ε = max(``eps``, ∛u), u being the machine epsilon of J's dtype (∛u ≈ 4.9e-3 for
-    float32): the step that balances the O(ε²) truncation error against the u·|J|/ε rounding
+    float32): the step that balances the O(ε²) truncation error against the u·abs(J)/ε rounding
     error. Such a check resolves only what J's precision allows: on float32 a correct gradient
     then scores about 1e-5 to 1e-4, and only errors larger than that fraction of ‖g‖ stand out.
     The step used is returned as ``GradCheck.step``.
