@@ -1,1 +1,1 @@
-"""asv benchmark suite for fastlr (see README "Performance tracking" and asv.conf.json)."""
+"""asv benchmark suite for fastlr (see docs/user_guide/tracking.rst and asv.conf.json)."""

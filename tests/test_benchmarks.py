@@ -6,7 +6,7 @@ body once as a plain test, so every benchmark also checks its result against an 
 computation written here (NumPy's logaddexp, SciPy's expit and scipy.sparse products — not
 fastlr.reference, not the kernels). With ``--benchmark-enable`` the ``benchmark.pedantic`` call
 first runs one untimed warm-up round (Numba compiles there), then times ``rounds`` rounds. See
-README "Performance tracking" for saving and comparing baselines.
+docs/user_guide/benchmarks.rst for timing them (and tracking.rst for comparing commits).
 """
 
 from __future__ import annotations
