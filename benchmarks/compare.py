@@ -28,8 +28,8 @@ results were bitwise unchanged):
   *and* more than ``--abs`` (0.05 s) slower per unit of work, as glum's CI does; a unit of work is
   sized to take 0.1-0.5 s here (see the table's "unit" column). Faster is reported, never failed.
 
-The default cases (every case but ``tiny``) took 2.1 min against a base whose kernels had to be
-compiled, on the 2-core development machine under load (load average 3.6-5); most of it is Numba
+The default cases (every case but ``tiny``) took 2.1-2.4 min against a base whose kernels had to
+be compiled, on the 2-core development machine under load (load average 3.6-6.3); most of it is Numba
 compiling each side's kernels. The cases are in ``benchmarks/_compare_worker.py``, the same code
 for both sides.
 """
