@@ -26,7 +26,8 @@ results were bitwise unchanged):
   (slowest − fastest) / median.
 * **two thresholds**: a case is a regression only when HEAD is more than ``--rel`` (15 %) slower
   *and* more than ``--abs`` (0.05 s) slower per unit of work, as glum's CI does; a unit of work is
-  sized to take 0.1-0.5 s here (see the table's "unit" column). Faster is reported, never failed.
+  sized to take 0.2-0.6 s here (the table's footnotes say what each is). Faster is reported,
+  never failed.
 
 The default cases (every case but ``tiny``) took 2.1-2.4 min against a base whose kernels had to
 be compiled, on the 2-core development machine under load (load average 3.6-6.3); most of it is Numba
