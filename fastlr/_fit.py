@@ -30,7 +30,8 @@ import numpy as np
 
 from . import _interrupt, _solvers
 from ._jit import numba_threads
-from ._linear_loss import LinearLoss, MultinomialLoss, l2_of
+from ._objective import Datafit, Objective
+from ._penalties import from_sklearn
 
 __all__ = ["FitOptions", "FitResult", "WarmStart", "check_params", "fit"]
 
@@ -267,10 +268,10 @@ def _apply_class_weight(data, classes, class_weight) -> None:
 
 @dataclass
 class _Problem:
-    """One problem of a fit: its name in messages, how to build its loss, where to start."""
+    """One problem of a fit: its name in messages, how to build its objective, where to start."""
 
     name: str  # "" (binary), "class 3 vs rest", "multinomial"
-    make: object  # () -> LinearLoss | MultinomialLoss (built when solved: one target at a time)
+    make: object  # () -> Objective (built when solved: one target at a time)
     x0: np.ndarray
     solver: str = "lbfgs"
 
@@ -293,23 +294,25 @@ def _solver_for(options, n_params: int, multinomial: bool, hessp: bool) -> str:
     return solver
 
 
-def _problems(data, classes, options, l2, warm):
+def _problems(data, classes, options, warm):
     """The problems of a fit: one binary problem, one per class (``multi_class="ovr"``), or one
     multinomial problem (three or more classes by default)."""
     K, n = classes.shape[0], data.n_features
     fit_intercept = options.fit_intercept
     warm_ok = (warm is not None and np.array_equal(warm.classes, classes)
                and warm.coef.shape == ((1 if K == 2 else K), n))
+    penalty = from_sklearn(options.C, data.weight_sum, penalize=options.penalize)
 
-    hessp = hasattr(data, "hessp")
+    hessp = "hessp" in data.capabilities
     if K > 2 and options.multi_class in ("auto", "multinomial"):
         x0 = np.zeros(K * n + (K if fit_intercept else 0))
         if warm_ok:
             x0[:K * n] = np.ravel(warm.coef)
             if fit_intercept:
                 x0[K * n:] = warm.intercept
-        return "multinomial", [_Problem("multinomial", lambda: MultinomialLoss(
-            data, data.class_target(classes), K, l2=l2, fit_intercept=fit_intercept), x0,
+        return "multinomial", [_Problem("multinomial", lambda: Objective(
+            data, Datafit("softmax", data.class_target(classes)), penalty, model="multinomial",
+            n_classes=K, fit_intercept=fit_intercept), x0,
             _solver_for(options, x0.shape[0], True, hessp))]
 
     positives = classes[1:] if K == 2 else classes
@@ -321,10 +324,36 @@ def _problems(data, classes, options, l2, warm):
             if fit_intercept:
                 x0[n] = warm.intercept[k]
         problems.append(_Problem("" if K == 2 else f"class {label!r} vs rest",
-                                 lambda label=label: LinearLoss(data, data.target(label), l2=l2,
-                                                                fit_intercept=fit_intercept),
+                                 lambda label=label: Objective(
+                                     data, Datafit("logistic", data.target(label)), penalty,
+                                     model="binary", fit_intercept=fit_intercept),
                                  x0, _solver_for(options, x0.shape[0], False, hessp)))
     return ("binary" if K == 2 else "ovr"), problems
+
+
+def _callables(objective):
+    """One problem of an Objective as the callables ``_solvers.minimize`` takes."""
+    one = [0]
+
+    def loss_grad(x):
+        f, g = objective.loss_grad(one, x[None, :])
+        return float(f[0]), g[0]
+
+    def loss_grad_hess(x):
+        f, g, H = objective.loss_grad_hess(one, x[None, :])
+        return float(f[0]), g[0], H[0]
+
+    def loss_grad_hessp(x):
+        f, g = objective.loss_grad_curvature(one, x[None, :])
+
+        def hessp(v):
+            return objective.hessp(one, np.asarray(v, dtype=np.float64)[None, :])[0]
+
+        hessp.diagonal = lambda: objective.hessian_diagonal(one)[0]
+        return float(f[0]), g[0], hessp
+
+    return loss_grad, loss_grad_hess, (loss_grad_hessp if "hessp" in objective.capabilities
+                                       else None)
 
 
 def _solve_all(data, problems, options):
@@ -335,14 +364,14 @@ def _solve_all(data, problems, options):
 
     def solve(problem, inner_threads=None):
         with numba_threads(inner_threads):
-            loss = problem.make()
+            loss_grad, loss_grad_hess, loss_grad_hessp = _callables(problem.make())
             if options.verbose and len(problems) > 1:
                 print(problem.name, flush=True)
             return _solvers.minimize(
-                loss.loss_grad, problem.x0, solver=problem.solver, max_iter=options.max_iter,
+                loss_grad, problem.x0, solver=problem.solver, max_iter=options.max_iter,
                 tol=options.tol, learning_rate=options.learning_rate,
-                loss_grad_hess=loss.loss_grad_hess,
-                loss_grad_hessp=getattr(loss, "loss_grad_hessp", None), verbose=options.verbose)
+                loss_grad_hess=loss_grad_hess, loss_grad_hessp=loss_grad_hessp,
+                verbose=options.verbose)
 
     # BLAS on one thread while fitting with parallel kernels: the solvers' small BLAS calls
     # (L-BFGS-B's dot products, Newton's Cholesky) wake OpenBLAS's threads, which then spin on the
@@ -359,7 +388,7 @@ def _solve_all(data, problems, options):
         import numba
 
         workers = min(len(problems), numba.get_num_threads())
-        if (data.parallel_problems and len(problems) > 1 and workers > 1
+        if ("parallel_problems" in data.capabilities and len(problems) > 1 and workers > 1
                 and not options.verbose):
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 futures = [pool.submit(solve, problem, 1) for problem in problems]
@@ -407,8 +436,7 @@ def fit(data, options: FitOptions, warm_start: WarmStart | None = None) -> FitRe
     """Fit scikit-learn's L2 logistic regression on a data backend; see the module docstring."""
     classes = _classes(data)
     _apply_class_weight(data, classes, options.class_weight)
-    l2 = l2_of(options.C, data.weight_sum, options.penalize)
-    kind, problems = _problems(data, classes, options, l2, warm_start)
+    kind, problems = _problems(data, classes, options, warm_start)
     with _interrupt.deferred_sigint():
         results = _solve_all(data, problems, options)
     _warn_unconverged(results, problems, options)

@@ -23,8 +23,8 @@ from numba import prange
 
 from .._jit import jit, numba_threads, parallel_guard, threads_for
 
-__all__ = ["MAX_TASKS", "Drivers", "dense_layout", "drivers", "hessian_layout", "is_column_major",
-           "run_tasks", "sparse_layout"]
+__all__ = ["MAX_TASKS", "SPARSE_BLOCK_ROWS", "Drivers", "dense_layout", "drivers",
+           "hessian_layout", "is_column_major", "run_tasks", "sparse_layout"]
 
 #: Up to this many tasks: enough to balance 2-16 threads, few enough that the per-task partial
 #: sums stay small next to X.
@@ -46,6 +46,8 @@ MIN_COLUMN_RUN_BYTES = 2048
 MAX_PARTIAL_DOUBLES = 1 << 24
 HESSIAN_BLOCK_BYTES = 256 * 1024
 SPARSE_ROWS_PER_TASK_MIN = 256
+#: rows per block of a CSR pass: their nonzeros stay in cache from the gather to the scatter
+SPARSE_BLOCK_ROWS = 256
 
 
 def is_column_major(X: np.ndarray) -> bool:
