@@ -79,4 +79,4 @@ class Backend(Protocol):
         """Raw Hessian diagonals (D (K, n), d_b (K,))."""
 
     def gather_curvature(self, kept):
-        """One curvature handle from [(handle, row), …]."""
+        """One curvature handle from [(handle, row), …] (row None: all of the handle's rows)."""

@@ -87,6 +87,8 @@ class ArrayData:
         return sums, curvature
 
     def gather_curvature(self, kept):
+        if len(kept) == 1 and kept[0][1] is None:  # all rows of one pass
+            return kept[0][0]
         first, _ = kept[0]
         rows = [row for _, row in kept]
         if all(handle is first for handle, _ in kept):

@@ -72,9 +72,8 @@ SOLVER_NAMES = {"lbfgs": "lbfgs", "newton": "newton", "newton-cholesky": "newton
 
 #: Newton's Cholesky step needs the (P × P) Hessian, P = the number of parameters, built in one
 #: pass at O(n_samples·P²) and held once per task. Above this P, solver="newton" takes its
-#: direction by conjugate gradients on Hessian-vector products instead (Newton-CG: O(nnz) per
-#: product, nothing of size P²) — for binary and one-vs-rest problems in memory; a multinomial
-#: problem, or one on Dask, keeps the Cholesky step.
+#: direction by conjugate gradients on Hessian-vector products instead (Newton-CG: O(nnz·K) per
+#: product, nothing of size P²), for every model and backend.
 NEWTON_CHOLESKY_MAX_PARAMS = 1000
 
 
@@ -276,18 +275,11 @@ class _Problem:
     solver: str = "lbfgs"
 
 
-def _solver_for(options, n_params: int, multinomial: bool, hessp: bool) -> str:
+def _solver_for(options, n_params: int, hessp: bool) -> str:
     """The solver a problem runs: ``options.solver``, with Newton's step chosen by size (see
     ``NEWTON_CHOLESKY_MAX_PARAMS``) where Hessian-vector products exist."""
     solver = options.solver
-    if multinomial and solver.startswith("newton") and n_params > NEWTON_CHOLESKY_MAX_PARAMS:
-        raise ValueError(
-            f"solver={options.solver_name!r} on the multinomial model forms its Hessian, "
-            f"({n_params} x {n_params}) here (n_classes x (n_features + 1) = {n_params} "
-            f"parameters, above {NEWTON_CHOLESKY_MAX_PARAMS}); fastlr has no Hessian-free step "
-            "for the multinomial model yet: use solver='lbfgs', or multi_class='ovr' with "
-            "solver='newton-cg'")
-    if not hessp or multinomial:
+    if not hessp:
         return "newton" if solver == "newton-cg" else solver
     if solver == "newton" and n_params > NEWTON_CHOLESKY_MAX_PARAMS:
         return "newton-cg"
@@ -313,7 +305,7 @@ def _problems(data, classes, options, warm):
         return "multinomial", [_Problem("multinomial", lambda: Objective(
             data, Datafit("softmax", data.class_target(classes)), penalty, model="multinomial",
             n_classes=K, fit_intercept=fit_intercept), x0,
-            _solver_for(options, x0.shape[0], True, hessp))]
+            _solver_for(options, x0.shape[0], hessp))]
 
     positives = classes[1:] if K == 2 else classes
     problems = []
@@ -327,7 +319,7 @@ def _problems(data, classes, options, warm):
                                  lambda label=label: Objective(
                                      data, Datafit("logistic", data.target(label)), penalty,
                                      model="binary", fit_intercept=fit_intercept),
-                                 x0, _solver_for(options, x0.shape[0], False, hessp)))
+                                 x0, _solver_for(options, x0.shape[0], hessp)))
     return ("binary" if K == 2 else "ovr"), problems
 
 

@@ -173,8 +173,11 @@ class Objective:
         ``hessian_diagonal``."""
         index = np.asarray(index)
         sums, handle = self._run(index, x, "curvature")
-        for row, k in enumerate(index):
-            self._curvature[k] = (handle, row)
+        if self.model == "batch":  # one row of the handle per problem
+            for row, k in enumerate(index):
+                self._curvature[k] = (handle, row)
+        else:  # one problem, all of the handle's rows (K classes for softmax)
+            self._curvature[0] = (handle, None)
         f, g, _ = self._data_term(index, sums)
         return self._add_penalty(index, x, f, g)
 

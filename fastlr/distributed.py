@@ -355,6 +355,8 @@ class DaskData:
         return total.compute(), curvature
 
     def gather_curvature(self, kept):
+        if len(kept) == 1 and kept[0][1] is None:  # all rows of one pass
+            return kept[0][0]
         import dask
 
         first, _ = kept[0]
