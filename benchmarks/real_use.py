@@ -208,9 +208,9 @@ LAYER_PROBE = textwrap.dedent("""
     _jit.PARALLEL_MIN_BYTES = 0  # every call parallel: the layer is what is compared
     if chunk == 0:  # Numba's default static schedule
         run = _layout.run_parallel
-        def static(kernel, n_tasks, width, args, threads):
+        def static(kernel, part, args, threads):
             with _jit.numba_threads(threads), _jit.parallel_guard():
-                return kernel.parallel(n_tasks, width, args)
+                kernel.parallel(part, args)
         _layout.run_parallel = static
     out = []
     for m, n in [(20_000, 50), (200_000, 100), (1_000_000, 20), (1_000_000, 100)]:

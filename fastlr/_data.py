@@ -1,43 +1,27 @@
 """The in-memory data backend of the fit: X, the labels and the sample weights, checked once.
 
-A data backend is what the fit driver (``fastlr._fit``) and the objective (``fastlr._linear_loss.
-LinearLoss``) see of the data. Two exist: :class:`ArrayData` here (NumPy or scipy.sparse CSR in
-this process) and ``fastlr.distributed.DaskData`` (row blocks on a Dask cluster). Both provide
-
-* ``n_samples``, ``n_features``, ``dtype`` (X's working dtype), ``weight_sum`` (Σ sᵢ);
-* ``labels()`` — the sorted distinct labels of y;
-* ``class_counts(classes)`` and ``class_weight_sums(classes)`` — per class, for ``class_weight``
-  and the "two classes with positive weight" check;
-* ``multiply_weights(per_class, classes)`` — sᵢ ← sᵢ · per_class[class of i];
-* ``target(label)`` — a handle of the 0/1 labels y == label, for ``sums``;
-* ``class_target(classes)`` — a handle of the class indices (position in ``classes``), for
-  ``multinomial_sums``;
-* ``sums(target, w, b, hessian=False)`` and ``multinomial_sums(target, W, b, hessian=False)`` —
-  the raw kernel sums (``fastlr.kernels._sums.Sums``);
-* ``curvature_sums(target, w, b)`` and ``hessp(h, v, v_b)`` — for Hessian-free Newton (in
-  memory only);
-* ``parallel_problems`` — whether one-vs-rest problems may be solved on parallel Python threads.
-
-X is validated by the caller (scikit-learn's ``validate_data`` in the estimator) and is never
-copied here: float32/float64 dense X in any memory order, or CSR (CSC is converted once).
+:class:`ArrayData` implements ``fastlr._backend.Backend`` for NumPy or scipy.sparse CSR X held in
+this process; ``fastlr.distributed.DaskData`` is the other backend. X is validated by the caller
+(scikit-learn's ``validate_data`` in the estimator) and is never copied here: float32/float64
+dense X in any memory order, or CSR (CSC is converted once). A curvature handle is a (K, m)
+float64 array, one row per linear function of the pass that kept it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_X, check_sample_weight
+from ._validation import check_sample_weight, check_X
 from .kernels import _sums
 
 __all__ = ["ArrayData"]
-
-_EMPTY = np.empty(0)
 
 
 class ArrayData:
     """X (dense or CSR), labels y and sample weights held in this process."""
 
-    parallel_problems = True
+    capabilities = frozenset({"hessian", "hessp", "diagonal", "parallel_problems"})
+    feature_names = None
 
     def __init__(self, X, y, sample_weight=None):
         X, self.dtype = check_X(X)  # CSC → CSR once; CSR structure checked once per fit
@@ -49,7 +33,7 @@ class ArrayData:
         self._classes = np.unique(self.y)
         # np.unique(return_inverse=True) sorts all of y (0.35 s at 2,000,000 labels, a third of
         # that fit); the distinct labels are few, so find them, then searchsorted each label.
-        self._y_index = np.searchsorted(self._classes, self.y)
+        self._y_index = np.searchsorted(self._classes, self.y).astype(np.int64)
         weights, self.weight_sum = check_sample_weight(sample_weight, self.n_samples)
         # unit weights take the kernels' unweighted path (same sums, no multiplications)
         self._weights = None if weights is not None and np.all(weights == 1.0) else weights
@@ -59,6 +43,7 @@ class ArrayData:
         """float64 weights, or None for unit weights."""
         return self._weights
 
+    # ---------------------------------------------------------------- labels and weights
     def labels(self) -> np.ndarray:
         return self._classes
 
@@ -81,26 +66,49 @@ class ArrayData:
     def class_target(self, classes) -> np.ndarray:
         return self._y_index
 
-    def multinomial_sums(self, target, W, b, hessian: bool = False):
-        s = _EMPTY if self._weights is None else self._weights
-        return _sums.multinomial_sums(self.X, target, s, W, b, hessian=hessian)
+    def group_weight_sums(self, groups, n_groups: int) -> np.ndarray:
+        return np.bincount(groups, weights=self._weights, minlength=n_groups).astype(np.float64)
 
-    def curvature_sums(self, target, w, b):
-        """(Sums, h): the gradient pass that also returns each sample's sᵢ·σ(zᵢ)(1 − σ(zᵢ))."""
-        s = _EMPTY if self._weights is None else self._weights
-        h = np.empty(self.n_samples)
-        return _sums.sums(self.X, target, s, w, b, h_out=h), h
+    # ---------------------------------------------------------------- passes over X
+    def _fit(self, datafit):
+        if datafit.kind == "logistic":
+            return _sums.logistic_fit(datafit.target, self._weights)
+        if datafit.kind == "softmax":
+            return _sums.softmax_fit(datafit.target, self._weights)
+        return _sums.batched_fit(datafit.target, datafit.labels, datafit.factors, self._weights)
 
-    def hessp(self, h, v, vb):
-        """Raw (Σ hᵢ·(xᵢ·v + v_b)·xᵢ, Σ hᵢ·(xᵢ·v + v_b)): one pass over X."""
-        return _sums.hessp_sums(self.X, h, np.ascontiguousarray(v, dtype=np.float64), vb)
+    def run(self, datafit, W, b, want: str):
+        fit = self._fit(datafit)
+        if want == "hessian":
+            return _sums.gram_sums(fit, self.X, W, b), None
+        curvature = np.empty((W.shape[0], self.n_samples)) if want == "curvature" else None
+        sums = _sums.gradient_sums(fit, self.X, W, b, with_grad=want != "loss",
+                                   curvature=curvature)
+        return sums, curvature
 
-    def hessian_diagonal(self, h):
-        """Raw (Σ hᵢ·xᵢⱼ², Σ hᵢ): the Hessian's diagonal, for Newton-CG's preconditioner."""
-        return _sums.hessian_diagonal_sums(self.X, h)
+    def gather_curvature(self, kept):
+        if len(kept) == 1 and kept[0][1] is None:  # all rows of one pass
+            return kept[0][0]
+        first, _ = kept[0]
+        rows = [row for _, row in kept]
+        if all(handle is first for handle, _ in kept):
+            if rows == list(range(first.shape[0])):
+                return first
+            return first[rows]
+        return np.stack([handle[row] for handle, row in kept])
 
-    def sums(self, target, w, b, hessian: bool = False):
-        s = _EMPTY if self._weights is None else self._weights
-        if hessian:
-            return _sums.hessian_sums(self.X, target, s, w, b)
-        return _sums.sums(self.X, target, s, w, b)
+    def hessp(self, datafit, curvature, V, vb):
+        return _sums.hessp_sums(self._fit(datafit), self.X, V, vb, curvature)
+
+    def diagonal(self, datafit, curvature):
+        return _sums.diagonal_sums(self.X, _diagonal_weights(datafit.kind, curvature,
+                                                              self._weights))
+
+
+def _diagonal_weights(kind, curvature, weights):
+    """Per-sample weights C (K, m) of the Hessian's diagonal: the curvature h itself for the
+    logistic datafits; sᵢ·p_k(1 − p_k) from the kept probabilities for softmax."""
+    if kind != "softmax":
+        return curvature
+    C = curvature * (1.0 - curvature)
+    return C if weights is None else C * weights

@@ -30,7 +30,8 @@ import numpy as np
 
 from . import _interrupt, _solvers
 from ._jit import numba_threads
-from ._linear_loss import LinearLoss, MultinomialLoss, l2_of
+from ._objective import Datafit, Objective
+from ._penalties import from_sklearn
 
 __all__ = ["FitOptions", "FitResult", "WarmStart", "check_params", "fit"]
 
@@ -71,9 +72,8 @@ SOLVER_NAMES = {"lbfgs": "lbfgs", "newton": "newton", "newton-cholesky": "newton
 
 #: Newton's Cholesky step needs the (P × P) Hessian, P = the number of parameters, built in one
 #: pass at O(n_samples·P²) and held once per task. Above this P, solver="newton" takes its
-#: direction by conjugate gradients on Hessian-vector products instead (Newton-CG: O(nnz) per
-#: product, nothing of size P²) — for binary and one-vs-rest problems in memory; a multinomial
-#: problem, or one on Dask, keeps the Cholesky step.
+#: direction by conjugate gradients on Hessian-vector products instead (Newton-CG: O(nnz·K) per
+#: product, nothing of size P²), for every model and backend.
 NEWTON_CHOLESKY_MAX_PARAMS = 1000
 
 
@@ -271,51 +271,46 @@ def _apply_class_weight(data, classes, class_weight) -> None:
 
 @dataclass
 class _Problem:
-    """One problem of a fit: its name in messages, how to build its loss, where to start."""
+    """One problem of a fit: its name in messages, how to build its objective, where to start."""
 
     name: str  # "" (binary), "class 3 vs rest", "multinomial"
-    make: object  # () -> LinearLoss | MultinomialLoss (built when solved: one target at a time)
+    make: object  # () -> Objective (built when solved: one target at a time)
     x0: np.ndarray
     solver: str = "lbfgs"
     callback: object = None  # the solver's per-iteration hook (fastlr._callbacks), if any
 
 
-def _solver_for(options, n_params: int, multinomial: bool, hessp: bool) -> str:
+def _solver_for(options, n_params: int, hessp: bool) -> str:
     """The solver a problem runs: ``options.solver``, with Newton's step chosen by size (see
     ``NEWTON_CHOLESKY_MAX_PARAMS``) where Hessian-vector products exist."""
     solver = options.solver
-    if multinomial and solver.startswith("newton") and n_params > NEWTON_CHOLESKY_MAX_PARAMS:
-        raise ValueError(
-            f"solver={options.solver_name!r} on the multinomial model forms its Hessian, "
-            f"({n_params} x {n_params}) here (n_classes x (n_features + 1) = {n_params} "
-            f"parameters, above {NEWTON_CHOLESKY_MAX_PARAMS}); fastlr has no Hessian-free step "
-            "for the multinomial model yet: use solver='lbfgs', or multi_class='ovr' with "
-            "solver='newton-cg'")
-    if not hessp or multinomial:
+    if not hessp:
         return "newton" if solver == "newton-cg" else solver
     if solver == "newton" and n_params > NEWTON_CHOLESKY_MAX_PARAMS:
         return "newton-cg"
     return solver
 
 
-def _problems(data, classes, options, l2, warm):
+def _problems(data, classes, options, warm):
     """The problems of a fit: one binary problem, one per class (``multi_class="ovr"``), or one
     multinomial problem (three or more classes by default)."""
     K, n = classes.shape[0], data.n_features
     fit_intercept = options.fit_intercept
     warm_ok = (warm is not None and np.array_equal(warm.classes, classes)
                and warm.coef.shape == ((1 if K == 2 else K), n))
+    penalty = from_sklearn(options.C, data.weight_sum, penalize=options.penalize)
 
-    hessp = hasattr(data, "hessp")
+    hessp = "hessp" in data.capabilities
     if K > 2 and options.multi_class in ("auto", "multinomial"):
         x0 = np.zeros(K * n + (K if fit_intercept else 0))
         if warm_ok:
             x0[:K * n] = np.ravel(warm.coef)
             if fit_intercept:
                 x0[K * n:] = warm.intercept
-        return "multinomial", [_Problem("multinomial", lambda: MultinomialLoss(
-            data, data.class_target(classes), K, l2=l2, fit_intercept=fit_intercept), x0,
-            _solver_for(options, x0.shape[0], True, hessp))]
+        return "multinomial", [_Problem("multinomial", lambda: Objective(
+            data, Datafit("softmax", data.class_target(classes)), penalty, model="multinomial",
+            n_classes=K, fit_intercept=fit_intercept), x0,
+            _solver_for(options, x0.shape[0], hessp))]
 
     positives = classes[1:] if K == 2 else classes
     problems = []
@@ -326,10 +321,36 @@ def _problems(data, classes, options, l2, warm):
             if fit_intercept:
                 x0[n] = warm.intercept[k]
         problems.append(_Problem("" if K == 2 else f"class {label!r} vs rest",
-                                 lambda label=label: LinearLoss(data, data.target(label), l2=l2,
-                                                                fit_intercept=fit_intercept),
-                                 x0, _solver_for(options, x0.shape[0], False, hessp)))
+                                 lambda label=label: Objective(
+                                     data, Datafit("logistic", data.target(label)), penalty,
+                                     model="binary", fit_intercept=fit_intercept),
+                                 x0, _solver_for(options, x0.shape[0], hessp)))
     return ("binary" if K == 2 else "ovr"), problems
+
+
+def _callables(objective):
+    """One problem of an Objective as the callables ``_solvers.minimize`` takes."""
+    one = [0]
+
+    def loss_grad(x):
+        f, g = objective.loss_grad(one, x[None, :])
+        return float(f[0]), g[0]
+
+    def loss_grad_hess(x):
+        f, g, H = objective.loss_grad_hess(one, x[None, :])
+        return float(f[0]), g[0], H[0]
+
+    def loss_grad_hessp(x):
+        f, g = objective.loss_grad_curvature(one, x[None, :])
+
+        def hessp(v):
+            return objective.hessp(one, np.asarray(v, dtype=np.float64)[None, :])[0]
+
+        hessp.diagonal = lambda: objective.hessian_diagonal(one)[0]
+        return float(f[0]), g[0], hessp
+
+    return loss_grad, loss_grad_hess, (loss_grad_hessp if "hessp" in objective.capabilities
+                                       else None)
 
 
 def _solve_all(data, problems, options):
@@ -340,15 +361,14 @@ def _solve_all(data, problems, options):
 
     def solve(problem, inner_threads=None):
         with numba_threads(inner_threads):
-            loss = problem.make()
+            loss_grad, loss_grad_hess, loss_grad_hessp = _callables(problem.make())
             if options.verbose and len(problems) > 1:
                 print(problem.name, flush=True)
             return _solvers.minimize(
-                loss.loss_grad, problem.x0, solver=problem.solver, max_iter=options.max_iter,
+                loss_grad, problem.x0, solver=problem.solver, max_iter=options.max_iter,
                 tol=options.tol, learning_rate=options.learning_rate,
-                loss_grad_hess=loss.loss_grad_hess,
-                loss_grad_hessp=getattr(loss, "loss_grad_hessp", None), verbose=options.verbose,
-                callback=problem.callback)
+                loss_grad_hess=loss_grad_hess, loss_grad_hessp=loss_grad_hessp,
+                verbose=options.verbose, callback=problem.callback)
 
     # BLAS on one thread while fitting with parallel kernels: the solvers' small BLAS calls
     # (L-BFGS-B's dot products, Newton's Cholesky) wake OpenBLAS's threads, which then spin on the
@@ -365,7 +385,7 @@ def _solve_all(data, problems, options):
         import numba
 
         workers = min(len(problems), numba.get_num_threads())
-        if (data.parallel_problems and len(problems) > 1 and workers > 1
+        if ("parallel_problems" in data.capabilities and len(problems) > 1 and workers > 1
                 and not options.verbose):
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 futures = [pool.submit(solve, problem, 1) for problem in problems]
@@ -432,8 +452,7 @@ def fit(data, options: FitOptions, warm_start: WarmStart | None = None,
     ``reporter``: a ``fastlr._callbacks.FitReporter`` (scikit-learn's callbacks), or None."""
     classes = _classes(data)
     _apply_class_weight(data, classes, options.class_weight)
-    l2 = l2_of(options.C, data.weight_sum, options.penalize)
-    kind, problems = _problems(data, classes, options, l2, warm_start)
+    kind, problems = _problems(data, classes, options, warm_start)
     K, n = classes.shape[0], data.n_features
     if reporter is not None:
         def attributes(x):  # the fitted attributes of a model whose single problem is at x

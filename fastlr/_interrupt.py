@@ -6,7 +6,7 @@ main thread executes bytecode again, and if that happens inside Numba's call mac
 One-vs-rest classes on worker threads never see the signal at all and run to the end.
 
 ``deferred_sigint()`` replaces the handler for the duration of a fit with one that only records
-the signal. The objective (``fastlr._linear_loss.LinearLoss``) calls :func:`check` before every
+the signal. The objective (``fastlr._objective.Objective``) calls :func:`check` before every
 evaluation, in whichever thread solves the problem, and raises ``KeyboardInterrupt`` there: every
 solver and every one-vs-rest thread stops within one evaluation. When the fit ends, the previous
 handler is back. Nothing is set on the estimator before the fit completes, so an interrupted fit

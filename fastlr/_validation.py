@@ -224,10 +224,11 @@ def check_class_indices(y, m: int, n_classes: int, shape) -> np.ndarray:
 
 
 class MultinomialProblem(NamedTuple):
-    """A validated multinomial problem. ``W`` is float64 (K, n_features), C-contiguous — the
-    kernels' layout, the transpose of the public (n_features, K) — and ``b`` float64 (K,)."""
+    """A validated multinomial problem. ``W_public`` is float64 (n_features, K) as given (not
+    copied when float64), ``W`` the kernels' class-major (K, n_features), C-contiguous, made on
+    demand; ``b`` float64 (K,)."""
 
-    W: np.ndarray
+    W_public: np.ndarray
     b: np.ndarray
     X: object
     y: np.ndarray
@@ -235,6 +236,10 @@ class MultinomialProblem(NamedTuple):
     weight_sum: float
     l2: float
     dtype: np.dtype
+
+    @property
+    def W(self) -> np.ndarray:
+        return np.ascontiguousarray(self.W_public.T)
 
 
 def check_multinomial_problem(W, b, X, y, sample_weight=None, l2=0.0) -> MultinomialProblem:
@@ -252,7 +257,7 @@ def check_multinomial_problem(W, b, X, y, sample_weight=None, l2=0.0) -> Multino
         raise ValueError(f"b must be 1-D of length n_classes={K}, got shape {b.shape}")
     y = check_class_indices(y, m, K, X.shape)
     sample_weight, weight_sum = check_sample_weight(sample_weight, m)
-    return MultinomialProblem(np.ascontiguousarray(W.T, dtype=np.float64),
+    return MultinomialProblem(np.asarray(W, dtype=np.float64),
                               np.ascontiguousarray(b, dtype=np.float64), X, y, sample_weight,
                               weight_sum, _check_l2(l2), dtype)
 

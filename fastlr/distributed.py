@@ -43,7 +43,7 @@ import numbers
 import numpy as np
 
 from ._jit import numba_threads
-from ._linear_loss import normalise
+from ._objective import normalise
 
 __all__ = ["DaskData", "loss_grad", "predict_dask"]
 
@@ -53,45 +53,87 @@ NUMBA_THREADS_PER_TASK = 1
 
 # ---------------------------------------------------------------- task functions (run on workers)
 
-def _empty_sums(n_features: int, hessian: bool):
-    from .kernels._sums import Sums
-
-    p = n_features + 1
-    return Sums(0.0, np.zeros(n_features), 0.0, np.zeros((p, p)) if hessian else None)
-
-
-def _block_sums(X, y, s, w, b, hessian):
-    """Raw kernel sums of one row block (an empty block contributes nothing)."""
-    from ._validation import check_labels01, check_X
+def _kernel_fit(kind, target, s, labels, factors):
     from .kernels import _sums
 
-    if X.shape[0] == 0:
-        return _empty_sums(X.shape[1], hessian)
-    X, _ = check_X(X)
-    y = check_labels01(y, X.shape[0], X.shape)
-    s = np.empty(0) if s is None else np.ascontiguousarray(s, dtype=np.float64)
-    with numba_threads(NUMBA_THREADS_PER_TASK):
-        if hessian:
-            return _sums.hessian_sums(X, y, s, w, b)
-        return _sums.sums(X, y, s, w, b)
+    if kind == "logistic":
+        return _sums.logistic_fit(np.ascontiguousarray(target, dtype=np.float64), s)
+    if kind == "softmax":
+        return _sums.softmax_fit(np.ascontiguousarray(target, dtype=np.int64), s)
+    return _sums.batched_fit(np.ascontiguousarray(target, dtype=np.int64), labels, factors, s)
 
 
-def _block_multinomial_sums(X, y, s, W, b, hessian):
-    """Raw multinomial kernel sums of one row block (an empty block contributes nothing)."""
+def _zero_sums(kind, K, n, hessian):
+    """What an empty block contributes: zero sums of the pass's shapes."""
+    from .kernels._sums import Sums
+
+    p = n + 1
+    if kind == "logistic":
+        return Sums(0.0, np.zeros(n), 0.0, np.zeros((p, p)) if hessian else None)
+    if kind == "softmax":
+        return Sums(0.0, np.zeros((K, n)), np.zeros(K),
+                    np.zeros((K * p, K * p)) if hessian else None)
+    return Sums(np.zeros(K), np.zeros((K, n)), np.zeros(K),
+                np.zeros((K, p, p)) if hessian else None)
+
+
+def _block_weights(s):
+    return None if s is None else np.ascontiguousarray(s, dtype=np.float64)
+
+
+def _block_pass(X, target, s, request):
+    """One row block's pass (``fastlr._backend.Backend.run``): its Sums — and, for want =
+    "curvature", (Sums, curvature (K, m_b)). An empty block contributes nothing."""
     from ._validation import check_X
     from .kernels import _sums
 
+    (kind, labels, factors), W, b, want = request
     K, n = W.shape
     if X.shape[0] == 0:
-        from .kernels._sums import Sums
-
-        p = K * (n + 1)
-        return Sums(0.0, np.zeros((K, n)), np.zeros(K), np.zeros((p, p)) if hessian else None)
+        sums = _zero_sums(kind, K, n, want == "hessian")
+        return (sums, np.empty((K, 0))) if want == "curvature" else sums
     X, _ = check_X(X)
-    s = np.empty(0) if s is None else np.ascontiguousarray(s, dtype=np.float64)
+    fit = _kernel_fit(kind, target, _block_weights(s), labels, factors)
     with numba_threads(NUMBA_THREADS_PER_TASK):
-        return _sums.multinomial_sums(X, np.ascontiguousarray(y, dtype=np.int64), s, W, b,
-                                      hessian=hessian)
+        if want == "hessian":
+            return _sums.gram_sums(fit, X, W, b)
+        if want != "curvature":
+            return _sums.gradient_sums(fit, X, W, b, with_grad=want != "loss")
+        curvature = np.empty((K, X.shape[0]))
+        return _sums.gradient_sums(fit, X, W, b, curvature=curvature), curvature
+
+
+def _block_hessp(X, target, s, curvature, request):
+    """One row block's raw H·v: (HV (K, n), hb (K,))."""
+    from ._validation import check_X
+    from .kernels import _sums
+
+    (kind, labels, factors), V, vb = request
+    if X.shape[0] == 0:
+        return np.zeros(V.shape), np.zeros(V.shape[0])
+    X, _ = check_X(X)
+    with numba_threads(NUMBA_THREADS_PER_TASK):
+        return _sums.hessp_sums(_kernel_fit(kind, target, _block_weights(s), labels, factors),
+                                X, V, vb, curvature)
+
+
+def _block_diagonal(X, s, kind, curvature, n):
+    """One row block's raw Hessian diagonal: (D (K, n), d_b (K,))."""
+    from ._data import _diagonal_weights
+    from ._validation import check_X
+    from .kernels import _sums
+
+    K = curvature.shape[0]
+    if X.shape[0] == 0:
+        return np.zeros((K, n)), np.zeros(K)
+    X, _ = check_X(X)
+    with numba_threads(NUMBA_THREADS_PER_TASK):
+        return _sums.diagonal_sums(X, _diagonal_weights(kind, curvature, _block_weights(s)))
+
+
+def _take_rows(blocks, rows):
+    """One block's curvature rows gathered from several kept passes."""
+    return np.stack([block[row] for block, row in zip(blocks, rows)])
 
 
 def _add_in_order(parts):
@@ -99,6 +141,19 @@ def _add_in_order(parts):
     from .kernels._sums import add_in_order
 
     return add_in_order(parts)
+
+
+def _add_pairs_in_order(parts):
+    """Add per-block (array, array) pairs in block order."""
+    first, second = (np.array(v, dtype=np.float64, copy=True) for v in parts[0])
+    for a, b in parts[1:]:
+        first += a
+        second += b
+    return first, second
+
+
+def _group_weight_sums(groups, s, n_groups):
+    return np.bincount(groups, weights=None if s is None else s, minlength=n_groups)
 
 
 def _nonfinite(X_block):
@@ -141,7 +196,8 @@ class DaskData:
     those of a fit data backend (see ``fastlr._data``).
     """
 
-    parallel_problems = False  # one problem at a time: each evaluation already uses the cluster
+    #: no "parallel_problems": each evaluation already uses the whole cluster
+    capabilities = frozenset({"hessian", "hessp", "diagonal"})
 
     def __init__(self, X, y, sample_weight=None, *, estimator_name: str | None = None):
         import dask
@@ -262,25 +318,71 @@ class DaskData:
         (index,) = dask.persist(index)
         return index.to_delayed(optimize_graph=False).ravel().tolist()
 
-    def sums(self, target, w, b, hessian: bool = False):
-        """One task graph: per-block kernel sums, added in block order; one ``compute``."""
-        return self._graph(_block_sums, target, np.ascontiguousarray(w, dtype=np.float64),
-                           float(b), hessian)
-
-    def multinomial_sums(self, target, W, b, hessian: bool = False):
-        """The multinomial kernel's sums, one task graph as for ``sums``."""
-        return self._graph(_block_multinomial_sums, target,
-                           np.ascontiguousarray(W, dtype=np.float64),
-                           np.ascontiguousarray(b, dtype=np.float64), hessian)
-
-    def _graph(self, block_function, target, w, b, hessian):
+    def group_weight_sums(self, groups, n_groups: int) -> np.ndarray:
         import dask
 
-        w_node = dask.delayed(w, pure=False)  # the coefficients enter the graph once
         s_blocks = self._s_blocks or [None] * self.n_blocks
-        parts = [dask.delayed(block_function, pure=False)(Xb, yb, sb, w_node, b, hessian)
-                 for Xb, yb, sb in zip(self._X_blocks, target, s_blocks)]
-        (total,) = dask.compute(dask.delayed(_add_in_order, pure=False)(parts))
+        parts = [dask.delayed(_group_weight_sums)(g, s, n_groups)
+                 for g, s in zip(groups, s_blocks)]
+        return np.sum(dask.compute(*parts), axis=0).astype(np.float64)
+
+    def _tasks(self, function, datafit, request, per_block=None):
+        """One task per block, function(X_b, target_b, s_b, [per_block_b,] request), with the
+        request (the datafit's tables, the coefficients, …) one key of the graph that every
+        block task reads: n_blocks + 2 tasks per evaluation with the sum."""
+        import dask
+
+        request = dask.delayed(((datafit.kind, datafit.labels, datafit.factors), *request),
+                               pure=False)
+        s_blocks = self._s_blocks or [None] * self.n_blocks
+        extra = [()] * self.n_blocks if per_block is None else [(p,) for p in per_block]
+        return [dask.delayed(function, pure=False)(Xb, tb, sb, *more, request)
+                for Xb, tb, sb, more in zip(self._X_blocks, datafit.target, s_blocks, extra)]
+
+    def run(self, datafit, W, b, want: str):
+        """One task graph: per-block passes, added in block order; one ``compute`` (and, for
+        "curvature", the blocks' curvatures persisted on the workers as the handle)."""
+        import dask
+
+        parts = self._tasks(_block_pass, datafit, (np.ascontiguousarray(W, dtype=np.float64),
+                                                   np.ascontiguousarray(b, dtype=np.float64),
+                                                   want))
+        if want != "curvature":
+            (total,) = dask.compute(dask.delayed(_add_in_order, pure=False)(parts))
+            return total, None
+        total = dask.delayed(_add_in_order, pure=False)([part[0] for part in parts])
+        total, *curvature = dask.persist(total, *[part[1] for part in parts])
+        return total.compute(), curvature
+
+    def gather_curvature(self, kept):
+        if len(kept) == 1 and kept[0][1] is None:  # all rows of one pass
+            return kept[0][0]
+        import dask
+
+        first, _ = kept[0]
+        rows = [row for _, row in kept]
+        if all(handle is first for handle, _ in kept) and rows == list(range(len(rows))):
+            return first
+        return [dask.delayed(_take_rows, pure=False)([handle[block] for handle, _ in kept], rows)
+                for block in range(self.n_blocks)]
+
+    def hessp(self, datafit, curvature, V, vb):
+        import dask
+
+        parts = self._tasks(_block_hessp, datafit, (np.ascontiguousarray(V, dtype=np.float64),
+                                                    np.ascontiguousarray(vb, dtype=np.float64)),
+                            per_block=curvature)
+        (total,) = dask.compute(dask.delayed(_add_pairs_in_order, pure=False)(parts))
+        return total
+
+    def diagonal(self, datafit, curvature):
+        import dask
+
+        s_blocks = self._s_blocks or [None] * self.n_blocks
+        parts = [dask.delayed(_block_diagonal, pure=False)(Xb, sb, datafit.kind, cb,
+                                                            self.n_features)
+                 for Xb, sb, cb in zip(self._X_blocks, s_blocks, curvature)]
+        (total,) = dask.compute(dask.delayed(_add_pairs_in_order, pure=False)(parts))
         return total
 
 
@@ -295,8 +397,16 @@ def loss_grad(w, b, X, y, sample_weight=None, l2=0.0):
     w = np.asarray(w, dtype=np.float64)
     if w.shape != (data.n_features,):
         raise ValueError(f"w must be 1-D of length n_features={data.n_features}, got {w.shape}")
+    from ._objective import Datafit
+    from ._penalties import L2
+
     target = data.y.to_delayed(optimize_graph=False).ravel().tolist()
-    return normalise(data.sums(target, w, float(b)), w, data.weight_sum, float(l2))
+    sums, _ = data.run(Datafit("logistic", target), w[None, :], np.array([float(b)]), "gradient")
+    J, grad_w, grad_b = normalise(sums, data.weight_sum)
+    if l2:
+        J = J + L2(l2).value(w[None, :], [0])[0]
+        grad_w = grad_w + l2 * w
+    return J, grad_w, grad_b
 
 
 # ---------------------------------------------------------------- predictions

@@ -2,7 +2,7 @@
 
 ``fastlr warmup`` (or ``fastlr.warmup()``) compiles, once, every kernel specialisation that common
 input reaches — dense X in C and F order and CSR X (int32 and int64 indices), float64 and
-float32, with the loss/gradient, the Hessian and the sigmoid — each with its serial and its
+float32, with the loss/gradient, the Hessian, the softmax and the sigmoid — each with its serial and its
 parallel driver, and leaves them in the disk cache (``fastlr._cache``). A process started later
 (a container from the image, a notebook kernel, a worker) loads them in milliseconds instead of
 compiling for seconds. Run it where the cache will be read: the cache is keyed by the fastlr
@@ -43,7 +43,7 @@ def warmup(dtypes=(np.float64, np.float32), progress=None):
     ``progress(message)`` is called before each step when given.
     """
     from . import kernels
-    from .kernels import _layout, _sums
+    from .kernels import _passes
 
     done = []
 
@@ -59,12 +59,14 @@ def warmup(dtypes=(np.float64, np.float32), progress=None):
         step(f"loss_grad, {name}", kernels.loss_grad, w, 0.0, X, y)
         step(f"loss_grad with sample weights, {name}", kernels.loss_grad, w, 0.0, X, y, np.ones(64))
         step(f"loss_grad_hess, {name}", kernels.loss_grad_hess, w, 0.0, X, y)
+        step(f"multinomial_loss_grad, {name}", kernels.multinomial_loss_grad, np.zeros((4, 3)),
+             np.zeros(3), X, np.arange(64) % 3)
     for dtype in dtypes:
         step(f"sigmoid {np.dtype(dtype).name}", kernels.sigmoid, np.zeros(3, dtype=dtype))
     # the parallel drivers of every signature the serial ones were compiled for
-    for name, drivers in vars(_sums).items():
-        if isinstance(drivers, _layout.Drivers):
-            for k, signature in enumerate(drivers.serial.signatures):
-                step(f"parallel driver of {name.strip('_').lower()}, signature {k + 1}",
-                     drivers.parallel.compile, signature)
+    for key, drivers in _passes.compiled_so_far().items():
+        name = " ".join(part for part in key if part and part != "pointwise")
+        for k, signature in enumerate(drivers.serial.signatures):
+            step(f"parallel driver of the {name} pass, signature {k + 1}",
+                 drivers.parallel.compile, signature)
     return done

@@ -89,7 +89,8 @@ def test_on_by_default_in_the_per_user_directory_and_a_second_process_compiles_n
 def test_the_fused_kernel_loads_from_disk(tmp_path):
     env = _env(tmp_path)
     first = _probe(LOSS_GRAD, env)
-    assert {"rows_task", "rows_task_serial"} <= set(first["compiled"])
+    assert {"gradient__rows_1__logistic",
+            "gradient__rows_1__logistic_serial"} <= set(first["compiled"])
     second = _probe(LOSS_GRAD, env)
     assert second["compiled"] == [] and second["value"] == first["value"]
 
@@ -194,12 +195,11 @@ WARMUP = textwrap.dedent("""
     import json
     import numpy as np
     from fastlr import warmup
-    from fastlr.kernels import _layout, _sums
+    from fastlr.kernels import _passes
     seen = []
     done = warmup(dtypes=(np.float64,), progress=seen.append)
-    uncovered = [name for name, drivers in vars(_sums).items()
-                 if isinstance(drivers, _layout.Drivers)
-                 and not set(drivers.serial.signatures) <= set(drivers.parallel.signatures)]
+    uncovered = ["/".join(map(str, key)) for key, drivers in _passes.compiled_so_far().items()
+                 if not set(drivers.serial.signatures) <= set(drivers.parallel.signatures)]
     print(json.dumps({"done": [what for what, _ in done], "seen": seen, "uncovered": uncovered}))
 """)
 

@@ -188,9 +188,9 @@ def test_worker_processes_and_a_killed_worker_do_not_change_the_fit(process_clie
     np.testing.assert_allclose(undisturbed.coef_, expected.coef_, rtol=1e-8)
 
     calls = {"n": 0, "killed": None}
-    original = DaskData.sums
+    original = DaskData.run
 
-    def sums_killing_a_worker(self, *args, **kwargs):
+    def pass_killing_a_worker(self, *args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 3:  # mid-fit: kill a worker that holds persisted blocks
             holders = {addr for addrs in process_client.who_has().values() for addr in addrs}
@@ -202,7 +202,7 @@ def test_worker_processes_and_a_killed_worker_do_not_change_the_fit(process_clie
                 pass
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(DaskData, "sums", sums_killing_a_worker)
+    monkeypatch.setattr(DaskData, "run", pass_killing_a_worker)
     disturbed = _estimator(tol=1e-10, solver="lbfgs").fit(Xd, yd)
     assert calls["killed"] is not None and calls["n"] > 3
     assert disturbed.coef_.tobytes() == undisturbed.coef_.tobytes()

@@ -35,26 +35,30 @@ def test_importing_the_kernels_compiles_nothing():
     code = textwrap.dedent("""
         import json, sys
         import fastlr.kernels, fastlr.reference, fastlr.course, fastlr.implementations
-        from fastlr.kernels import _dense, _layout, _pointwise, _sums, hessian, sparse
+        from fastlr.kernels import _layout, _loops, _passes, _pointwise, _sums, _xpass, datafits
         from numba.core.registry import CPUDispatcher
+        built_at_import = [list(key) for key in _passes.compiled_so_far()]
+        # a pass built (not run): its drivers exist, uncompiled, with the disk cache attached
+        built = _passes.compiled("gradient", "rows_1", "logistic")
         compiled, cached = {}, []
-        for mod in (_dense, _layout, _pointwise, _sums, hessian, sparse):
+        dispatchers = {"pass.serial": built.serial, "pass.parallel": built.parallel}
+        for mod in (_layout, _loops, _pointwise, _xpass, datafits):
             for name, obj in vars(mod).items():
-                dispatchers = {name: obj}
-                if isinstance(obj, _layout.Drivers):
-                    dispatchers = {f"{name}.serial": obj.serial, f"{name}.parallel": obj.parallel}
-                for key, d in dispatchers.items():
-                    if isinstance(d, CPUDispatcher):
-                        compiled[f"{mod.__name__}.{key}"] = len(d.signatures)
-                        if type(d._cache).__name__ != "NullCache":
-                            cached.append(key)
+                dispatchers[f"{mod.__name__}.{name}"] = obj
+        for key, d in dispatchers.items():
+            if isinstance(d, CPUDispatcher):
+                compiled[key] = len(d.signatures)
+                if type(d._cache).__name__ != "NullCache":
+                    cached.append(key)
         heavy = [m for m in ("sklearn", "dask", "distributed", "matplotlib", "pandas") if m in sys.modules]
-        print(json.dumps({"compiled": compiled, "heavy": heavy, "cached": cached}))
+        print(json.dumps({"compiled": compiled, "heavy": heavy, "cached": cached,
+                          "built_at_import": built_at_import}))
     """)
     report = json.loads(_run(code))
     assert report["compiled"], "found no Numba dispatchers to inspect"
-    assert "fastlr.kernels._dense.rows_task" in report["compiled"]
-    assert "fastlr.kernels._sums._ROWS.parallel" in report["compiled"]
+    assert "fastlr.kernels._xpass.rows_margins_1" in report["compiled"]
+    assert "pass.parallel" in report["compiled"]
+    assert report["built_at_import"] == []
     assert {k: v for k, v in report["compiled"].items() if v} == {}
     assert report["heavy"] == []
-    assert "rows_task" in report["cached"], "the on-disk cache is on by default"
+    assert "pass.serial" in report["cached"], "the on-disk cache is on by default"

@@ -120,34 +120,3 @@ def test_registry_has_one_reference_per_operation_and_input():
         ref = reference_for(kernel)
         assert ref.reference and (ref.operation, ref.input) == (kernel.operation, kernel.input)
     assert {k.input for k in GRADIENT_KERNELS} == {"dense", "csr"}
-
-
-@pytest.mark.parametrize("layout", ["C", "F", "C[::2]", "CSR", "CSR-dup"])
-def test_newton_cg_products_match_numpy(layout):
-    """The Hessian-free pieces of Newton-CG (internal, not registry entries): the per-sample
-    curvature written by the gradient pass, the one-pass H·v, and the Hessian's diagonal (exact
-    without duplicate CSR entries), against NumPy on the dense values."""
-    from fastlr.kernels import _sums
-    from helpers import arrange, dense
-
-    rng = np.random.default_rng(41)
-    base = rng.standard_normal((3001, 17))
-    base[rng.random(base.shape) < 0.6] = 0.0
-    X = arrange(base, layout)
-    y = (rng.random(3001) < 0.5).astype(float)
-    s = rng.uniform(0.1, 2.0, 3001)
-    w, b = rng.standard_normal(17) * 0.5, 0.2
-    h = np.empty(3001)
-    _sums.sums(X, y, s, w, b, h_out=h)
-    z = base @ w + b
-    np.testing.assert_allclose(h, s * expit(z) * expit(-z), rtol=1e-13)
-    v, vb = rng.standard_normal(17), -0.4
-    hv, hb = _sums.hessp_sums(X, h, v, vb)
-    u = h * (base @ v + vb)
-    np.testing.assert_allclose(hv, base.T @ u, rtol=1e-11, atol=1e-11)
-    assert hb == pytest.approx(u.sum(), rel=1e-12)
-    d, db = _sums.hessian_diagonal_sums(X, h)
-    if layout != "CSR-dup":  # duplicates: the sum of squares, an approximation (documented)
-        np.testing.assert_allclose(d, (base ** 2).T @ h, rtol=1e-12)
-    assert np.all(d >= 0) and db == pytest.approx(h.sum(), rel=1e-12)
-    assert dense(X).shape == base.shape

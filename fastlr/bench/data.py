@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-__all__ = ["LAYOUTS", "make_csr_problem", "make_multinomial_problem", "make_problem"]
+__all__ = ["LAYOUTS", "make_csr_problem", "make_multinomial_problem", "make_problem",
+           "make_text_corpus"]
 
 LAYOUTS = ("C", "F")
 
@@ -84,3 +85,40 @@ def make_multinomial_problem(n_samples: int, n_features: int, n_classes: int, dt
     Z = np.asarray(X @ W.astype(dtype), dtype=np.float64) + b
     y = np.argmax(Z + rng.gumbel(size=Z.shape), axis=1).astype(np.int64)  # Gumbel-max: softmax draws
     return W, b, X, y
+
+
+def make_text_corpus(n_samples: int, n_features: int, n_classes: int = 20,
+                     terms_per_row: int = 15, topic_share: float = 0.3, seed: int = 0):
+    """(X, y): a text-classification corpus shaped like TF-IDF of short documents.
+
+    Each document has a class (uniform over ``n_classes``) and ``terms_per_row`` word draws: a
+    share ``topic_share`` from its class's own topic — a Zipf law (p ∝ 1/rank) over a random
+    permutation of the vocabulary, so every class favours other words — and the rest from the
+    corpus-wide Zipf law, so a few words are everywhere and most are rare. Values are TF-IDF-like:
+    1 + log(count) times log(m / document frequency), rows scaled to unit norm (as scikit-learn's
+    TfidfVectorizer does). Column scales therefore span orders of magnitude, like a real corpus.
+    X is CSR float64 with sorted, distinct indices; y int64 class indices.
+    """
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng([seed, n_classes, n_features])
+    y = rng.integers(0, n_classes, n_samples).astype(np.int64)
+    zipf = 1.0 / np.arange(1, n_features + 1)
+    zipf /= zipf.sum()
+    draws = n_samples * terms_per_row
+    rows = np.repeat(np.arange(n_samples, dtype=np.int64), terms_per_row)
+    cols = rng.choice(n_features, size=draws, p=zipf)  # ranks: word r is the r-th most common
+    topical = rng.random(draws) < topic_share
+    topics = np.stack([rng.permutation(n_features) for _ in range(n_classes)])
+    topic_ranks = rng.choice(n_features, size=int(topical.sum()), p=zipf)
+    cols[topical] = topics[y[rows[topical]], topic_ranks]
+    counts = sp.csr_matrix((np.ones(draws), (rows, cols)), shape=(n_samples, n_features))
+    counts.sum_duplicates()
+    df = np.bincount(counts.indices, minlength=n_features)
+    idf = np.log((1.0 + n_samples) / (1.0 + df)) + 1.0
+    counts.data = (1.0 + np.log(counts.data)) * idf[counts.indices]
+    norms = np.sqrt(np.bincount(np.repeat(np.arange(n_samples), np.diff(counts.indptr)),
+                                weights=counts.data ** 2, minlength=n_samples))
+    counts.data /= np.repeat(norms, np.diff(counts.indptr))
+    counts.sort_indices()
+    return counts, y

@@ -19,25 +19,24 @@ every thread count.
 ``loss_grad_loops`` is slide 014's double loop compiled as written, on one thread.
 ``loss_grad_hess`` adds the Hessian over θ = [w, b] in the same single pass (for Newton).
 
-Every kernel returns raw weighted sums (``_sums``); ``fastlr._linear_loss.normalise`` divides them
-by Σ sᵢ and adds the L2 terms — one place for every kernel and data backend.
+Every kernel is one pass of the pass engine (``_sums``: X pass × datafit, ``_passes``) and
+returns raw weighted sums; ``fastlr._objective.normalise`` divides them by Σ sᵢ — one place for
+every kernel and data backend — and the L2 terms are added after it (``fastlr._penalties``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._linear_loss import normalise
+from .._objective import normalise
+from .._penalties import L2
 from .._validation import (check_multinomial_problem, check_problem, check_real_array,
                            working_dtype)
 from . import _sums
-from ._dense import sigmoid_flat
+from ._loops import sigmoid_flat
 
 __all__ = ["cost", "loss_grad", "loss_grad_hess", "loss_grad_loops", "multinomial_loss_grad",
            "multinomial_loss_grad_hess", "sigmoid"]
-
-_EMPTY = np.empty(0)
-
 
 def sigmoid(z):
     """σ(z) = 1 / (1 + e^{−z}) elementwise (slide 017), stable for every finite z.
@@ -53,8 +52,23 @@ def sigmoid(z):
     return out.reshape(arr.shape)[()] if arr.ndim == 0 else out.reshape(arr.shape)
 
 
-def _weights(p):
-    return _EMPTY if p.sample_weight is None else p.sample_weight
+def _penalised(parts, W, l2):
+    """The data term plus ½·l2·‖W‖² (its gradient, its Hessian's diagonal), as one problem."""
+    if l2 == 0.0:
+        return parts
+    penalty, index, coef = L2(l2), [0], np.asarray(W).reshape(1, -1)
+    J = parts[0] + penalty.value(coef, index)[0]
+    grad_w = parts[1] + l2 * np.asarray(W)
+    if len(parts) == 3:
+        return J, grad_w, parts[2]
+    H = parts[3]
+    H[np.arange(coef.shape[1]), np.arange(coef.shape[1])] += l2
+    return J, grad_w, parts[2], H
+
+
+def _binary(p):
+    """The logistic datafit of a validated binary problem, and its coefficients as K = 1."""
+    return _sums.logistic_fit(p.y, p.sample_weight), p.X, p.w[None, :], np.array([p.b])
 
 
 def _in_dtype(p, values):
@@ -66,8 +80,8 @@ def _in_dtype(p, values):
 def cost(w, b, X, y, sample_weight=None, l2=0.0):
     """J(w, b) = Σ sᵢ·Lᵢ / Σ sᵢ + ½·l2·‖w‖² in one pass over X (no gradient work)."""
     p = check_problem(w, b, X, y, sample_weight, l2)
-    J, _, _ = normalise(_sums.sums(p.X, p.y, _weights(p), p.w, p.b, with_grad=False), p.w,
-                        p.weight_sum, p.l2)
+    J, _, _ = _penalised(normalise(_sums.gradient_sums(*_binary(p), with_grad=False),
+                                   p.weight_sum), p.w, p.l2)
     return p.dtype.type(J)
 
 
@@ -80,8 +94,8 @@ def loss_grad(w, b, X, y, sample_weight=None, l2=0.0):
     one pass over the nonzeros.
     """
     p = check_problem(w, b, X, y, sample_weight, l2)
-    return _in_dtype(p, normalise(_sums.sums(p.X, p.y, _weights(p), p.w, p.b), p.w, p.weight_sum,
-                                  p.l2))
+    return _in_dtype(p, _penalised(normalise(_sums.gradient_sums(*_binary(p)), p.weight_sum), p.w,
+                                   p.l2))
 
 
 def loss_grad_loops(w, b, X, y, sample_weight=None, l2=0.0):
@@ -90,8 +104,8 @@ def loss_grad_loops(w, b, X, y, sample_weight=None, l2=0.0):
     if not isinstance(p.X, np.ndarray):
         raise TypeError("loss_grad_loops takes dense X (slide 014's loop indexes X[i, j]); "
                         "use loss_grad for sparse X")
-    return _in_dtype(p, normalise(_sums.loops_sums(p.X, p.y, _weights(p), p.w, p.b), p.w,
-                                  p.weight_sum, p.l2))
+    return _in_dtype(p, _penalised(normalise(_sums.loops_sums(p.X, p.y, p.sample_weight, p.w, p.b),
+                                             p.weight_sum), p.w, p.l2))
 
 
 def loss_grad_hess(w, b, X, y, sample_weight=None, l2=0.0):
@@ -102,8 +116,8 @@ def loss_grad_hess(w, b, X, y, sample_weight=None, l2=0.0):
     a few hundred features (Newton's method).
     """
     p = check_problem(w, b, X, y, sample_weight, l2)
-    return _in_dtype(p, normalise(_sums.hessian_sums(p.X, p.y, _weights(p), p.w, p.b), p.w,
-                                  p.weight_sum, p.l2))
+    return _in_dtype(p, _penalised(normalise(_sums.gram_sums(*_binary(p)), p.weight_sum), p.w,
+                                   p.l2))
 
 
 def multinomial_loss_grad(W, b, X, y, sample_weight=None, l2=0.0):
@@ -121,9 +135,11 @@ def multinomial_loss_grad(W, b, X, y, sample_weight=None, l2=0.0):
     ``loss_grad`` with w = W[:, 1] − W[:, 0], b = b[1] − b[0] (up to the penalty).
     """
     p = check_multinomial_problem(W, b, X, y, sample_weight, l2)
-    J, G, gb = normalise(_sums.multinomial_sums(p.X, p.y, _weights(p), p.W, p.b), p.W,
-                         p.weight_sum, p.l2)
-    return _in_dtype(p, (J, G.T, gb))
+    fit = _sums.softmax_fit(p.y, p.sample_weight)
+    W = p.W_public  # (n, K): the CSR pass's own layout, so no transpose on CSR X
+    sums = _sums.gradient_sums(fit, p.X, W, p.b, feature_major=True)
+    J, dW, gb = _penalised(normalise(sums, p.weight_sum), W, p.l2)
+    return _in_dtype(p, (J, dW.reshape(W.shape), gb))
 
 
 def multinomial_loss_grad_hess(W, b, X, y, sample_weight=None, l2=0.0):
@@ -136,6 +152,7 @@ def multinomial_loss_grad_hess(W, b, X, y, sample_weight=None, l2=0.0):
     Memory O(K²·n_features²) per task: for n_features·K up to a few hundred.
     """
     p = check_multinomial_problem(W, b, X, y, sample_weight, l2)
-    J, G, gb, H = normalise(_sums.multinomial_sums(p.X, p.y, _weights(p), p.W, p.b, hessian=True),
-                            p.W, p.weight_sum, p.l2)
+    fit = _sums.softmax_fit(p.y, p.sample_weight)
+    J, G, gb, H = _penalised(normalise(_sums.gram_sums(fit, p.X, p.W, p.b), p.weight_sum), p.W,
+                             p.l2)
     return _in_dtype(p, (J, G.T, gb, H))

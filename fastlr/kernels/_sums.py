@@ -1,20 +1,21 @@
-"""Raw sums of a validated problem: which kernel, which layout, and one place to call them.
+"""The pass engine's entry points: one datafit, one X, K linear functions → raw sums.
 
-Every kernel (dense rows/columns, CSR, Hessian; in memory or in a Dask block task) returns the
-weighted sums below, never a mean or a penalty; ``fastlr._linear_loss.normalise`` turns them into
-(J, gradient[, Hessian]) once. Over θ = [w, b], with dzᵢ = σ(zᵢ) − yᵢ and hᵢ = σ(zᵢ)(1 − σ(zᵢ)):
+Every kernel — public, in a fit, in a Dask block task — comes here. A call names the datafit
+(``datafits``: logistic, softmax or a batch of logistic problems) with its per-sample arrays
+(:class:`Fit`), X (validated: float32/float64 dense in any memory order, or CSR), and the
+coefficients as W (K, n) float64 C-contiguous with intercepts b (K,) float64 — K = 1 for the
+binary model. It picks the layout from X and the datafit (``_passes``), the task layout from
+the shape (``_layout``), runs the pass and returns raw weighted sums, never a mean or a penalty
+(``fastlr._objective`` normalises them):
 
-    Sums.loss   = Σ sᵢ·Lᵢ
-    Sums.grad_w = Σ sᵢ·dzᵢ·xᵢ                (n,)
-    Sums.grad_b = Σ sᵢ·dzᵢ
-    Sums.hess   = Σ sᵢ·hᵢ·x̃ᵢx̃ᵢᵀ, x̃ᵢ = [xᵢ, 1]  (n+1, n+1), or None
+    Sums.loss   Σ sᵢ·Lᵢ — a float, or (K,) per problem for a batch
+    Sums.grad_w Σ sᵢ·dZᵢ·xᵢ — (n,) for K = 1, else (K, n)
+    Sums.grad_b Σ sᵢ·dZᵢ — a float for K = 1, else (K,)
+    Sums.hess   the Hessian over θ = [w, b] (p × p, p = n + 1); softmax: over
+                θ = [W (K·n, class by class), b (K)]; a batch: (K, p, p), one per problem
 
-and for the multinomial kernels (K classes, W of shape (K, n)) the same with dzᵢ = pᵢ − e_{yᵢ}:
-``loss`` = Σ sᵢ·(logsumexp(zᵢ) − z_{i,yᵢ}), ``grad_w`` (K, n), ``grad_b`` (K,).
-
-The functions here take arrays that were already checked (``fastlr._validation``): X float32 or
-float64 (dense in any memory order, or CSR with valid structure), y and s float64 contiguous (s
-empty for unit weights), w float64 contiguous, b a float. Nothing is copied.
+Nothing is copied but small arrays: W, and for CSR with K > 1 its transpose (n, K) — that pass
+reads the K values of a feature together for each nonzero.
 """
 
 from __future__ import annotations
@@ -24,89 +25,83 @@ from typing import NamedTuple
 import numpy as np
 
 from .._validation import is_sparse
-from . import _dense, _layout, hessian, multinomial, sparse
+from . import _layout, _loops, _passes, _xpass
+from ._layout import SPARSE_BLOCK_ROWS
+from .datafits import BATCHED, LOGISTIC, SOFTMAX, Datafit
 
-__all__ = ["Sums", "add_in_order", "csr_sums", "dense_sums", "hessian_diagonal_sums",
-           "hessian_sums", "hessp_sums",
-           "loops_sums", "multinomial_sums", "sums"]
+__all__ = ["Fit", "Sums", "add_in_order", "batched_fit", "diagonal_sums", "gradient_sums",
+           "gram_sums", "hessp_sums", "logistic_fit", "loops_sums", "softmax_fit"]
 
 _EMPTY = np.empty(0)
-
-# The compiled drivers of every task function (nothing compiles before a first call).
-_ROWS = _layout.drivers(_dense.rows_task)
-_COLS = _layout.drivers(_dense.cols_task)
-_HESSIAN = _layout.drivers(hessian.hessian_task)
-_CSR = _layout.drivers(sparse.csr_task)
-_ROWS_HESSP = _layout.drivers(_dense.rows_hessp_task)
-_COLS_HESSP = _layout.drivers(_dense.cols_hessp_task)
-_CSR_HESSP = _layout.drivers(sparse.csr_hessp_task)
-_ROWS_DIAG = _layout.drivers(_dense.rows_diag_task)
-_COLS_DIAG = _layout.drivers(_dense.cols_diag_task)
-_CSR_DIAG = _layout.drivers(sparse.csr_diag_task)
-_SOFTMAX_ROWS = _layout.drivers(multinomial.softmax_rows_task)
-_SOFTMAX_COLS = _layout.drivers(multinomial.softmax_cols_task)
-_SOFTMAX_CSR = _layout.drivers(multinomial.softmax_csr_task)
-_SOFTMAX_HESSIAN = _layout.drivers(multinomial.softmax_hessian_task)
+_NO_CURVATURE = np.empty((0, 0))
+_EMPTY_RO = np.empty(0)
+_EMPTY_RO.flags.writeable = False
 
 
 class Sums(NamedTuple):
     """Weighted sums over the samples (see the module docstring); float64."""
 
-    loss: float
+    loss: float | np.ndarray
     grad_w: np.ndarray
-    grad_b: float
+    grad_b: float | np.ndarray
     hess: np.ndarray | None = None
+
+
+class Fit(NamedTuple):
+    """A datafit with its per-sample arrays, as the compiled pointwise hooks take them."""
+
+    datafit: Datafit
+    arrays: tuple
 
 
 def _ro(a: np.ndarray) -> np.ndarray:
     """A read-only view: Numba types read-only and writable arrays apart, and compiles each
     kernel once per type. Every input goes in read-only, so a kernel compiles once whatever the
-    caller's flags (a memory-mapped or otherwise read-only X, say): one compile of ~2-5 s saved
-    per kernel and layout the first time a read-only array arrives."""
+    caller's flags (a memory-mapped X, say): one compile of ~2-5 s saved per kernel and layout."""
     view = a.view()
     view.flags.writeable = False
     return view
 
 
-def _unpack(total: np.ndarray, n: int, with_hess: bool) -> Sums:
-    """The flat task vector [loss, grad_w (n), grad_b, H (p·p, upper)] as Sums (H mirrored)."""
-    hess = None
-    if with_hess:
-        p = n + 1
-        upper = total[p + 1:p + 1 + p * p].reshape(p, p)
-        hess = np.triu(upper) + np.triu(upper, 1).T
-    return Sums(float(total[0]), total[1:n + 1].copy(), float(total[n + 1]), hess)
+def _weights(s) -> np.ndarray:
+    return _EMPTY if s is None else s
+
+
+def logistic_fit(y, s=None) -> Fit:
+    """Binary labels y ∈ [0, 1] (float64, contiguous), weights s (float64 or None)."""
+    return Fit(LOGISTIC, (_ro(y), _ro(_weights(s)), _EMPTY_RO, _EMPTY_RO))
+
+
+def softmax_fit(y, s=None) -> Fit:
+    """Class indices y (int64, contiguous) in [0, K)."""
+    return Fit(SOFTMAX, (_ro(y), _ro(_weights(s)), _EMPTY_RO, _EMPTY_RO))
+
+
+def batched_fit(groups, labels, factors, s=None) -> Fit:
+    """K binary problems: sample i of problem k has label labels[k, groups[i]] and weight
+    s[i]·factors[k, groups[i]] (groups int64 (m,); labels, factors float64 (K, n_groups))."""
+    return Fit(BATCHED, (_ro(groups), _ro(np.ascontiguousarray(labels, dtype=np.float64)),
+                         _ro(np.ascontiguousarray(factors, dtype=np.float64)),
+                         _ro(_weights(s))))
 
 
 def add_in_order(parts) -> Sums:
     """Σ of per-block Sums, added in the given (block) order: reproducible."""
     first = parts[0]
-    loss = first.loss
-    grad_b = np.array(first.grad_b, dtype=np.float64, copy=True)
-    grad_w = np.array(first.grad_w, dtype=np.float64, copy=True)
-    hess = None if first.hess is None else np.array(first.hess, dtype=np.float64, copy=True)
+
+    def copy(v):
+        return None if v is None else np.array(v, dtype=np.float64, copy=True)
+
+    loss, grad_w, grad_b, hess = (copy(v) for v in first)
     for part in parts[1:]:
         loss += part.loss
-        grad_b += part.grad_b
         grad_w += part.grad_w
+        grad_b += part.grad_b
         if hess is not None:
             hess += part.hess
-    return Sums(loss, grad_w, float(grad_b) if grad_b.ndim == 0 else grad_b, hess)
-
-
-def dense_sums(X, y, s, w, b, with_grad: bool = True, h_out=_EMPTY) -> Sums:
-    """Sums of the fused dense kernel: one blocked pass over X in its own memory order. A
-    non-empty ``h_out`` (length m) receives each sample's sᵢ·σ(zᵢ)(1 − σ(zᵢ))."""
-    n = X.shape[1]
-    total = _dense_pass((_ROWS, _COLS), X, n + 2, (_ro(y), _ro(s), _ro(w), float(b)),
-                        (with_grad, h_out))
-    return _unpack(total, n, False)
-
-
-def loops_sums(X, y, s, w, b) -> Sums:
-    """Sums of slide 014's double loop (one thread)."""
-    return _unpack(_dense.loss_grad_loops(_ro(X), _ro(y), _ro(s), _ro(w), float(b)), X.shape[1],
-                   False)
+    scalar = np.ndim(first.loss) == 0
+    return Sums(float(loss) if scalar else loss, grad_w,
+                float(grad_b) if np.ndim(first.grad_b) == 0 else grad_b, hess)
 
 
 def _csr_bytes(X) -> int:
@@ -114,137 +109,181 @@ def _csr_bytes(X) -> int:
     return X.data.itemsize * X.nnz + X.indices.itemsize * X.nnz + X.indptr.nbytes
 
 
-def _csr_arrays(X):
+def _csr(X):
     return _ro(X.data), _ro(X.indices), _ro(X.indptr)
 
 
-def _dense_pass(drivers, X, width, head, tail=(), work=None, partial_doubles=None):
-    """Run one of a (C order, F order) pair of task drivers over dense X: X's own memory order
-    picks the driver and its block layout. The task's arguments are
-    (X, *head, block_rows, task_rows, *tail); ``work`` (bytes of X read by default) picks the
-    threads."""
-    m, n = X.shape
-    rows_driver, cols_driver = drivers
-    column_major = _layout.is_column_major(X)
-    block_rows, task_rows = _layout.dense_layout(m, n, X.itemsize, column_major, partial_doubles)
-    return _layout.run_tasks(cols_driver if column_major else rows_driver, -(-m // task_rows),
-                             width, (_ro(X), *head, block_rows, task_rows, *tail),
-                             m * n * X.itemsize if work is None else work)
+def _dense(X):
+    """Dense X as a pass takes it: X and two unused arrays (see ``_passes``)."""
+    return _ro(X), _EMPTY_RO, _EMPTY_RO
 
 
-def _csr_pass(driver, X, width, head, tail=(), partial_doubles=None, nnz=None, work=None):
-    """Run a CSR task driver: arguments (data, indices, indptr, *head, task_rows, *tail); tasks
-    laid out by ``sparse_layout(m, partial_doubles or width, nnz)``; ``work`` as above."""
-    m = X.shape[0]
-    task_rows = _layout.sparse_layout(m, width if partial_doubles is None else partial_doubles, nnz)
-    return _layout.run_tasks(driver, -(-m // task_rows), width,
-                             (*_csr_arrays(X), *head, task_rows, *tail),
-                             _csr_bytes(X) if work is None else work)
+def _coefficients(W, b):
+    W = np.ascontiguousarray(W, dtype=np.float64)
+    return W.reshape(-1, W.shape[-1]), np.ascontiguousarray(b, dtype=np.float64).reshape(-1)
 
 
-def csr_sums(X, y, s, w, b, h_out=_EMPTY) -> Sums:
-    """Sums of the fused CSR kernel: one pass over the nonzeros (``h_out`` as for dense)."""
-    n = X.shape[1]
-    total = _csr_pass(_CSR, X, n + 2, (_ro(y), _ro(s), _ro(w), float(b)), (h_out, False),
-                      nnz=X.nnz)
-    return _unpack(total, n, False)
+def _single(fit: Fit) -> bool:
+    """The binary model: one linear function, compiled as its own specialisation."""
+    return fit.datafit is LOGISTIC
 
 
-def hessp_sums(X, hs, v, vb):
-    """Raw Hessian-vector product (Σ hᵢ·ũᵢ·xᵢ, Σ hᵢ·ũᵢ), ũᵢ = xᵢ·v + v_b, for the per-sample
-    curvatures hᵢ = sᵢ·σ(1 − σ) a gradient pass wrote (``h_out``): one pass over X."""
-    n = X.shape[1]
-    head = (_ro(hs), _ro(v), float(vb))
-    if is_sparse(X):
-        total = _csr_pass(_CSR_HESSP, X, n + 1, head, nnz=X.nnz)
+def _sums(total, fit: Fit, K: int, n: int, feature_major: bool, want_feature_major=False) -> Sums:
+    """The flat [G, g_b, losses] of a pass as Sums, G (K, n) — or (n, K) when
+    ``want_feature_major`` — transposed from the pass's own layout where the two differ."""
+    G = total[:K * n].reshape((n, K) if feature_major else (K, n))
+    if feature_major == want_feature_major:
+        G = G.copy()
     else:
-        total = _dense_pass((_ROWS_HESSP, _COLS_HESSP), X, n + 1, head)
-    return total[:n].copy(), float(total[n])
+        G, source = np.empty(G.shape[::-1]), G
+        _xpass.transpose_into(source, G)
+    gb = total[K * n:K * n + K].copy()
+    losses = total[K * n + K:K * n + K + fit.datafit.n_losses(K)]
+    if _single(fit):  # the binary model: vectors and scalars
+        return Sums(float(losses[0]), G.reshape(-1), float(gb[0]))
+    return Sums(float(losses[0]) if losses.shape[0] == 1 and not fit.datafit.losses_per_function
+                else losses.copy(), G, gb)
 
 
-def hessian_sums(X, y, s, w, b) -> Sums:
-    """Sums with the Hessian over θ = [w, b], dense (any memory order) or CSR, in one pass."""
+def _gradient_pass(fit: Fit, X, W, b, curvature, with_grad: bool, step: str,
+                   given_feature_major: bool = False):
+    """Run the gradient pass (or, ``step="hessp"``, the H·v pass) and return (total, whether
+    its G is feature-major). W is (K, n), or (n, K) when ``given_feature_major``. The task
+    layout depends on the shape only; the partial sums are per task."""
     m, n = X.shape
+    K = W.shape[1] if given_feature_major else W.shape[0]
+    single = _single(fit)
+    width = K * n + K + fit.datafit.n_losses(K)
+    # K = 1 keeps the binary kernels' historic layout (partials of n + 2)
+    partial = None if single else width
+    if is_sparse(X):
+        layout = "csr_1" if single else "csr_k"
+        feature_major = not single
+        Wl = W.reshape(1, n) if single else (W if given_feature_major
+                                             else np.ascontiguousarray(W.T))
+        # (the binary H·v pass keeps its historic task layout: partials of n + 1)
+        partial_width = n + 1 if single and step == "hessp" else width
+        task_rows = _layout.sparse_layout(m, partial_width, X.nnz * K)
+        args = (*_csr(X), _ro(Wl), _ro(b), SPARSE_BLOCK_ROWS, task_rows, *fit.arrays, curvature,
+                with_grad)
+        work = _csr_bytes(X) * K
+    else:
+        column_major = _layout.is_column_major(X)
+        layout = ("cols" if column_major else "rows") + ("_1" if single else "_k")
+        feature_major = False
+        Wl = np.ascontiguousarray(W.T) if given_feature_major else W
+        block_rows, task_rows = _layout.dense_layout(m, n, X.itemsize, column_major, partial)
+        args = (*_dense(X), _ro(Wl.reshape(K, n)), _ro(b), block_rows, task_rows, *fit.arrays,
+                curvature, with_grad)
+        work = m * n * X.itemsize * K  # 4·K multiply-adds per value of X
+    drivers = _passes.compiled("gradient", layout, fit.datafit.name, step)
+    total = _layout.run_tasks(drivers, -(-m // task_rows), width, args, work)
+    return total, feature_major
+
+
+def gradient_sums(fit: Fit, X, W, b, *, with_grad: bool = True, curvature=None,
+                  feature_major: bool = False) -> Sums:
+    """Sums of one pass over X (``with_grad=False``: the losses alone, no scatter). A
+    ``curvature`` array (K, m) receives each sample's curvature at (W, b) — h = s·σ(1 − σ) for
+    the logistic datafits, the probabilities p for softmax — for :func:`hessp_sums` and
+    :func:`diagonal_sums` later. ``feature_major``: W given as (n, K), and grad_w returned so
+    (the public multinomial kernel's layout: on CSR X no transpose at all)."""
+    W = np.ascontiguousarray(W, dtype=np.float64)
+    b = np.ascontiguousarray(b, dtype=np.float64).reshape(-1)
+    if not feature_major:
+        W = W.reshape(-1, W.shape[-1])
+    curv = _NO_CURVATURE if curvature is None else curvature
+    total, pass_fm = _gradient_pass(fit, X, W, b, curv, with_grad, "pointwise", feature_major)
+    return _sums(total, fit, b.shape[0], X.shape[1], pass_fm, feature_major)
+
+
+def hessp_sums(fit: Fit, X, V, vb, curvature):
+    """Raw Hessian-vector products at the point whose ``curvature`` a gradient pass kept, for
+    K directions V (K, n) with intercept parts vb (K,): (HV (K, n), hb (K,)), one pass over X."""
+    V, vb = _coefficients(V, vb)
+    total, feature_major = _gradient_pass(fit, X, V, vb, curvature, True, "hessp")
+    sums = _sums(total, fit, V.shape[0], X.shape[1], feature_major)
+    return np.atleast_2d(sums.grad_w), np.atleast_1d(np.asarray(sums.grad_b, dtype=np.float64))
+
+
+def gram_sums(fit: Fit, X, W, b) -> Sums:
+    """Sums with the Hessian (see the module docstring), in one pass over X."""
+    W, b = _coefficients(W, b)
+    m, n = X.shape
+    K = W.shape[0]
     p = n + 1
-    width = 1 + p + p * p
+    single = _single(fit)
+    pairs = fit.datafit.block_pairs(K)
+    width = K * n + K + fit.datafit.n_losses(K) + pairs * p * p
     if is_sparse(X):
-        # the Hessian's work per row is nnzᵢ² updates, not nnzᵢ reads
-        total = _csr_pass(_CSR, X, width, (_ro(y), _ro(s), _ro(w), float(b)), (_EMPTY, True),
-                          work=_csr_bytes(X) * max(1.0, X.nnz / m))
+        layout = "csr_1" if single else "csr_k"
+        feature_major = not single
+        Wl = W if single else np.ascontiguousarray(W.T)
+        task_rows = _layout.sparse_layout(m, width, None if single else X.nnz * K)
+        args = (*_csr(X), _ro(Wl), _ro(b), SPARSE_BLOCK_ROWS, task_rows, *fit.arrays, False)
+        # the Hessian's work per row is nnzᵢ² updates per pair, not nnzᵢ reads
+        work = _csr_bytes(X) * pairs * max(1.0, X.nnz / m)
     else:
-        block_rows, task_rows = _layout.hessian_layout(m, n)
-        args = (_ro(X), _ro(y), _ro(s), _ro(w), float(b), block_rows, task_rows,
+        feature_major = False
+        block_rows, task_rows = _layout.hessian_layout(m, n, None if single else width)
+        args = (*_dense(X), _ro(W), _ro(b), block_rows, task_rows, *fit.arrays,
                 _layout.is_column_major(X))
-        # a block's SYRK does p/2 multiply-adds per value of X read
-        total = _layout.run_tasks(_HESSIAN, -(-m // task_rows), width, args,
-                                  m * n * X.itemsize * p / 2)
-    return _unpack(total, n, True)
+        work = m * n * X.itemsize * pairs * p / 2  # a SYRK: p/2 multiply-adds per value read
+        layout = "dense"
+    drivers = _passes.compiled("gram", layout, fit.datafit.name)
+    total = _layout.run_tasks(drivers, -(-m // task_rows), width, args, work)
+    sums = _sums(total, fit, K, n, feature_major)
+    blocks = total[width - pairs * p * p:].reshape(pairs, p, p)
+    upper = np.triu(blocks)
+    full = upper + np.transpose(np.triu(blocks, 1), (0, 2, 1))
+    if fit.datafit is SOFTMAX:
+        hess = _softmax_hessian(full, K, n)
+    elif fit.datafit is BATCHED:
+        hess = full
+    else:
+        hess = full[0]
+    return sums._replace(hess=hess)
 
 
-def _multinomial_hessian(blocks: np.ndarray, K: int, n: int) -> np.ndarray:
-    """H over θ = [W (K·n, class by class), b (K)] from the class-pair blocks B_kl (k ≤ l, upper
-    triangles of (n+1) × (n+1)); see ``multinomial``."""
+def _softmax_hessian(blocks: np.ndarray, K: int, n: int) -> np.ndarray:
+    """H over θ = [W (K·n, class by class), b (K)] from the class-pair blocks B_kl (k ≤ l)."""
     p = n + 1
     size = K * p
     H = np.empty((size, size))
-    w_index = [np.r_[k * n:(k + 1) * n, K * n + k] for k in range(K)]  # θ indices of [w_k, b_k]
+    index = [np.r_[k * n:(k + 1) * n, K * n + k] for k in range(K)]  # θ indices of [w_k, b_k]
     pair = 0
     for k in range(K):
         for l in range(k, K):
-            B = np.triu(blocks[pair]) + np.triu(blocks[pair], 1).T
-            H[np.ix_(w_index[k], w_index[l])] = B
-            H[np.ix_(w_index[l], w_index[k])] = B.T
+            H[np.ix_(index[k], index[l])] = blocks[pair]
+            H[np.ix_(index[l], index[k])] = blocks[pair].T
             pair += 1
     return H
 
 
-def multinomial_sums(X, y, s, W, b, hessian: bool = False) -> Sums:
-    """Sums of the fused multinomial kernels (``multinomial``): W (K, n), b (K,), y int64 class
-    indices in [0, K); ``grad_w`` (K, n), ``grad_b`` (K,), and with ``hessian`` the Hessian over
-    θ = [W (K·n, class by class), b (K)]."""
+def diagonal_sums(X, C):
+    """Raw diagonals (D (K, n), d_b (K,)): D[k, j] = Σᵢ C[k, i]·xᵢⱼ², d_b[k] = Σᵢ C[k, i], for
+    per-sample weights C (K, m) — the Hessian's diagonal, Newton-CG's preconditioner."""
     m, n = X.shape
-    K = W.shape[0]
-    p = n + 1
-    width = 1 + K * n + K + (K * (K + 1) // 2 * p * p if hessian else 0)
-    b = np.ascontiguousarray(b, dtype=np.float64)
+    C = np.ascontiguousarray(C, dtype=np.float64).reshape(-1, m)
+    K = C.shape[0]
+    width = K * n + K
     if is_sparse(X):
-        total = _csr_pass(_SOFTMAX_CSR, X, width,
-                          (_ro(y), _ro(s), _ro(np.ascontiguousarray(W.T)), _ro(b)), (hessian,),
-                          nnz=X.nnz * K,
-                          work=_csr_bytes(X) * K * (max(1.0, K * X.nnz / m) if hessian else 1.0))
-        grad_w = total[1:1 + n * K].reshape(n, K).T.copy()
+        task_rows = _layout.sparse_layout(m, width, X.nnz)
+        layout, Xl, work = "csr", _csr(X), _csr_bytes(X) * K
     else:
-        if hessian:
-            block_rows, task_rows = _layout.hessian_layout(m, n, width)
-            args = (_ro(X), _ro(y), _ro(s), _ro(W), _ro(b), block_rows, task_rows,
-                    _layout.is_column_major(X))
-            total = _layout.run_tasks(_SOFTMAX_HESSIAN, -(-m // task_rows), width, args,
-                                      m * n * X.itemsize * K * K * p / 4)
-        else:
-            # the margins and the gradient are 4·K multiply-adds per value of X
-            total = _dense_pass((_SOFTMAX_ROWS, _SOFTMAX_COLS), X, width,
-                                (_ro(y), _ro(s), _ro(W), _ro(b)), work=m * n * X.itemsize * K,
-                                partial_doubles=width)
-        grad_w = total[1:1 + K * n].reshape(K, n).copy()
-    grad_b = total[1 + K * n:1 + K * n + K].copy()
-    hess = None
-    if hessian:
-        hess = _multinomial_hessian(total[1 + K * n + K:].reshape(-1, p, p), K, n)
-    return Sums(float(total[0]), grad_w, grad_b, hess)
+        column_major = _layout.is_column_major(X)
+        # the gradient pass's task layout at K = 1 (n + 2 doubles of partials)
+        _, task_rows = _layout.dense_layout(m, n, X.itemsize, column_major,
+                                            None if K == 1 else width)
+        layout, Xl, work = ("cols" if column_major else "rows"), _dense(X), m * n * X.itemsize * K
+    drivers = _passes.compiled("diagonal", layout)
+    total = _layout.run_tasks(drivers, -(-m // task_rows), width, (*Xl, _ro(C), n, task_rows),
+                              work)
+    return total[:K * n].reshape(K, n).copy(), total[K * n:].copy()
 
 
-def hessian_diagonal_sums(X, hs):
-    """Raw diagonal of the Hessian over θ = [w, b]: (Σ hᵢ·xᵢⱼ², Σ hᵢ), one pass over X."""
+def loops_sums(X, y, s, w, b) -> Sums:
+    """Sums of slide 014's double loop (one thread, dense X, the binary model)."""
+    total = _loops.loss_grad_loops(_ro(X), _ro(y), _ro(_weights(s)), _ro(w), float(b))
     n = X.shape[1]
-    if is_sparse(X):
-        total = _csr_pass(_CSR_DIAG, X, n + 1, (_ro(hs), n), nnz=X.nnz)
-    else:
-        total = _dense_pass((_ROWS_DIAG, _COLS_DIAG), X, n + 1, (_ro(hs),))
-    return total[:n].copy(), float(total[n])
-
-
-def sums(X, y, s, w, b, with_grad: bool = True, h_out=_EMPTY) -> Sums:
-    """Sums of the fused kernel for dense or CSR X (``h_out``: see ``dense_sums``)."""
-    if is_sparse(X):
-        return csr_sums(X, y, s, w, b, h_out)
-    return dense_sums(X, y, s, w, b, with_grad, h_out)
+    return Sums(float(total[0]), total[1:n + 1].copy(), float(total[n + 1]))

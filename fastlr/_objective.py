@@ -1,0 +1,251 @@
+"""The objective layer: raw pass sums → mean-scaled objectives of one or many problems.
+
+Every kernel and every data backend returns raw weighted sums (``fastlr.kernels._sums.Sums``).
+:func:`normalise` is the one place that divides them by Σ sᵢ; the penalty (``fastlr._penalties``)
+is added by the objective, outside it:
+
+    f(θ)   = Σ sᵢ·Lᵢ / S + P(w),       S = Σ sᵢ
+    ∇f     = [Σ sᵢ·dzᵢ·xᵢ / S + ∇P(w),  Σ sᵢ·dzᵢ / S]
+    ∇²f    = Σ sᵢ·hᵢ·x̃ᵢx̃ᵢᵀ / S + ∇²P(w)     over θ = [w, b], x̃ᵢ = [xᵢ, 1]
+
+The intercept is not penalised. scikit-learn's LogisticRegression minimises
+F(θ) = C·Σ sᵢ·Lᵢ + r(w); its solvers work, as these do, on F / (C·S), this f with strength
+1/(C·S): the gradient is O(1) whatever the number of samples, so one ``tol`` fits every size, and
+the minimiser — the coefficients — is the same.
+
+:class:`Objective` is P independent problems over one data backend (``fastlr._backend``), as the
+lockstep solvers (``fastlr._solvers``) consume them: ``loss_grad(index, x)`` evaluates the
+problems ``index`` at the rows of x (q, p) in **one pass over X**. Three models:
+
+* ``binary`` — one problem, θ = [w, b] (the logistic datafit);
+* ``multinomial`` — one problem, θ = [W (K·n, class by class), b (K)] (softmax);
+* ``batch`` — P binary problems sharing X, θₖ = [wₖ, bₖ] (the batched logistic datafit:
+  one-vs-rest, folds, a grid of C). Each problem has its own labels, weights, S and strength.
+
+Without an intercept θ is just the coefficients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _interrupt
+
+__all__ = ["Datafit", "Objective", "normalise"]
+
+
+def normalise(sums, weight_sum):
+    """Raw sums → (J, grad_w, grad_b[, H]) of the data term: each divided by S, exactly (no
+    reciprocal), float64. ``weight_sum``: a float, or (q,) one per problem of a batch."""
+    if np.ndim(weight_sum) == 0:
+        S = float(weight_sum)
+        parts = (sums.loss / S, sums.grad_w / S, sums.grad_b / S)
+        hess = None if sums.hess is None else sums.hess / S
+    else:
+        S = np.asarray(weight_sum, dtype=np.float64)
+        parts = (sums.loss / S, sums.grad_w / S[:, None], sums.grad_b / S)
+        hess = None if sums.hess is None else sums.hess / S[:, None, None]
+    return parts if hess is None else (*parts, hess)
+
+
+@dataclass(frozen=True)
+class Datafit:
+    """Which datafit a pass runs, with the backend's handle of its per-sample target.
+
+    ``kind``: "logistic" (``target``: 0/1 labels), "softmax" (``target``: class indices) or
+    "batched" (``target``: per-sample group codes; ``labels`` and ``factors`` (P, G): problem k
+    sees label labels[k, g] and weight sᵢ·factors[k, g] for a sample of group g).
+    """
+
+    kind: str
+    target: object
+    labels: np.ndarray | None = None
+    factors: np.ndarray | None = None
+
+    def select(self, index) -> "Datafit":
+        """The datafit of the problems ``index`` (a batch; the others have one problem)."""
+        if self.kind != "batched":
+            return self
+        return Datafit(self.kind, self.target, self.labels[index], self.factors[index])
+
+
+class Objective:
+    """P mean-scaled problems over one backend; see the module docstring and
+    ``fastlr._solvers`` (the Objective protocol: loss_grad, loss_grad_hess,
+    loss_grad_curvature, hessp, hessian_diagonal, each over an ``index`` of problems)."""
+
+    def __init__(self, backend, datafit: Datafit, penalty, *, model: str, n_classes: int = 1,
+                 fit_intercept: bool = True):
+        self.backend = backend
+        self.datafit = datafit
+        self.penalty = penalty
+        self.model = model
+        self.fit_intercept = bool(fit_intercept)
+        n = self.n_features = int(backend.n_features)
+        self.n_classes = int(n_classes)
+        if model == "multinomial":
+            self.n_problems = 1
+            self.n_coef = self.n_classes * n
+            self.n_params = self.n_coef + (self.n_classes if self.fit_intercept else 0)
+        else:
+            self.n_problems = 1 if model == "binary" else datafit.labels.shape[0]
+            self.n_coef = n
+            self.n_params = n + int(self.fit_intercept)
+        if model == "batch":
+            S = datafit.factors @ backend.group_weight_sums(datafit.target, datafit.labels.shape[1])
+            if not np.all(S > 0):
+                raise ValueError("a problem of the batch has no sample of positive weight")
+            self.weight_sums = S
+        else:
+            self.weight_sums = np.full(1, float(backend.weight_sum))
+        smooth = getattr(penalty, "smooth", True)
+        self.capabilities = frozenset(c for c in backend.capabilities
+                                      if c in ("hessian", "hessp", "diagonal") and smooth)
+        # per problem: (curvature handle, row in it) of its last loss_grad_curvature
+        self._curvature = [None] * self.n_problems
+        #: passes over X so far, by kind of pass (for tests and diagnostics)
+        self.passes = {}
+
+    # ------------------------------------------------------------------ θ ↔ the pass's (W, b)
+    def _split(self, x):
+        """x (q, p) → (W, b) of the pass: (q, n) and (q,) — or (K, n), (K,) for softmax."""
+        x = np.asarray(x, dtype=np.float64).reshape(-1, self.n_params)
+        if self.model == "multinomial":
+            K = self.n_classes
+            W = x[0, :self.n_coef].reshape(K, self.n_features)
+            b = x[0, self.n_coef:] if self.fit_intercept else np.zeros(K)
+            return W, b
+        W = x[:, :self.n_features]
+        b = x[:, self.n_features] if self.fit_intercept else np.zeros(x.shape[0])
+        return W, b
+
+    def _theta(self, grad_w, grad_b, q):
+        """Gradient parts → (q, p), the layout of θ."""
+        gw = np.asarray(grad_w, dtype=np.float64).reshape(q, -1)
+        if not self.fit_intercept:
+            return gw.copy()
+        return np.hstack([gw, np.asarray(grad_b, dtype=np.float64).reshape(q, -1)])
+
+    def _coef(self, x):
+        """The penalised part of each row of x: (q, n_coef)."""
+        return np.asarray(x, dtype=np.float64).reshape(-1, self.n_params)[:, :self.n_coef]
+
+    def _run(self, index, x, want):
+        _interrupt.check()  # Ctrl-C during a fit stops here, in every solver
+        self.passes[want] = self.passes.get(want, 0) + 1
+        W, b = self._split(x)
+        return self.backend.run(self.datafit.select(index), W, b, want)
+
+    def _data_term(self, index, sums):
+        q = len(index)
+        S = self.weight_sums[index] if self.model == "batch" else float(self.weight_sums[0])
+        parts = normalise(sums, S)
+        f = np.atleast_1d(np.asarray(parts[0], dtype=np.float64)).copy()
+        return f, self._theta(parts[1], parts[2], q), (parts[3] if len(parts) > 3 else None)
+
+    def _add_penalty(self, index, x, f, g):
+        W = self._coef(x)
+        with np.errstate(over="ignore"):  # a huge start: inf is the honest answer
+            f += self.penalty.value(W, index)
+            g[:, :self.n_coef] += self.penalty.gradient(W, index)
+        return f, g
+
+    # ------------------------------------------------------------------ the solvers' protocol
+    def loss_grad(self, index, x):
+        """(f (q,), g (q, p)) of the problems ``index`` at the rows of x: one pass over X."""
+        index = np.asarray(index)
+        sums, _ = self._run(index, x, "gradient")
+        f, g, _ = self._data_term(index, sums)
+        return self._add_penalty(index, x, f, g)
+
+    def loss(self, index, x):
+        """f (q,) alone: one pass over X without the scatter."""
+        index = np.asarray(index)
+        sums, _ = self._run(index, x, "loss")
+        f, _, _ = self._data_term(index, sums)
+        with np.errstate(over="ignore"):
+            return f + self.penalty.value(self._coef(x), index)
+
+    def loss_grad_curvature(self, index, x):
+        """``loss_grad``, keeping each problem's curvature at x for ``hessp`` and
+        ``hessian_diagonal``."""
+        index = np.asarray(index)
+        sums, handle = self._run(index, x, "curvature")
+        if self.model == "batch":  # one row of the handle per problem
+            for row, k in enumerate(index):
+                self._curvature[k] = (handle, row)
+        else:  # one problem, all of the handle's rows (K classes for softmax)
+            self._curvature[0] = (handle, None)
+        f, g, _ = self._data_term(index, sums)
+        return self._add_penalty(index, x, f, g)
+
+    def _kept(self, index):
+        """One curvature handle for the problems ``index`` (their rows, gathered if they come
+        from several passes)."""
+        kept = [self._curvature[k] for k in index]
+        if any(c is None for c in kept):
+            raise RuntimeError("hessp/hessian_diagonal before loss_grad_curvature")
+        return self.backend.gather_curvature(kept)
+
+    def hessp(self, index, v):
+        """∇²f·v (q, p) at each problem's last ``loss_grad_curvature`` point: one pass over X."""
+        index = np.asarray(index)
+        v = np.asarray(v, dtype=np.float64).reshape(-1, self.n_params)
+        _interrupt.check()
+        self.passes["hessp"] = self.passes.get("hessp", 0) + 1
+        V, vb = self._split(v)
+        hv, hb = self.backend.hessp(self.datafit.select(index), self._kept(index), V, vb)
+        if self.model == "batch":
+            S = self.weight_sums[index][:, None]
+            out = self._theta(hv / S, hb / S[:, 0], len(index))
+        else:
+            S = float(self.weight_sums[0])
+            out = self._theta(hv / S, hb / S, 1)
+        out[:, :self.n_coef] += self.penalty.hessp(self._coef(v), index)
+        return out
+
+    def hessian_diagonal(self, index):
+        """diag ∇²f (q, p) at each problem's last ``loss_grad_curvature`` point: one pass."""
+        index = np.asarray(index)
+        self.passes["diagonal"] = self.passes.get("diagonal", 0) + 1
+        d, db = self.backend.diagonal(self.datafit.select(index), self._kept(index))
+        if self.model == "batch":
+            S = self.weight_sums[index][:, None]
+            out = self._theta(d / S, db / S[:, 0], len(index))
+        else:
+            S = float(self.weight_sums[0])
+            out = self._theta(d / S, db / S, 1)
+        out[:, :self.n_coef] += self.penalty.hessian_diagonal(out[:, :self.n_coef], index)
+        return out
+
+    def loss_grad_hess(self, index, x):
+        """(f, g, H (q, p, p)): one pass over X that also forms each problem's Hessian."""
+        index = np.asarray(index)
+        x = np.asarray(x, dtype=np.float64).reshape(-1, self.n_params)
+        sums, _ = self._run(index, x, "hessian")
+        f, g, H = self._data_term(index, sums)
+        H = H.reshape(-1, H.shape[-2], H.shape[-1]) if H.ndim == 3 else H[None]
+        H = np.array(H[:, :self.n_params, :self.n_params])  # without an intercept: drop b's row
+        diag = np.arange(self.n_coef)
+        H[:, diag, diag] += self.penalty.hessian_diagonal(self._coef(x), index)
+        if self.model == "multinomial":
+            self._regularise_softmax(H[0])
+        f, g = self._add_penalty(index, x, f, g)
+        return f, g, H
+
+    def _regularise_softmax(self, H):
+        """The softmax is unchanged by adding one constant to every intercept, so H is singular
+        along b = (1, …, 1) (and, without a penalty, along W[:, j] = (1, …, 1) for each
+        feature j). The gradient has no component along those directions, so adding c·uuᵀ for
+        each of them (c: H's mean diagonal) changes no Newton step and makes the Cholesky
+        factorisation well-posed."""
+        K, n = self.n_classes, self.n_features
+        c = float(np.mean(np.diag(H))) or 1.0
+        if self.fit_intercept:
+            H[self.n_coef:, self.n_coef:] += c / K  # u = (0, …, 0, 1, …, 1)/√K
+        if not np.any(self.penalty.strength):
+            for j in range(n):  # u = (W[:, j] = 1, …)/√K
+                index = np.arange(K) * n + j
+                H[np.ix_(index, index)] += c / K
