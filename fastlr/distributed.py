@@ -125,12 +125,16 @@ def _as_dask_array(data, name: str):
                     f"got {type(data).__name__}")
 
 
-def _feature_names(X):
-    columns = getattr(X, "columns", None)
-    if columns is None:
-        return None
-    names = np.asarray(columns, dtype=object)
-    return names if all(isinstance(name, str) for name in names) else None
+def feature_stand_in(X):
+    """An empty in-memory stand-in of a Dask collection for scikit-learn's feature checks
+    (``validate_data(..., skip_check_array=True)``: the feature names and n_features), computing
+    nothing: a pandas DataFrame with a Dask DataFrame's columns, in order, or an empty array of a
+    Dask array's width (no names)."""
+    if hasattr(X, "columns"):
+        import pandas as pd
+
+        return pd.DataFrame(columns=X.columns)
+    return np.empty((0,) + tuple(X.shape[1:]))
 
 
 class DaskData:
@@ -146,7 +150,6 @@ class DaskData:
     def __init__(self, X, y, sample_weight=None, *, estimator_name: str | None = None):
         import dask
 
-        self.feature_names = _feature_names(X)
         X = _as_dask_array(X, "X")
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D, got a dask array of shape {X.shape}")
@@ -305,7 +308,10 @@ def _predict_block(X_block, estimator, method, columns, width):
     if X_block.shape[0] == 0:  # an empty block (after a filter): an empty answer of its shape
         dtype = estimator.classes_.dtype if method == "predict" else X_block.dtype
         return np.empty((0,) if width is None else (0, width), dtype=dtype)
-    if columns is not None:  # fitted on a DataFrame: keep the feature-name check meaningful
+    if columns is not None:
+        # the collection's names were checked against feature_names_in_ once, in predict_dask
+        # (a Dask array without names warned there): the block gets them back, so the
+        # in-memory check, per block, passes silently
         import pandas as pd
 
         X_block = pd.DataFrame(X_block, columns=list(columns))
@@ -315,9 +321,16 @@ def _predict_block(X_block, estimator, method, columns, width):
 def predict_dask(estimator, X, method):
     """``estimator.<method>(X)`` on a Dask collection: a lazy Dask array, block by block.
 
-    ``decision_function`` of a binary model and ``predict`` give shape (n_samples,); probabilities
-    and one-vs-rest margins give (n_samples, n_classes).
+    The collection's column names and width are checked against ``feature_names_in_`` and
+    ``n_features_in_`` first, by scikit-learn's own check and with its messages (names in
+    another order or unseen names raise; a Dask array for a model fitted with names warns), as
+    the in-memory methods do. ``decision_function`` of a binary model and ``predict`` give shape
+    (n_samples,); probabilities and one-vs-rest margins give (n_samples, n_classes).
     """
+    from .estimator import _validate_data as validate_data
+
+    if getattr(X, "ndim", 2) == 2:
+        validate_data(estimator, feature_stand_in(X), reset=False, skip_check_array=True)
     X = _as_dask_array(X, "X")
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D, got a dask array of shape {X.shape}")

@@ -30,8 +30,8 @@ from sklearn.utils.validation import check_is_fitted
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _validate_data
 except ImportError:  # pragma: no cover - older scikit-learn
-    def _validate_data(estimator, *args, **kwargs):
-        return estimator._validate_data(*args, **kwargs)
+    def _validate_data(estimator, *args, skip_check_array=False, **kwargs):
+        return estimator._validate_data(*args, cast_to_ndarray=not skip_check_array, **kwargs)
 
 from . import _fit
 from ._data import ArrayData
@@ -160,7 +160,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             from .distributed import DaskData
 
             data = DaskData(X, y, sample_weight, estimator_name=type(self).__name__)
-            self._set_input_features(data.n_features, data.feature_names)
+            from .distributed import feature_stand_in
+
+            # feature_names_in_ and n_features_in_ as validate_data sets them in memory (mixed
+            # str/non-str column names raise its TypeError), from the collection's columns
+            _validate_data(self, feature_stand_in(X), reset=True, skip_check_array=True)
         else:
             X, y = _validate_data(self, X, y, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES,
                                   order=None, copy=False, accept_large_sparse=True)
@@ -183,14 +187,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.solver_ = result.solver
         self.multi_class_ = result.kind
         return self
-
-    def _set_input_features(self, n_features, feature_names):
-        """``n_features_in_`` and ``feature_names_in_`` for input scikit-learn did not validate."""
-        self.n_features_in_ = n_features
-        if feature_names is not None:
-            self.feature_names_in_ = feature_names
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
 
     # ------------------------------------------------------------------ predict
     @_dask_aware

@@ -289,3 +289,76 @@ def test_dask_array_of_csr_blocks_fits_like_the_in_memory_sparse_fit(client, sol
     with pytest.raises(ValueError, match="Input X contains NaN"):
         _estimator().fit(da.from_array(X_bad, chunks=(500, 40), asarray=False),
                          da.from_array(y, chunks=500))
+
+
+# ---------------------------------------------------------------- feature names (hardening 3)
+
+def _outcome(call):
+    """(exception type and message, or None; the messages of the warnings raised) of call()."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = call()
+            if hasattr(result, "compute"):
+                result.compute()
+            error = None
+        except Exception as exc:  # the outcome under test, compared below
+            error = (type(exc), str(exc))
+    return error, sorted(str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "decision_function"])
+def test_dask_predictions_check_feature_names_as_in_memory(client, problem, method):
+    """Fitted on columns age, income, debt: a Dask frame with them reordered, renamed, or one
+    missing raised nothing and predicted from the wrong columns (accuracy 0.21 instead of
+    0.995); it must raise what the in-memory method raises on the same pandas frame, and a Dask
+    array warn as a NumPy array does."""
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    X, y, _, _ = problem
+    frame = pd.DataFrame(X[:, :3], columns=["age", "income", "debt"])
+    model = _estimator().fit(frame, y)
+    variants = {"reordered": frame[["debt", "income", "age"]],
+                "renamed": frame.set_axis(["a", "b", "c"], axis=1),
+                "missing": frame[["age", "income"]]}
+    for name, pdf in variants.items():
+        in_memory = _outcome(lambda: getattr(model, method)(pdf))
+        on_dask = _outcome(lambda: getattr(model, method)(dd.from_pandas(pdf, npartitions=3)))
+        assert in_memory[0] is not None and in_memory[0][0] is ValueError, name
+        assert on_dask == in_memory, name
+    in_memory = _outcome(lambda: getattr(model, method)(X[:, :3]))
+    on_dask = _outcome(lambda: getattr(model, method)(da.from_array(X[:, :3], chunks=(250, 3))))
+    assert in_memory[0] is None and in_memory[1] == [
+        "X does not have valid feature names, but LogisticRegression was fitted with feature names"]
+    assert on_dask == in_memory
+    got = getattr(model, method)(dd.from_pandas(frame, npartitions=3)).compute()
+    np.testing.assert_allclose(got, getattr(model, method)(frame), rtol=1e-12)
+
+
+def test_dask_fit_sets_feature_names_as_in_memory(client, problem):
+    """fit (warm start too) resets feature_names_in_ from the frame's columns as scikit-learn's
+    validate_data does in memory: a reordered frame is a new set of names, mixed str/int column
+    names raise its TypeError, a Dask array removes the names."""
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    X, y, _, _ = problem
+    frame = pd.DataFrame(X[:, :3], columns=["age", "income", "debt"])
+    yd = dd.from_pandas(pd.Series(y), npartitions=3)
+    for warm_start in (False, True):
+        in_memory = _estimator(warm_start=warm_start, tol=1e-10).fit(frame, y)
+        on_dask = _estimator(warm_start=warm_start, tol=1e-10).fit(
+            dd.from_pandas(frame, npartitions=3), yd)
+        reordered = frame[["debt", "income", "age"]]
+        in_memory.fit(reordered, y)
+        on_dask.fit(dd.from_pandas(reordered, npartitions=3), yd)
+        np.testing.assert_array_equal(on_dask.feature_names_in_, ["debt", "income", "age"])
+        np.testing.assert_array_equal(in_memory.feature_names_in_, on_dask.feature_names_in_)
+        np.testing.assert_allclose(on_dask.coef_, in_memory.coef_, rtol=1e-8)
+        on_dask.fit(da.from_array(X[:, :3], chunks=(250, 3)), da.from_array(y, chunks=250))
+        assert not hasattr(on_dask, "feature_names_in_") and on_dask.n_features_in_ == 3
+    mixed = frame.set_axis(["age", 1, "debt"], axis=1)
+    in_memory = _outcome(lambda: _estimator().fit(mixed, y))
+    on_dask = _outcome(lambda: _estimator().fit(dd.from_pandas(mixed, npartitions=3), yd))
+    assert in_memory[0][0] is TypeError and on_dask == in_memory
