@@ -8,7 +8,8 @@ the L2 term, as scikit-learn's ``LinearModelLoss`` is for its solvers:
     ∇_w J  = Σ sᵢ·dzᵢ·xᵢ / S + λ·w,        ∂_b J = Σ sᵢ·dzᵢ / S
     ∇²J    = Σ sᵢ·hᵢ·x̃ᵢx̃ᵢᵀ / S + λ·diag(1, …, 1, 0)     over θ = [w, b], S = Σ sᵢ
 
-The intercept is not penalised. With λ = 0, ‖w‖² is never formed (it may overflow).
+The intercept is not penalised. With λ = 0, ‖w‖² is never formed (it may overflow); with λ > 0
+an overflowing ‖w‖² gives J = +inf, without a warning (the solvers treat a non-finite J).
 
 scikit-learn's ``LogisticRegression`` minimises F(θ) = C·Σ sᵢ·Lᵢ + ½‖w‖² (``penalty=None``:
 C·Σ sᵢ·Lᵢ). Its solvers work, as ours do, on F / (C·S), which is J above with λ = 1/(C·S): the
@@ -34,8 +35,9 @@ def normalise(sums, w, weight_sum: float, l2: float):
     grad_w = sums.grad_w / weight_sum
     grad_b = sums.grad_b / weight_sum
     if l2 != 0.0:
-        J += 0.5 * l2 * float(np.dot(w.ravel(), w.ravel()))
-        grad_w = grad_w + l2 * w
+        with np.errstate(over="ignore"):  # ‖w‖² of a huge warm start: J = inf, warning-free
+            J += 0.5 * l2 * float(np.dot(w.ravel(), w.ravel()))
+            grad_w = grad_w + l2 * w
     if sums.hess is None:
         return J, grad_w, grad_b
     H = sums.hess / weight_sum
