@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from scipy.special import log_expit, log_softmax, logsumexp
+from scipy.special import log_expit, log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted
@@ -222,8 +222,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             return np.column_stack([log_expit(-scores), log_expit(scores)])
         if self.multi_class_ == "multinomial":
             return log_softmax(scores, axis=1)
-        logp = log_expit(scores)
-        return logp - logsumexp(logp, axis=1, keepdims=True)
+        # σₖ / Σⱼ σⱼ = softmax(log σ)ₖ; log_softmax shifts by the row's maximum first, so tied
+        # classes share exactly even where log σ ≈ −1e200 (max + log Σ would round back to max)
+        return log_softmax(log_expit(scores), axis=1)
 
     # ------------------------------------------------------------------ coefficients
     def sparsify(self):

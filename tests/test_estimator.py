@@ -248,6 +248,24 @@ def test_probabilities_are_consistent_and_warning_free_at_extremes(digits):
                                       model.predict(X))
 
 
+@pytest.mark.parametrize("scale", [1.0, 1e6, 1e200])
+def test_one_vs_rest_ties_share_the_probability_at_any_margin(digits, scale):
+    """Classes whose margins are equal get equal shares, 1/K each here (by symmetry). At margins
+    of 1e200 every log σ is −1e200 and logsumexp rounded to it, so each class got 1: rows
+    summing to K (found by the curated warm start from coef_ = 1e200 with lbfgs)."""
+    X, y = digits
+    model = LogisticRegression(multi_class="ovr", max_iter=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X[:300], y[:300])
+    K = len(model.classes_)
+    model.coef_ = np.tile(model.coef_[3] * scale, (K, 1))
+    model.intercept_ = np.full(K, model.intercept_[3] * scale)
+    P = model.predict_proba(X[:200])
+    np.testing.assert_allclose(P, 1.0 / K, rtol=1e-12)
+    assert np.all(np.isfinite(model.predict_log_proba(X[:200])))
+
+
 def test_no_copy_of_float_X_in_any_order(cancer, monkeypatch):
     from fastlr import _data
 
