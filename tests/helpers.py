@@ -407,3 +407,60 @@ def random_csr(m, n, density, dtype, seed):
     import scipy.sparse as sp
 
     return sp.random(m, n, density=density, format="csr", dtype=dtype, random_state=seed)
+
+
+# ------------------------------------------------------------------ curated nasty fits
+
+@dataclass(frozen=True)
+class FitCase:
+    """A fit an adversarial user tried (the hardening issues), run for every solver and on
+    every data backend (in memory here, on Dask in test_distributed.py).
+
+    ``data()`` gives (X, y, sample_weight) in memory (NumPy or pandas). ``warm``, if set, is
+    ``(coef, intercept)``: the fit under test is a warm start from them (set on a model first
+    fitted cold). ``raises`` is ``(exception type, message regex)`` when the fit must refuse;
+    otherwise it must give a finite, usable model (finite coefficients and probabilities,
+    ``save()`` works), and where ``cold`` lists the solver, the model a cold start gives.
+    """
+
+    id: str
+    seed: int
+    kind: str  # what data() builds, see _fit_data
+    params: tuple = ()  # estimator parameters, as (name, value) pairs
+    warm: str | None = None  # "1e200": every coefficient 1e200; "narrow": one feature fewer
+    raises: tuple | None = None
+    cold: tuple = ()  # solvers whose result must equal the cold start's
+
+    def data(self):
+        return _fit_data(self.kind, self.seed)
+
+    def warm_coef(self, model):
+        """(coef, intercept) to warm-start from, shaped from a cold-fitted ``model``."""
+        if self.warm == "1e200":
+            return np.full_like(model.coef_, 1e200), np.zeros_like(model.intercept_)
+        if self.warm == "narrow":
+            return model.coef_[:, :-1].copy(), model.intercept_.copy()
+        return None
+
+
+@functools.lru_cache(maxsize=None)
+def _fit_data(kind: str, seed: int):
+    rng = np.random.default_rng([seed, 20])
+    X = rng.standard_normal((400, 4))
+    noisy = X[:, 0] - 0.5 * X[:, 1] + 0.5 * rng.standard_normal(400)
+    if kind == "binary":
+        return X, (noisy > 0).astype(int), None
+    if kind == "multiclass":
+        return X, np.digitize(noisy, [-0.5, 0.5]), None
+    raise ValueError(f"unknown fit data {kind!r}")
+
+
+NEWTONS = ("newton", "newton-cg")
+
+FIT_CASES = [
+    # ½λ‖w‖² overflows at the start: Newton reported convergence at coef_ = 1e200 (issue 20.2)
+    FitCase("warm-1e200-binary", 1, "binary", warm="1e200", cold=NEWTONS),
+    FitCase("warm-1e200-multinomial", 2, "multiclass", warm="1e200", cold=NEWTONS),
+    FitCase("warm-1e200-ovr", 3, "multiclass", (("multi_class", "ovr"),), warm="1e200",
+            cold=NEWTONS),
+]
