@@ -464,3 +464,50 @@ FIT_CASES = [
     FitCase("warm-1e200-ovr", 3, "multiclass", (("multi_class", "ovr"),), warm="1e200",
             cold=NEWTONS),
 ]
+
+
+def fit_under_test(case, solver, backend=lambda X, y, s: (X, y, s)):
+    """The fit of ``case`` with ``solver`` on ``backend``'s data: (model, cold model, warnings).
+    A warm-start case first fits cold, then sets the case's coefficients and fits again."""
+    import warnings
+
+    from fastlr.estimator import LogisticRegression
+
+    X, y, s = backend(*case.data())
+    params = dict(case.params, solver=solver, tol=1e-8, max_iter=300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the cold fit's own warnings are not under test
+        cold = LogisticRegression(**params).fit(X, y, sample_weight=s)
+    model = LogisticRegression(**params, warm_start=case.warm is not None)
+    if case.warm is not None:
+        set_fitted(model, cold)
+        model.coef_, model.intercept_ = case.warm_coef(cold)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y, sample_weight=s)
+    return model, cold, caught
+
+
+def set_fitted(model, fitted):
+    """Copy a fitted model's attributes onto ``model`` (a warm start's starting state)."""
+    for name, value in vars(fitted).items():
+        if name.endswith("_"):
+            setattr(model, name, np.copy(value) if isinstance(value, np.ndarray) else value)
+
+
+def check_fit_case(case, solver, model, cold, caught, X_predict, tmp_path):
+    """What every non-refusing curated fit must give, on any backend."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    assert np.all(np.isfinite(model.coef_)) and np.all(np.isfinite(model.intercept_))
+    history = (model.loss_history_ if isinstance(model.loss_history_, list)
+               else [model.loss_history_])
+    proba = np.asarray(model.predict_proba(X_predict))
+    assert np.all(np.isfinite(proba)) and np.allclose(proba.sum(axis=1), 1.0)
+    model.save(tmp_path / f"{case.id}-{solver}.npz")
+    if solver in case.cold:
+        assert not [w for w in caught if issubclass(w.category, ConvergenceWarning)], \
+            [str(w.message) for w in caught]
+        assert all(np.all(np.isfinite(h)) for h in history), history
+        np.testing.assert_allclose(model.coef_, cold.coef_, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(model.intercept_, cold.intercept_, rtol=1e-5, atol=1e-7)

@@ -12,6 +12,7 @@ distributed = pytest.importorskip("distributed")
 
 from fastlr import kernels  # noqa: E402
 from fastlr.distributed import loss_grad as dask_loss_grad  # noqa: E402
+from helpers import FIT_CASES, check_fit_case, fit_under_test  # noqa: E402
 
 
 def local_cluster(**kwargs):
@@ -362,3 +363,33 @@ def test_dask_fit_sets_feature_names_as_in_memory(client, problem):
     in_memory = _outcome(lambda: _estimator().fit(mixed, y))
     on_dask = _outcome(lambda: _estimator().fit(dd.from_pandas(mixed, npartitions=3), yd))
     assert in_memory[0][0] is TypeError and on_dask == in_memory
+
+
+# ---------------------------------------------------------------- the curated nasty fits on Dask
+
+def _to_dask(X, y, s):
+    """The in-memory data as Dask collections of 4 row blocks (pandas frames as Dask frames)."""
+    rows = -(-len(y) // 4)
+    if hasattr(X, "iloc"):
+        dd = pytest.importorskip("dask.dataframe")
+        Xd = dd.from_pandas(X, npartitions=4)
+    else:
+        Xd = da.from_array(X, chunks=(rows, X.shape[1]))
+    return (Xd, da.from_array(np.asarray(y), chunks=rows),
+            None if s is None else da.from_array(s, chunks=rows))
+
+
+@pytest.mark.parametrize("case", FIT_CASES, ids=lambda c: c.id)
+def test_curated_fits_on_dask(client, case, tmp_path):
+    """tests/helpers.py's FIT_CASES on the Dask backend: the same refusals and the same finite,
+    usable models as in memory (test_hardening.py runs them for every solver). Here with Newton
+    (Newton-CG is Newton on Dask): each evaluation is a task-graph round trip (~20 ms), and
+    lbfgs and gd took 5-30 s per case for the cold and warm fits."""
+    solver = "newton"
+    if case.raises:
+        exc, match = case.raises
+        with pytest.raises(exc, match=match):
+            fit_under_test(case, solver, _to_dask)
+        return
+    model, cold, caught = fit_under_test(case, solver, _to_dask)
+    check_fit_case(case, solver, model, cold, caught, _to_dask(*case.data())[0], tmp_path)

@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from conftest import GRADIENT_KERNELS, as_input
 from fastlr import kernels, reference
 from fastlr.estimator import LogisticRegression
-from helpers import FIT_CASES, NEWTONS, assert_close, closed_form
+from helpers import FIT_CASES, NEWTONS, assert_close, check_fit_case, closed_form, fit_under_test
 
 
 @pytest.mark.parametrize("k", [3, 10**6])
@@ -153,59 +153,15 @@ def test_nan_with_numba_disabled_propagates_instead_of_crashing():
 SOLVERS = ("lbfgs", "newton", "newton-cg", "gd")
 
 
-def _fit_under_test(case, solver, backend=lambda X, y, s: (X, y, s)):
-    """The fit of ``case`` with ``solver`` on ``backend``'s data: (model, cold model, warnings).
-    A warm-start case first fits cold, then sets the case's coefficients and fits again."""
-    import warnings
-
-    X, y, s = backend(*case.data())
-    params = dict(case.params, solver=solver, tol=1e-8, max_iter=300)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the cold fit's own warnings are not under test
-        cold = LogisticRegression(**params).fit(X, y, sample_weight=s)
-    model = LogisticRegression(**params, warm_start=case.warm is not None)
-    if case.warm is not None:
-        model.fit(X, y, sample_weight=s) if case.raises else _set_fitted(model, cold)
-        model.coef_, model.intercept_ = case.warm_coef(cold)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model.fit(X, y, sample_weight=s)
-    return model, cold, caught
-
-
-def _set_fitted(model, fitted):
-    for name, value in vars(fitted).items():
-        if name.endswith("_"):
-            setattr(model, name, np.copy(value) if isinstance(value, np.ndarray) else value)
-
-
-def check_fit_case(case, solver, model, cold, caught, X_predict, tmp_path):
-    """What every non-refusing curated fit must give, on any backend."""
-    from sklearn.exceptions import ConvergenceWarning
-
-    assert np.all(np.isfinite(model.coef_)) and np.all(np.isfinite(model.intercept_))
-    history = (model.loss_history_ if isinstance(model.loss_history_, list)
-               else [model.loss_history_])
-    proba = np.asarray(model.predict_proba(X_predict))
-    assert np.all(np.isfinite(proba)) and np.allclose(proba.sum(axis=1), 1.0)
-    model.save(tmp_path / f"{case.id}-{solver}.npz")
-    if solver in case.cold:
-        assert not [w for w in caught if issubclass(w.category, ConvergenceWarning)], \
-            [str(w.message) for w in caught]
-        assert all(np.all(np.isfinite(h)) for h in history), history
-        np.testing.assert_allclose(model.coef_, cold.coef_, rtol=1e-5, atol=1e-7)
-        np.testing.assert_allclose(model.intercept_, cold.intercept_, rtol=1e-5, atol=1e-7)
-
-
 @pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("case", FIT_CASES, ids=lambda c: c.id)
 def test_curated_fits_in_memory(case, solver, tmp_path):
     if case.raises:
         exc, match = case.raises
         with pytest.raises(exc, match=match):
-            _fit_under_test(case, solver)
+            fit_under_test(case, solver)
         return
-    model, cold, caught = _fit_under_test(case, solver)
+    model, cold, caught = fit_under_test(case, solver)
     check_fit_case(case, solver, model, cold, caught, case.data()[0], tmp_path)
 
 
