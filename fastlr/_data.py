@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_X, check_sample_weight
+from ._validation import check_sample_weight, check_weight_sum, check_X
 from .kernels import _sums
 
 __all__ = ["ArrayData"]
@@ -72,8 +72,11 @@ class ArrayData:
 
     def multiply_weights(self, per_class, classes) -> None:
         factors = np.asarray(per_class, dtype=np.float64)[self._y_index]
-        weights = factors if self._weights is None else self._weights * factors
-        self._weights, self.weight_sum = check_sample_weight(weights, self.n_samples)
+        with np.errstate(over="ignore"):  # products or their sum may overflow: said below
+            weights = factors if self._weights is None else self._weights * factors
+            weight_sum = float(np.sum(weights))
+        self.weight_sum = check_weight_sum(weight_sum, weights.max, with_class_weight=True)
+        self._weights = weights
 
     def target(self, label) -> np.ndarray:
         return (self.y == label).astype(np.float64)

@@ -17,7 +17,8 @@ import numpy as np
 
 __all__ = ["MultinomialProblem", "Problem", "check_X", "check_class_indices",
            "check_csr_structure", "check_labels01", "check_multinomial_problem", "check_problem",
-           "check_real_array", "check_sample_weight", "is_dask_collection", "is_sparse",
+           "check_real_array", "check_real_dtype", "check_sample_weight", "check_weight_sum", "is_dask_collection",
+           "is_sparse",
            "working_dtype"]
 
 
@@ -78,14 +79,19 @@ def _from_pandas(a, name: str):
     return a.to_numpy(dtype=np.float32 if float32 else np.float64, na_value=np.nan)
 
 
+def check_real_dtype(dtype, name: str) -> None:
+    """TypeError unless ``dtype`` is real (bool and integers allowed): in memory and on Dask."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "c":
+        raise TypeError(f"{name} has complex dtype {dtype}; fastlr needs real numbers")
+    if dtype.kind not in "biuf":
+        raise TypeError(f"{name} has non-numeric dtype {dtype}; fastlr needs real numbers")
+
+
 def check_real_array(a, name: str, ndim: int | None = None) -> np.ndarray:
     """``np.asarray(a)`` that insists on a real numeric dtype (bool and integers allowed)."""
     arr = np.asarray(_from_pandas(a, name))
-    kind = arr.dtype.kind
-    if kind == "c":
-        raise TypeError(f"{name} has complex dtype {arr.dtype}; fastlr needs real numbers")
-    if kind not in "biuf":
-        raise TypeError(f"{name} has non-numeric dtype {arr.dtype}; fastlr needs real numbers")
+    check_real_dtype(arr.dtype, name)
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-D, got an array of shape {arr.shape}")
     return arr
@@ -186,15 +192,27 @@ def check_sample_weight(sample_weight, m: int):
         raise ValueError("sample_weight must be finite")
     if np.any(sample_weight < 0):
         raise ValueError("sample_weight must be non-negative")
-    with np.errstate(over="ignore"):  # an overflowing sum is reported below
+    with np.errstate(over="ignore"):  # an overflowing sum is reported by check_weight_sum
         weight_sum = float(np.sum(sample_weight))
+    return sample_weight, check_weight_sum(weight_sum, sample_weight.max)
+
+
+def check_weight_sum(weight_sum: float, largest, with_class_weight: bool = False) -> float:
+    """Σ sᵢ of non-negative weights, checked as every data backend checks it (in memory here,
+    on Dask ``DaskData._set_weights``), with the same messages: positive, and finite — the
+    objective divides by it, and a sum that overflowed to inf gave a zero model on Dask.
+    ``largest()`` gives the largest weight (called for the message only); with
+    ``with_class_weight`` the weights are sᵢ·class_weight[yᵢ], whose products may overflow too."""
+    what = "sample_weight × class_weight" if with_class_weight else "sample_weight"
     if weight_sum <= 0.0:
-        raise ValueError("sample_weight sums to zero; at least one sample needs weight > 0")
+        raise ValueError(f"{what} sums to zero; at least one sample needs weight > 0")
     if not np.isfinite(weight_sum):
-        raise ValueError(f"sample_weight sums to {weight_sum} (overflow: the largest weight is "
-                         f"{sample_weight.max():.3g}); divide the weights by a common factor, "
-                         "which changes no result")
-    return sample_weight, weight_sum
+        top = float(largest())
+        where = (f"the largest weight is {top:.3g}" if np.isfinite(top)
+                 else "a product sᵢ·class_weight[yᵢ] is itself inf")
+        raise ValueError(f"{what} sums to {weight_sum} (overflow: {where}); divide the weights "
+                         "by a common factor, which changes no result")
+    return weight_sum
 
 
 def _check_l2(l2) -> float:

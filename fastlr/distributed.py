@@ -44,6 +44,7 @@ import numpy as np
 
 from ._jit import numba_threads
 from ._linear_loss import normalise
+from ._validation import check_real_dtype
 
 __all__ = ["DaskData", "loss_grad", "predict_dask"]
 
@@ -112,6 +113,19 @@ def _class_index(y_block, classes):
     return np.searchsorted(classes, y_block)
 
 
+def _block_sum(block):
+    """Σ of one block of weights, as a 1-element array; inf (no warning) when it overflows."""
+    with np.errstate(over="ignore"):
+        return np.array([np.sum(block, dtype=np.float64)])
+
+
+def _weighted_by_class(y_block, s_block, per_class, classes):
+    """sᵢ·per_class[class of yᵢ] (sᵢ = 1 without weights); inf (no warning) on overflow."""
+    factors = per_class[_class_index(y_block, classes)]
+    with np.errstate(over="ignore"):
+        return factors if s_block is None else factors * s_block
+
+
 # ---------------------------------------------------------------- data on the cluster
 
 def _as_dask_array(data, name: str):
@@ -171,8 +185,10 @@ class DaskData:
         y = y.rechunk((X.chunks[0],))
         if sample_weight is not None:
             sample_weight = _as_dask_array(sample_weight, "sample_weight")
+            check_real_dtype(sample_weight.dtype, "sample_weight")  # complex: not cast to real
             if sample_weight.ndim != 1 or sample_weight.shape[0] != X.shape[0]:
-                raise ValueError(f"sample_weight must be 1-D of length n_samples={X.shape[0]}")
+                raise ValueError(f"sample_weight must be 1-D of length n_samples={X.shape[0]}, "
+                                 f"got shape {sample_weight.shape}")
             sample_weight = sample_weight.astype(np.float64).rechunk((X.chunks[0],))
         X, y, sample_weight = dask.persist(X, y, sample_weight)
         self.X, self.y, self.sample_weight = X, y, sample_weight
@@ -206,18 +222,24 @@ class DaskData:
             if not results[3]:
                 raise ValueError("sample_weight must be non-negative")
 
-    def _set_weights(self, weights):
+    def _set_weights(self, weights, with_class_weight: bool = False):
         import dask
+
+        from ._validation import check_weight_sum
 
         if weights is not None:
             (weights,) = dask.persist(weights)
+        weight_sum = float(self.n_samples)
+        if weights is not None:  # the in-memory check, on the per-block sums
+            block_sums = weights.map_blocks(_block_sum, chunks=((1,) * weights.numblocks[0],),
+                                            dtype=np.float64)
+            with np.errstate(over="ignore"):
+                weight_sum = float(np.sum(block_sums.compute()))
+        self.weight_sum = check_weight_sum(weight_sum, lambda: weights.max().compute(),
+                                           with_class_weight)
         self.sample_weight = weights
         self._s_blocks = (None if weights is None
                           else weights.to_delayed(optimize_graph=False).ravel().tolist())
-        self.weight_sum = (float(self.n_samples) if weights is None
-                           else float(weights.sum().compute()))
-        if self.weight_sum <= 0:
-            raise ValueError("sample_weight sums to zero; at least one sample needs weight > 0")
 
     # -------------------------------------------------------------- the fit backend's methods
     def labels(self) -> np.ndarray:
@@ -243,11 +265,16 @@ class DaskData:
 
     def multiply_weights(self, per_class, classes) -> None:
         """sᵢ ← sᵢ · per_class[class of i] (sᵢ = 1 where no weights were given), persisted."""
+        import dask.array as da
+
         per_class = np.asarray(per_class, dtype=np.float64)
-        factors = self.y.map_blocks(lambda yb: per_class[_class_index(yb, classes)],
-                                    dtype=np.float64)
-        self._set_weights(factors if self.sample_weight is None
-                          else factors * self.sample_weight)
+        if self.sample_weight is None:
+            weights = self.y.map_blocks(_weighted_by_class, None, per_class, classes,
+                                        dtype=np.float64)
+        else:
+            weights = da.map_blocks(_weighted_by_class, self.y, self.sample_weight, per_class,
+                                    classes, dtype=np.float64)
+        self._set_weights(weights, with_class_weight=True)
 
     def target(self, label):
         """y == label as float64 row blocks, persisted beside X."""

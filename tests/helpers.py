@@ -452,6 +452,8 @@ def _fit_data(kind: str, seed: int):
         return X, (noisy > 0).astype(int), None
     if kind == "multiclass":
         return X, np.digitize(noisy, [-0.5, 0.5]), None
+    if kind.startswith("binary-weights-"):  # every sample weighs the number after the dash
+        return X, (noisy > 0).astype(int), np.full(400, float(kind.rpartition("-")[2]))
     raise ValueError(f"unknown fit data {kind!r}")
 
 
@@ -463,6 +465,17 @@ FIT_CASES = [
     FitCase("warm-1e200-multinomial", 2, "multiclass", warm="1e200", cold=NEWTONS),
     FitCase("warm-1e200-ovr", 3, "multiclass", (("multi_class", "ovr"),), warm="1e200",
             cold=NEWTONS),
+    # Σ sᵢ overflows: in memory a ValueError, on Dask coef_ = 0 and an "ABNORMAL" warning (20.3)
+    FitCase("weights-sum-overflow", 4, "binary-weights-1e306",
+            raises=(ValueError, r"sample_weight sums to inf \(overflow: the largest weight is "
+                                r"1e\+306\)")),
+    FitCase("class-weight-sum-overflow", 5, "binary", (("class_weight", {0: 1e307, 1: 1.0}),),
+            raises=(ValueError, r"sample_weight × class_weight sums to inf \(overflow: the "
+                                r"largest weight is 1e\+307\)")),
+    FitCase("class-weight-product-overflow", 6, "binary-weights-1e10",
+            (("class_weight", {0: 1e300, 1: 1.0}),),
+            raises=(ValueError, r"sample_weight × class_weight sums to inf \(overflow: a "
+                                r"product sᵢ·class_weight\[yᵢ\] is itself inf\)")),
 ]
 
 

@@ -393,3 +393,21 @@ def test_curated_fits_on_dask(client, case, tmp_path):
         return
     model, cold, caught = fit_under_test(case, solver, _to_dask)
     check_fit_case(case, solver, model, cold, caught, _to_dask(*case.data())[0], tmp_path)
+
+
+def test_weight_checks_are_the_in_memory_ones(client):
+    """Every bad sample_weight of test_validation's curated list gives the Dask loss_grad the
+    kernels' exception and message (an overflowing Σ sᵢ was accepted on Dask, complex weights
+    lost their imaginary part)."""
+    from test_validation import BAD, X0, Y0, W0
+
+    for name, override, exc, _ in BAD:
+        if set(override) != {"sample_weight"}:
+            continue
+        s = override["sample_weight"]
+        with pytest.raises(exc) as in_memory:
+            kernels.loss_grad(W0, 0.1, X0, Y0, sample_weight=s)
+        with pytest.raises(exc) as on_dask:
+            dask_loss_grad(W0, 0.1, da.from_array(X0, chunks=(3, 3)), da.from_array(Y0, chunks=3),
+                           sample_weight=da.from_array(s))
+        assert str(on_dask.value) == str(in_memory.value), name
