@@ -331,10 +331,19 @@ def loss_grad(w, b, X, y, sample_weight=None, l2=0.0):
 
 # ---------------------------------------------------------------- predictions
 
+def _output_dtype(estimator, method, X_dtype):
+    """The dtype ``method`` returns in memory: the labels' for predict, else the wider of X's
+    (as validated: float32 stays, anything else is float64) and the model's, as scikit-learn."""
+    if method == "predict":
+        return estimator.classes_.dtype
+    return np.result_type(np.float32 if X_dtype == np.float32 else np.float64,
+                          estimator.coef_.dtype)
+
+
 def _predict_block(X_block, estimator, method, columns, width):
     if X_block.shape[0] == 0:  # an empty block (after a filter): an empty answer of its shape
-        dtype = estimator.classes_.dtype if method == "predict" else X_block.dtype
-        return np.empty((0,) if width is None else (0, width), dtype=dtype)
+        return np.empty((0,) if width is None else (0, width),
+                        dtype=_output_dtype(estimator, method, X_block.dtype))
     if columns is not None:
         # the collection's names were checked against feature_names_in_ once, in predict_dask
         # (a Dask array without names warned there): the block gets them back, so the
@@ -365,10 +374,7 @@ def predict_dask(estimator, X, method):
         X = X.rechunk({1: -1})
     n_classes = len(estimator.classes_)
     one_column = method == "predict" or (method == "decision_function" and n_classes == 2)
-    if method == "predict":
-        dtype = estimator.classes_.dtype
-    else:
-        dtype = np.result_type(X.dtype, np.float32)
+    dtype = _output_dtype(estimator, method, X.dtype)
     names = getattr(estimator, "feature_names_in_", None)
     columns = None if names is None else tuple(names)  # a tuple: dask would treat an array as data
     # an explicit meta: dask would otherwise call the estimator on an empty stand-in block

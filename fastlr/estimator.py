@@ -195,8 +195,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = _validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES, order=None,
                            reset=False, accept_large_sparse=True)
-        scores = np.asarray(safe_sparse_dot(X, self.coef_.T.astype(X.dtype, copy=False),
-                                            dense_output=True)) + self.intercept_.astype(X.dtype)
+        # in the wider of X's and the model's dtypes, as scikit-learn (a float64 model gives
+        # float64 margins on float32 X; a float32 model on float32 X stays float32)
+        dtype = np.result_type(X.dtype, self.coef_.dtype)
+        scores = np.asarray(safe_sparse_dot(X, self.coef_.T.astype(dtype, copy=False),
+                                            dense_output=True)) + self.intercept_.astype(dtype)
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     @_dask_aware

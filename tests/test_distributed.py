@@ -411,3 +411,18 @@ def test_weight_checks_are_the_in_memory_ones(client):
             dask_loss_grad(W0, 0.1, da.from_array(X0, chunks=(3, 3)), da.from_array(Y0, chunks=3),
                            sample_weight=da.from_array(s))
         assert str(on_dask.value) == str(in_memory.value), name
+
+
+def test_dask_prediction_dtype_is_the_in_memory_one(client, problem):
+    X, y, _, _ = problem
+    for fitted_on in (X, X.astype(np.float32)):
+        model = _estimator().fit(fitted_on, y)
+        for data in (X, X.astype(np.float32), X[:0].astype(np.float32)):
+            Xd = da.from_array(data, chunks=(250, 6))
+            for method in ("predict", "decision_function", "predict_proba"):
+                lazy = getattr(model, method)(Xd)
+                want = getattr(model, method)(data) if len(data) else None
+                got = lazy.compute()
+                assert got.dtype == lazy.dtype, method
+                if want is not None:
+                    assert got.dtype == want.dtype, method

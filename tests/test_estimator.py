@@ -374,3 +374,24 @@ def test_newton_switches_to_cg_above_the_cholesky_limit(monkeypatch):
     model = LogisticRegression(solver="newton", tol=1e-10).fit(X, y)
     assert model.solver_ == "newton-cg"
     np.testing.assert_allclose(model.coef_, cholesky.coef_, rtol=1e-7, atol=1e-10)
+
+
+@pytest.mark.parametrize("multi_class", ["auto", "ovr"])
+def test_prediction_dtype_is_the_wider_of_X_and_the_model_as_in_sklearn(multi_class):
+    """A float64 model on float32 X gave float32 probabilities (scikit-learn: float64, its
+    margins are X·coef_ᵀ in the wider dtype); a float32 model stays float32 on float32 X."""
+    rng = np.random.default_rng(40)
+    X = rng.standard_normal((200, 4))
+    for y in ((X[:, 0] > 0).astype(int), np.digitize(X[:, 0], [-0.5, 0.5])):
+        m64 = LogisticRegression(multi_class=multi_class).fit(X, y)
+        m32 = LogisticRegression(multi_class=multi_class).fit(X.astype(np.float32), y)
+        sk64 = SkLogisticRegression().fit(X, y)
+        sk32 = SkLogisticRegression().fit(X.astype(np.float32), y)
+        for ours, ref in ((m64, sk64), (m32, sk32)):
+            for data in (X, X.astype(np.float32)):
+                for method in ("decision_function", "predict_proba", "predict_log_proba"):
+                    got = getattr(ours, method)(data).dtype
+                    assert got == getattr(ref, method)(data).dtype, (method, ours.coef_.dtype)
+        np.testing.assert_allclose(m64.predict_proba(X.astype(np.float32)),
+                                   m64.predict_proba(X.astype(np.float32).astype(np.float64)),
+                                   rtol=1e-15)
