@@ -403,6 +403,29 @@ def _warn_unconverged(results, problems, options) -> None:
                           stacklevel=4)
 
 
+def _in_working_dtype(coef, intercept, dtype):
+    """The solution (float64) in X's working dtype, as scikit-learn keeps float32 models
+    float32 — unless that cast overflows: then both stay float64, with a warning.
+
+    Only fits without a finite optimum get there (separable data, C = inf, X near float32's
+    smallest normal: Newton's coefficients grew past 3.4e38). scikit-learn would cast to inf, and
+    the model would predict NaN and could not be saved; raising would throw away a model that is
+    finite and predicts (in float64, the wider dtype) as well as the float64 fit does."""
+    if dtype == np.float64:
+        return coef, intercept
+    with np.errstate(over="ignore"):
+        cast = coef.astype(dtype), intercept.astype(dtype)
+    if np.all(np.isfinite(cast[0])) and np.all(np.isfinite(cast[1])):
+        return cast
+    largest = float(max(np.max(np.abs(coef)), np.max(np.abs(intercept))))
+    warnings.warn(f"the fitted coefficients (largest |value| {largest:.3g}) exceed {dtype}'s "
+                  "range, so coef_ and intercept_ are kept in float64 (predictions then are "
+                  "float64 too). Such coefficients mean that the data are separable without a "
+                  "penalty: a finite C, or X scaled to order 1, gives a smaller model.",
+                  UserWarning, stacklevel=4)
+    return coef, intercept
+
+
 def fit(data, options: FitOptions, warm_start: WarmStart | None = None) -> FitResult:
     """Fit scikit-learn's L2 logistic regression on a data backend; see the module docstring."""
     classes = _classes(data)
@@ -426,8 +449,9 @@ def fit(data, options: FitOptions, warm_start: WarmStart | None = None) -> FitRe
     else:
         coef = np.array([res.x[:n] for res in results])
         intercept = np.array([res.x[n] if options.fit_intercept else 0.0 for res in results])
+    coef, intercept = _in_working_dtype(coef, intercept, data.dtype)
     return FitResult(
-        classes=classes, coef=coef.astype(data.dtype), intercept=intercept.astype(data.dtype),
+        classes=classes, coef=coef, intercept=intercept,
         # at most max_iter (scipy's L-BFGS-B counts one at maxiter=0, scikit-learn clips it)
         n_iter=np.array([min(options.max_iter, max(1, res.n_iter)) for res in results],
                         dtype=np.int32),

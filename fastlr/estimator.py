@@ -110,6 +110,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     coef_ : ndarray of shape (1, n_features) (binary) or (n_classes, n_features), X's float dtype
+        (float64, with a warning, where the coefficients exceed float32's range)
     intercept_ : ndarray of shape (1,) or (n_classes,)
     classes_ : ndarray of the sorted class labels
     n_features_in_, feature_names_in_ : as in scikit-learn

@@ -452,6 +452,8 @@ def _fit_data(kind: str, seed: int):
         return X, (noisy > 0).astype(int), None
     if kind == "multiclass":
         return X, np.digitize(noisy, [-0.5, 0.5]), None
+    if kind == "float32-separable-1e-37":  # C = inf: Newton's coefficients pass 3.4e38
+        return (X * 1e-37).astype(np.float32), (X[:, 0] > 0).astype(int), None
     if kind.startswith("binary-weights-"):  # every sample weighs the number after the dash
         return X, (noisy > 0).astype(int), np.full(400, float(kind.rpartition("-")[2]))
     raise ValueError(f"unknown fit data {kind!r}")
@@ -465,6 +467,8 @@ FIT_CASES = [
     FitCase("warm-1e200-multinomial", 2, "multiclass", warm="1e200", cold=NEWTONS),
     FitCase("warm-1e200-ovr", 3, "multiclass", (("multi_class", "ovr"),), warm="1e200",
             cold=NEWTONS),
+    # float32 coefficients overflowed to inf on the final cast: predict_proba NaN (20.4)
+    FitCase("float32-coef-overflow", 7, "float32-separable-1e-37", (("C", np.inf),)),
     # Σ sᵢ overflows: in memory a ValueError, on Dask coef_ = 0 and an "ABNORMAL" warning (20.3)
     FitCase("weights-sum-overflow", 4, "binary-weights-1e306",
             raises=(ValueError, r"sample_weight sums to inf \(overflow: the largest weight is "

@@ -151,6 +151,7 @@ def test_nan_with_numba_disabled_propagates_instead_of_crashing():
 # ------------------------------------------------------------------ the curated nasty fits
 
 SOLVERS = ("lbfgs", "newton", "newton-cg", "gd")
+FIT_CASES_BY_ID = {case.id: case for case in FIT_CASES}
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
@@ -183,3 +184,23 @@ def test_newton_never_converges_on_a_non_finite_objective(solver):
     res = _solvers.minimize(everywhere_inf, np.ones(3), solver=solver, max_iter=10, tol=1e-8,
                             loss_grad_hess=with_hessian, loss_grad_hessp=with_products)
     assert not res.converged and "not finite" in res.message
+
+
+@pytest.mark.parametrize("solver", NEWTONS)
+def test_float32_coefficients_beyond_float32_stay_float64(solver):
+    """Separable float32 X at 1e-37 with C = inf: Newton's coefficients pass float32's 3.4e38,
+    and the cast at the end of fit made coef_ [inf, 1.5e36, ...] (predict_proba NaN, save
+    refused). They stay float64, with a warning; the model separates the data as it should."""
+    import warnings
+
+    X, y, _ = FIT_CASES_BY_ID["float32-coef-overflow"].data()
+    with pytest.warns(UserWarning, match="exceed float32's range"):
+        model = LogisticRegression(solver=solver, C=np.inf, tol=1e-8).fit(X, y)
+    assert model.coef_.dtype == model.intercept_.dtype == np.float64
+    assert np.all(np.isfinite(model.coef_)) and np.abs(model.coef_).max() > 3.4e38
+    np.testing.assert_array_equal(model.predict(X), y)
+    assert model.predict_proba(X).dtype == np.float64
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a fit whose coefficients fit float32 keeps float32
+        ordinary = LogisticRegression(solver=solver).fit(X * np.float32(1e37), y)
+    assert ordinary.coef_.dtype == np.float32
