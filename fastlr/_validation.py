@@ -17,7 +17,7 @@ import numpy as np
 
 __all__ = ["MultinomialProblem", "Problem", "check_X", "check_class_indices",
            "check_csr_structure", "check_labels01", "check_multinomial_problem", "check_problem",
-           "check_real_array", "check_real_dtype", "check_sample_weight", "check_weight_sum", "is_dask_collection",
+           "check_real_array", "check_real_dtype", "distinct_labels", "check_sample_weight", "check_weight_sum", "is_dask_collection",
            "is_sparse",
            "working_dtype"]
 
@@ -162,6 +162,21 @@ def check_X(X, name: str = "X"):
                          "feature")
     dtype = working_dtype(X.dtype)
     return _as_float(X, dtype), dtype
+
+
+def mixed_labels_error(type_names) -> ValueError:
+    """scikit-learn's "Unknown label type" for labels that cannot be sorted together."""
+    return ValueError(f"Unknown label type: y mixes labels of types {sorted(set(type_names))}; "
+                      "class labels must be all numbers or all strings")
+
+
+def distinct_labels(y: np.ndarray) -> np.ndarray:
+    """``np.unique(y)``; labels that cannot be compared (str and int in one object array: numpy's
+    "'<' not supported") raise :func:`mixed_labels_error` instead, whatever their order."""
+    try:
+        return np.unique(y)
+    except TypeError:
+        raise mixed_labels_error(type(v).__name__ for v in np.ravel(y)) from None
 
 
 def check_labels01(y, m: int, shape) -> np.ndarray:

@@ -113,6 +113,11 @@ def _class_index(y_block, classes):
     return np.searchsorted(classes, y_block)
 
 
+def _label_types(y_block):
+    """The type names of one block's labels (for the message on labels of mixed types)."""
+    return {type(v).__name__ for v in np.ravel(y_block)}
+
+
 def _block_sum(block):
     """Σ of one block of weights, as a 1-element array; inf (no warning) when it overflows."""
     with np.errstate(over="ignore"):
@@ -243,10 +248,19 @@ class DaskData:
 
     # -------------------------------------------------------------- the fit backend's methods
     def labels(self) -> np.ndarray:
-        """The sorted distinct labels of y (one small reduction on the cluster)."""
+        """The sorted distinct labels of y (one small reduction on the cluster); labels that
+        cannot be sorted together raise the in-memory "Unknown label type"."""
+        import dask
         import dask.array as da
 
-        return np.asarray(da.unique(self.y).compute())
+        from ._validation import mixed_labels_error
+
+        try:
+            return np.asarray(da.unique(self.y).compute())
+        except TypeError:
+            blocks = self.y.to_delayed(optimize_graph=False).ravel().tolist()
+            types = dask.compute(*[dask.delayed(_label_types)(b) for b in blocks])
+            raise mixed_labels_error(set().union(*types)) from None
 
     def class_counts(self, classes) -> np.ndarray:
         import dask.array as da

@@ -454,6 +454,10 @@ def _fit_data(kind: str, seed: int):
         return X, np.digitize(noisy, [-0.5, 0.5]), None
     if kind == "float32-separable-1e-37":  # C = inf: Newton's coefficients pass 3.4e38
         return (X * 1e-37).astype(np.float32), (X[:, 0] > 0).astype(int), None
+    if kind.startswith("mixed-labels-"):  # ints and strings in one object array, either first
+        y = np.array([1 if v > 0 else "a" for v in noisy], dtype=object)
+        y[0] = 1 if kind.endswith("int-first") else "a"
+        return X, y, None
     if kind.startswith("binary-weights-"):  # every sample weighs the number after the dash
         return X, (noisy > 0).astype(int), np.full(400, float(kind.rpartition("-")[2]))
     raise ValueError(f"unknown fit data {kind!r}")
@@ -469,6 +473,10 @@ FIT_CASES = [
             cold=NEWTONS),
     # float32 coefficients overflowed to inf on the final cast: predict_proba NaN (20.4)
     FitCase("float32-coef-overflow", 7, "float32-separable-1e-37", (("C", np.inf),)),
+    # numpy's "TypeError: '<' not supported" instead of scikit-learn's ValueError (20.8)
+    *[FitCase(f"mixed-labels-{first}", 8, f"mixed-labels-{first}",
+              raises=(ValueError, r"Unknown label type: y mixes labels of types \['int', 'str'\]"))
+      for first in ("int-first", "str-first")],
     # Σ sᵢ overflows: in memory a ValueError, on Dask coef_ = 0 and an "ABNORMAL" warning (20.3)
     FitCase("weights-sum-overflow", 4, "binary-weights-1e306",
             raises=(ValueError, r"sample_weight sums to inf \(overflow: the largest weight is "
