@@ -50,6 +50,11 @@ def _is_real(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
+def _is_one_of(value, choices) -> bool:
+    """``value`` is a str among ``choices``: never compares an array (or list) elementwise."""
+    return isinstance(value, str) and value in choices
+
+
 def resolve_threads(n_threads):
     """None → leave Numba's setting; -1 → all of Numba's threads; k → min(k, all)."""
     import numba
@@ -101,7 +106,7 @@ class FitOptions:
         ``l1_ratio``); ``TypeError``/``ValueError`` naming the bad one. ``warn``: emit
         scikit-learn's FutureWarnings (``penalty``, ``n_jobs``) and its penalty=None warning."""
         solver = params["solver"]
-        if solver not in SOLVER_NAMES:
+        if not _is_one_of(solver, SOLVER_NAMES):
             raise ValueError(f"solver must be one of {sorted(SOLVER_NAMES)}, got {solver!r} "
                              "(liblinear, sag and saga are scikit-learn's own)")
         C = params["C"]
@@ -114,7 +119,7 @@ class FitOptions:
         if l1_ratio is not None and not (_is_real(l1_ratio) and 0 <= l1_ratio <= 1):
             raise ValueError(f"l1_ratio must be a number in [0, 1], got {l1_ratio!r}")
         penalty = params["penalty"]
-        if penalty == "deprecated":
+        if _is_one_of(penalty, ("deprecated",)):
             if l1_ratio is None and warn:
                 warnings.warn("'l1_ratio=None' was deprecated in version 1.8 and will trigger an "
                               "error in 1.10. Use 0<=l1_ratio<=1 instead.", FutureWarning,
@@ -123,7 +128,7 @@ class FitOptions:
                 raise ValueError(_l2_only(solver, "l1" if l1_ratio == 1 else "elasticnet"))
             penalize = not np.isinf(C)
         else:
-            if penalty not in ("l2", None):
+            if not (penalty is None or _is_one_of(penalty, ("l2",))):
                 raise ValueError(_l2_only(solver, penalty))
             if warn:
                 warnings.warn("'penalty' was deprecated in version 1.8 and will be removed in "
@@ -177,7 +182,7 @@ class FitOptions:
         if not _is_int(verbose) and not isinstance(verbose, (bool, np.bool_)):
             raise TypeError(f"verbose must be an int, got {verbose!r}")
         class_weight = params["class_weight"]
-        if not (class_weight is None or class_weight == "balanced"
+        if not (class_weight is None or _is_one_of(class_weight, ("balanced",))
                 or isinstance(class_weight, dict)):
             raise ValueError(f"class_weight must be None, 'balanced' or a dict of class -> "
                              f"weight, got {class_weight!r}")
@@ -187,7 +192,7 @@ class FitOptions:
                     raise ValueError(f"class_weight must map classes to finite weights >= 0; "
                                      f"class {label!r} has {weight!r}")
         multi_class = params["multi_class"]
-        if multi_class not in ("auto", "multinomial", "ovr"):
+        if not _is_one_of(multi_class, ("auto", "multinomial", "ovr")):
             raise ValueError(f"multi_class must be 'auto', 'multinomial' or 'ovr', got "
                              f"{multi_class!r}")
         return cls(C=C, penalize=penalize, fit_intercept=bool(params["fit_intercept"]),

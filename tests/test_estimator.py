@@ -332,6 +332,21 @@ def test_bad_parameters_are_rejected_in_fit(cancer, params, error, match):
         model.fit(X, y)
 
 
+@pytest.mark.parametrize("value", [np.array([1.0, 2.0]), [1.0, 2.0], np.array("balanced"),
+                                   {"balanced"}],
+                         ids=["array", "list", "0-d-array", "set"])
+@pytest.mark.parametrize("name", ["class_weight", "solver", "penalty", "multi_class"])
+def test_a_container_where_a_string_or_dict_belongs_is_named(name, value):
+    """class_weight=np.array([...]) raised numpy's "truth value of an array is ambiguous" (and
+    solver=[...] "unhashable type"): every parameter compared with strings says which it is."""
+    X = np.random.default_rng(41).standard_normal((20, 2))
+    y = np.arange(20) % 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # setting penalty warns, as in sklearn
+        with pytest.raises(ValueError, match=name):
+            LogisticRegression(**{name: value}).fit(X, y)
+
+
 def test_one_class_with_positive_weight_is_rejected(cancer):
     X, y = cancer
     with pytest.raises(ValueError, match="class"):
