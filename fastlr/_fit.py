@@ -378,20 +378,27 @@ def _solve_all(data, problems, options):
         return [solve(problem) for problem in problems]
 
 
+def _n_iter(res, options) -> int:
+    """Iterations as ``n_iter_`` reports them — and the convergence warning says them: at most
+    max_iter (scipy's L-BFGS-B counts one at maxiter=0, scikit-learn clips it), at least 1."""
+    return min(options.max_iter, max(1, res.n_iter))
+
+
 def _convergence_message(problem, res, options) -> str:
     """scikit-learn's wording for its solver (code filters on "lbfgs failed to converge", …),
     then fastlr's problem, reason and advice."""
     solver = problem.solver
+    n_iter = _n_iter(res, options)
     if solver == "lbfgs":
-        head = f"lbfgs failed to converge after {res.n_iter} iteration(s)"
+        head = f"lbfgs failed to converge after {n_iter} iteration(s)"
     elif solver == "newton-cg":
         f = res.loss_history[-1] if res.loss_history else float("nan")
         head = (f"newton-cg failed to converge at loss = {f}. Increase the number of "
                 "iterations")
     elif solver == "newton":
-        head = f"Newton solver did not converge after {res.n_iter} iterations"
+        head = f"Newton solver did not converge after {n_iter} iterations"
     else:
-        head = f"gd (gradient descent) did not converge after {res.n_iter} iterations"
+        head = f"gd (gradient descent) did not converge after {n_iter} iterations"
     where = f" ({problem.name})" if problem.name else ""
     return (f"{head}{where}: {res.message}. Increase the number of iterations to improve the "
             f"convergence (max_iter={options.max_iter}) or loosen tol (now {options.tol}); you "
@@ -457,8 +464,6 @@ def fit(data, options: FitOptions, warm_start: WarmStart | None = None) -> FitRe
     coef, intercept = _in_working_dtype(coef, intercept, data.dtype)
     return FitResult(
         classes=classes, coef=coef, intercept=intercept,
-        # at most max_iter (scipy's L-BFGS-B counts one at maxiter=0, scikit-learn clips it)
-        n_iter=np.array([min(options.max_iter, max(1, res.n_iter)) for res in results],
-                        dtype=np.int32),
+        n_iter=np.array([_n_iter(res, options) for res in results], dtype=np.int32),
         loss_history=[np.asarray(res.loss_history, dtype=np.float64) for res in results],
         solver=problems[0].solver, kind=kind)

@@ -410,3 +410,18 @@ def test_prediction_dtype_is_the_wider_of_X_and_the_model_as_in_sklearn(multi_cl
         np.testing.assert_allclose(m64.predict_proba(X.astype(np.float32)),
                                    m64.predict_proba(X.astype(np.float32).astype(np.float64)),
                                    rtol=1e-15)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton", "gd"])
+@pytest.mark.parametrize("max_iter", [0, 1, 3])
+def test_convergence_warning_counts_the_iterations_n_iter_reports(solver, max_iter):
+    """max_iter=0 warned "after 1 iteration(s)" (scipy's count) with n_iter_ == [0]."""
+    import re
+
+    X = np.random.default_rng(42).standard_normal((300, 3))
+    y = (X[:, 0] + 0.3 * np.random.default_rng(43).standard_normal(300) > 0).astype(int)
+    with pytest.warns(ConvergenceWarning) as caught:
+        model = LogisticRegression(solver=solver, max_iter=max_iter, tol=0.0).fit(X, y)
+    (said,) = {int(n) for w in caught
+               for n in re.findall(r"after (\d+) iteration", str(w.message))}
+    assert model.n_iter_.tolist() == [max_iter] and said == max_iter
