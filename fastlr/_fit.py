@@ -303,8 +303,7 @@ def _problems(data, classes, options, l2, warm):
     multinomial problem (three or more classes by default)."""
     K, n = classes.shape[0], data.n_features
     fit_intercept = options.fit_intercept
-    warm_ok = (warm is not None and np.array_equal(warm.classes, classes)
-               and warm.coef.shape == ((1 if K == 2 else K), n))
+    warm_ok = warm is not None  # its shape checked by _check_warm_start, as scikit-learn does
 
     hessp = hasattr(data, "hessp")
     if K > 2 and options.multi_class in ("auto", "multinomial"):
@@ -330,6 +329,28 @@ def _problems(data, classes, options, l2, warm):
                                                                 fit_intercept=fit_intercept),
                                  x0, _solver_for(options, x0.shape[0], False, hessp)))
     return ("binary" if K == 2 else "ovr"), problems
+
+
+def _check_warm_start(warm, classes, n_features, fit_intercept) -> None:
+    """scikit-learn's check of a warm start, with its message: the previous coef_ (with the
+    intercept column when fitting one) must have the shape this fit needs, (1, n_features [+ 1])
+    for two classes, (n_classes, n_features [+ 1]) for more. A changed n_features or number of
+    classes raises (fastlr silently started from zero); changed labels of the same count start
+    from the previous coefficients, row by row, as in scikit-learn."""
+    if warm is None:
+        return
+    K = classes.shape[0]
+    rows, columns = warm.coef.shape[0], warm.coef.shape[1] + int(fit_intercept)
+    width = n_features + int(fit_intercept)
+    if K == 2 and (rows, columns) != (1, width):
+        expected = f"{(width,)} or (1, {width})"
+    elif K > 2 and (rows, columns) != (K, width):
+        expected = f"{(K, width)}"
+    else:
+        return
+    raise ValueError(f"Initialization coef is of shape {(rows, columns)}, expected shape "
+                     f"{expected} (warm_start=True starts from the previous fit's coef_, "
+                     "which does not fit this data: set warm_start=False to start afresh)")
 
 
 def _solve_all(data, problems, options):
@@ -443,6 +464,7 @@ def fit(data, options: FitOptions, warm_start: WarmStart | None = None) -> FitRe
     classes = _classes(data)
     _apply_class_weight(data, classes, options.class_weight)
     l2 = l2_of(options.C, data.weight_sum, options.penalize)
+    _check_warm_start(warm_start, classes, data.n_features, options.fit_intercept)
     kind, problems = _problems(data, classes, options, l2, warm_start)
     with _interrupt.deferred_sigint():
         results = _solve_all(data, problems, options)

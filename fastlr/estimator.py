@@ -95,7 +95,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     verbose : int, default=0
         > 0 prints one line per iteration: iteration, objective, max|gradient|, elapsed seconds.
     warm_start : bool, default=False
-        Start from the previous fit's coefficients when their shape still fits.
+        Start from the previous fit's coefficients; as in scikit-learn, a previous coef_ of
+        another shape (n_features or the number of classes changed) raises a ValueError.
     n_jobs : None
         Accepted; no effect (as in scikit-learn since 1.8): setting it warns. See ``n_threads``.
     learning_rate : float, default=0.1

@@ -473,6 +473,10 @@ FIT_CASES = [
             cold=NEWTONS),
     # float32 coefficients overflowed to inf on the final cast: predict_proba NaN (20.4)
     FitCase("float32-coef-overflow", 7, "float32-separable-1e-37", (("C", np.inf),)),
+    # a warm start of another shape silently restarted from zero; scikit-learn raises (20.8)
+    FitCase("warm-other-n-features", 9, "binary", warm="narrow",
+            raises=(ValueError, r"Initialization coef is of shape \(1, 4\), expected shape "
+                                r"\(5,\) or \(1, 5\)")),
     # numpy's "TypeError: '<' not supported" instead of scikit-learn's ValueError (20.8)
     *[FitCase(f"mixed-labels-{first}", 8, f"mixed-labels-{first}",
               raises=(ValueError, r"Unknown label type: y mixes labels of types \['int', 'str'\]"))

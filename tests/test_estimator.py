@@ -425,3 +425,51 @@ def test_convergence_warning_counts_the_iterations_n_iter_reports(solver, max_it
     (said,) = {int(n) for w in caught
                for n in re.findall(r"after (\d+) iteration", str(w.message))}
     assert model.n_iter_.tolist() == [max_iter] and said == max_iter
+
+
+def _warm_outcome(make, X1, y1, X2, y2, **params):
+    """The second fit of a warm-started model: ("raises", message) or ("fits", model)."""
+    model = make(warm_start=True, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X1, y1)
+        try:
+            model.fit(X2, y2)
+        except ValueError as exc:
+            return "raises", str(exc)
+    return "fits", model
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("change", ["n_features", "binary->3", "3->binary", "3->4",
+                                    "relabelled"])
+def test_warm_start_with_other_data_does_what_sklearn_does(change, fit_intercept):
+    """A changed n_features or number of classes silently restarted from zero where
+    scikit-learn raises; labels changed with the same count restarted from zero where it warm
+    starts, row by row. Same outcome, same message."""
+    rng = np.random.default_rng(44)
+    X = rng.standard_normal((300, 4))
+    y2 = (X[:, 0] > 0).astype(int)
+    y3 = np.digitize(X[:, 0], [-0.5, 0.5])
+    y4 = np.digitize(X[:, 0], [-0.7, 0, 0.7])
+    first, second = {"n_features": ((X, y2), (X[:, :3], y2)),
+                     "binary->3": ((X, y2), (X, y3)), "3->binary": ((X, y3), (X, y2)),
+                     "3->4": ((X, y3), (X, y4)), "relabelled": ((X, y3), (X, y3 + 10))}[change]
+    params = dict(fit_intercept=fit_intercept, max_iter=5)
+    ours = _warm_outcome(LogisticRegression, *first, *second, **params)
+    ref = _warm_outcome(SkLogisticRegression, *first, *second, **params)
+    assert ours[0] == ref[0]
+    if ref[0] == "raises":
+        assert ours[1].startswith(ref[1]), (ours[1], ref[1])
+        return
+    # relabelled: both start from the first fit's rows; fastlr's curve starts at their objective
+    start = LogisticRegression(max_iter=5, fit_intercept=fit_intercept)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start.fit(*first)
+    Z = X @ start.coef_.T + start.intercept_
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    J0 = -np.mean(np.log(P[np.arange(len(y3)), y3])) + 0.5 * np.sum(start.coef_ ** 2) / len(y3)
+    assert ours[1].loss_history_[0] == pytest.approx(J0, rel=1e-10)
+    np.testing.assert_allclose(ours[1].predict_proba(X), ref[1].predict_proba(X), atol=1e-3)
