@@ -17,7 +17,7 @@ import numpy as np
 
 __all__ = ["MultinomialProblem", "Problem", "check_X", "check_class_indices",
            "check_csr_structure", "check_labels01", "check_multinomial_problem", "check_problem",
-           "check_real_array", "check_real_dtype", "distinct_labels", "check_sample_weight", "check_weight_sum", "is_dask_collection",
+           "check_real_array", "check_real_dtype", "distinct_labels", "pandas_float_dtype", "check_sample_weight", "check_weight_sum", "is_dask_collection",
            "is_sparse",
            "working_dtype"]
 
@@ -65,18 +65,30 @@ def _from_pandas(a, name: str):
     "non-numeric"; here the real problem is named instead (a non-numeric column)."""
     if type(a).__module__.split(".")[0] != "pandas" or not hasattr(a, "to_numpy"):
         return a
+    dtype = pandas_float_dtype(a, name)
+    if dtype is None:
+        return a  # plain NumPy dtypes: np.asarray handles them without a copy
+    return a.to_numpy(dtype=dtype, na_value=np.nan)
+
+
+def pandas_float_dtype(frame, name: str):
+    """The float dtype a pandas (or Dask) DataFrame/Series with numeric extension dtypes
+    (``Float64``, ``Int64``, ``boolean``, pyarrow) becomes — float32 when every column is
+    float32, else float64 — or None when every dtype is a plain NumPy one; TypeError naming a
+    non-numeric column. Reads only the dtypes (a Dask collection is not computed)."""
     import pandas as pd
 
-    dtypes = list(a.dtypes) if hasattr(a, "dtypes") and not hasattr(a, "dtype") else [a.dtype]
+    dtypes = (list(frame.dtypes) if hasattr(frame, "dtypes") and not hasattr(frame, "dtype")
+              else [frame.dtype])
     if all(isinstance(d, np.dtype) for d in dtypes):
-        return a  # plain NumPy dtypes: np.asarray handles them without a copy
-    columns = list(getattr(a, "columns", [getattr(a, "name", name)]))
+        return None
+    columns = list(getattr(frame, "columns", [getattr(frame, "name", name)]))
     for column, dtype in zip(columns, dtypes):
         if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
             raise TypeError(f"{name} has a non-numeric column {column!r} of dtype {dtype}; "
                             "fastlr needs real numbers")
     float32 = all(str(d).lower() in ("float32", "float[pyarrow]") for d in dtypes)
-    return a.to_numpy(dtype=np.float32 if float32 else np.float64, na_value=np.nan)
+    return np.dtype(np.float32 if float32 else np.float64)
 
 
 def check_real_dtype(dtype, name: str) -> None:

@@ -133,12 +133,21 @@ def _weighted_by_class(y_block, s_block, per_class, classes):
 
 # ---------------------------------------------------------------- data on the cluster
 
-def _as_dask_array(data, name: str):
+def _as_dask_array(data, name: str, numeric: bool = False):
+    """A Dask array of ``data``; a Dask DataFrame/Series with ``numeric`` is first converted as
+    in memory (nullable ``Float64``/``Float32``/``Int64``/``boolean`` columns to float64, as
+    scikit-learn's check_array converts them for the in-memory fit; missing values NaN; a
+    non-numeric column is a TypeError), not left to become an object array."""
     import dask.array as da
 
     if isinstance(data, da.Array):
         return data
     if hasattr(data, "to_dask_array"):  # dask DataFrame / Series: lengths give known row chunks
+        if numeric:
+            from ._validation import pandas_float_dtype
+
+            if pandas_float_dtype(data, name) is not None:
+                data = data.astype(np.float64)
         return data.to_dask_array(lengths=True)
     raise TypeError(f"{name} must be a dask.array or dask.dataframe collection, "
                     f"got {type(data).__name__}")
@@ -169,11 +178,10 @@ class DaskData:
     def __init__(self, X, y, sample_weight=None, *, estimator_name: str | None = None):
         import dask
 
-        X = _as_dask_array(X, "X")
+        X = _as_dask_array(X, "X", numeric=True)
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D, got a dask array of shape {X.shape}")
-        if X.dtype.kind not in "biuf":
-            raise TypeError(f"X has dtype {X.dtype}; fastlr needs real numbers")
+        check_real_dtype(X.dtype, "X")
         if any(np.isnan(c) for c in X.chunks[0]):
             raise ValueError("X has unknown chunk sizes; call X.compute_chunk_sizes() first")
         if X.shape[0] == 0 or X.shape[1] == 0:
@@ -189,7 +197,7 @@ class DaskData:
             raise ValueError(f"y must be 1-D of length n_samples={X.shape[0]}, got shape {y.shape}")
         y = y.rechunk((X.chunks[0],))
         if sample_weight is not None:
-            sample_weight = _as_dask_array(sample_weight, "sample_weight")
+            sample_weight = _as_dask_array(sample_weight, "sample_weight", numeric=True)
             check_real_dtype(sample_weight.dtype, "sample_weight")  # complex: not cast to real
             if sample_weight.ndim != 1 or sample_weight.shape[0] != X.shape[0]:
                 raise ValueError(f"sample_weight must be 1-D of length n_samples={X.shape[0]}, "
@@ -381,7 +389,7 @@ def predict_dask(estimator, X, method):
 
     if getattr(X, "ndim", 2) == 2:
         validate_data(estimator, feature_stand_in(X), reset=False, skip_check_array=True)
-    X = _as_dask_array(X, "X")
+    X = _as_dask_array(X, "X", numeric=True)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D, got a dask array of shape {X.shape}")
     if len(X.chunks[1]) > 1:

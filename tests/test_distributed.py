@@ -426,3 +426,32 @@ def test_dask_prediction_dtype_is_the_in_memory_one(client, problem):
                 assert got.dtype == lazy.dtype, method
                 if want is not None:
                     assert got.dtype == want.dtype, method
+
+
+@pytest.mark.parametrize("dtype", ["Float64", "Int64", "boolean", "Float32"])
+def test_dask_frames_of_nullable_dtypes_fit_and_predict_as_in_memory(client, dtype):
+    """Nullable columns were rejected on Dask ("X has dtype object") though accepted in memory;
+    a missing value is NaN there and raises the in-memory error; a text column is named."""
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    rng = np.random.default_rng(45)
+    values = rng.integers(-3, 4, size=(400, 3)).astype(float)
+    if dtype == "boolean":
+        values = values > 0
+    frame = pd.DataFrame(values, columns=["a", "b", "c"]).astype(dtype)
+    y = (values[:, 0] + 0.5 * rng.standard_normal(400) > 0).astype(int)
+    yd = dd.from_pandas(pd.Series(y), npartitions=4)
+    in_memory = _estimator(tol=1e-10).fit(frame, y)
+    on_dask = _estimator(tol=1e-10).fit(dd.from_pandas(frame, npartitions=4), yd)
+    assert on_dask.coef_.dtype == in_memory.coef_.dtype
+    np.testing.assert_allclose(on_dask.coef_, in_memory.coef_, rtol=1e-8)
+    np.testing.assert_allclose(on_dask.predict_proba(dd.from_pandas(frame, npartitions=4)),
+                               in_memory.predict_proba(frame), rtol=1e-10)
+    missing = frame.copy()
+    missing.iloc[7, 1] = pd.NA
+    mem = _outcome(lambda: _estimator().fit(missing, y))
+    dsk = _outcome(lambda: _estimator().fit(dd.from_pandas(missing, npartitions=4), yd))
+    assert mem[0][0] is ValueError and "NaN" in mem[0][1] and dsk == mem
+    text = frame.assign(c=["x"] * 400)
+    with pytest.raises(TypeError, match="non-numeric column 'c'"):
+        _estimator().fit(dd.from_pandas(text, npartitions=4), yd)
