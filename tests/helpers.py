@@ -454,6 +454,11 @@ def _fit_data(kind: str, seed: int):
         return X, np.digitize(noisy, [-0.5, 0.5]), None
     if kind == "float32-separable-1e-37":  # C = inf: Newton's coefficients pass 3.4e38
         return (X * 1e-37).astype(np.float32), (X[:, 0] > 0).astype(int), None
+    if kind.startswith("frame-"):  # a pandas frame of a nullable dtype (Float64, Int64, ...)
+        import pandas as pd
+
+        frame = pd.DataFrame(np.round(X, 1), columns=["a", "b", "c", "d"])
+        return frame.astype(kind.partition("-")[2]), (noisy > 0).astype(int), None
     if kind.startswith("mixed-labels-"):  # ints and strings in one object array, either first
         y = np.array([1 if v > 0 else "a" for v in noisy], dtype=object)
         y[0] = 1 if kind.endswith("int-first") else "a"
@@ -477,6 +482,8 @@ FIT_CASES = [
     FitCase("warm-other-n-features", 9, "binary", warm="narrow",
             raises=(ValueError, r"Initialization coef is of shape \(1, 4\), expected shape "
                                 r"\(5,\) or \(1, 5\)")),
+    # nullable columns: rejected on Dask as "dtype object", accepted in memory (20.8)
+    FitCase("nullable-Float64-frame", 10, "frame-Float64"),
     # numpy's "TypeError: '<' not supported" instead of scikit-learn's ValueError (20.8)
     *[FitCase(f"mixed-labels-{first}", 8, f"mixed-labels-{first}",
               raises=(ValueError, r"Unknown label type: y mixes labels of types \['int', 'str'\]"))
