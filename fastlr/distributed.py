@@ -153,6 +153,14 @@ def _as_dask_array(data, name: str, numeric: bool = False):
                     f"got {type(data).__name__}")
 
 
+def _require_known_chunks(array, name: str) -> None:
+    """Row counts unknown (a boolean-mask selection, say) leave the length nan: say what to do
+    instead of comparing shapes with nan in them."""
+    if array.ndim and any(np.isnan(c) for c in array.chunks[0]):
+        raise ValueError(f"{name} has unknown chunk sizes; call {name}.compute_chunk_sizes() "
+                         "first")
+
+
 def feature_stand_in(X):
     """An empty in-memory stand-in of a Dask collection for scikit-learn's feature checks
     (``validate_data(..., skip_check_array=True)``: the feature names and n_features), computing
@@ -182,8 +190,7 @@ class DaskData:
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D, got a dask array of shape {X.shape}")
         check_real_dtype(X.dtype, "X")
-        if any(np.isnan(c) for c in X.chunks[0]):
-            raise ValueError("X has unknown chunk sizes; call X.compute_chunk_sizes() first")
+        _require_known_chunks(X, "X")
         if X.shape[0] == 0 or X.shape[1] == 0:
             raise ValueError(f"X is empty: shape {X.shape}")
         if X.dtype not in (np.float32, np.float64):
@@ -191,6 +198,7 @@ class DaskData:
         if len(X.chunks[1]) > 1:
             X = X.rechunk({1: -1})
         y = _as_dask_array(y, "y")
+        _require_known_chunks(y, "y")
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
         if y.ndim != 1 or y.shape[0] != X.shape[0]:
@@ -198,6 +206,7 @@ class DaskData:
         y = y.rechunk((X.chunks[0],))
         if sample_weight is not None:
             sample_weight = _as_dask_array(sample_weight, "sample_weight", numeric=True)
+            _require_known_chunks(sample_weight, "sample_weight")
             check_real_dtype(sample_weight.dtype, "sample_weight")  # complex: not cast to real
             if sample_weight.ndim != 1 or sample_weight.shape[0] != X.shape[0]:
                 raise ValueError(f"sample_weight must be 1-D of length n_samples={X.shape[0]}, "

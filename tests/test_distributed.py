@@ -273,6 +273,21 @@ def test_the_dask_fit_raises_what_the_in_memory_fit_raises(client, problem):
     assert mem == dsk and "only one class with positive weight" in mem[1]
 
 
+@pytest.mark.parametrize("which", ["X", "y", "sample_weight"])
+def test_unknown_chunk_sizes_get_the_compute_chunk_sizes_advice(client, problem, which):
+    """A boolean-mask selection leaves the row counts unknown: y got "y must be 1-D of length
+    n_samples=1000, got shape (nan,)" instead of the advice X already got."""
+    X, y, s, _ = problem
+    keep = np.arange(1000) % 3 > 0
+    full = {"X": X, "y": y, "sample_weight": s}
+    # the selected rows: known sizes for all but `which`, selected lazily by a Dask mask
+    arrays = {name: da.from_array(a[keep], chunks=250) for name, a in full.items()}
+    arrays[which] = da.from_array(full[which], chunks=250)[da.from_array(keep, chunks=250)]
+    with pytest.raises(ValueError, match=rf"{which} has unknown chunk sizes; call "
+                                         rf"{which}.compute_chunk_sizes\(\) first"):
+        _estimator().fit(arrays["X"], arrays["y"], sample_weight=arrays["sample_weight"])
+
+
 @pytest.mark.parametrize("solver", ["lbfgs", "newton"])
 def test_dask_array_of_csr_blocks_fits_like_the_in_memory_sparse_fit(client, solver):
     sp = pytest.importorskip("scipy.sparse")
