@@ -6,7 +6,8 @@ loads the machine code in a few milliseconds per kernel.
 
 Where
     ``$NUMBA_CACHE_DIR/fastlr/<digest>`` when ``NUMBA_CACHE_DIR`` is set, else the platform's
-    per-user cache directory: ``$XDG_CACHE_HOME/fastlr`` or ``~/.cache/fastlr`` (Linux),
+    per-user cache directory: ``$XDG_CACHE_HOME/fastlr`` (an absolute path; a relative one
+    is ignored, as the XDG specification says) or ``~/.cache/fastlr`` (Linux),
     ``~/Library/Caches/fastlr`` (macOS), ``%LOCALAPPDATA%\\fastlr\\Cache`` (Windows), then
     ``/<digest>``. ``FASTLR_CACHE=0`` turns the cache off.
 
@@ -76,7 +77,10 @@ def _user_cache_root() -> Path:
         return Path(base) / "fastlr" / "Cache"
     if sys.platform == "darwin":
         return Path.home() / "Library" / "Caches" / "fastlr"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fastlr"
+    # the XDG Base Directory specification: a relative path is invalid and must be ignored
+    # (it made a cache directory under every working directory)
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    return Path(xdg if os.path.isabs(xdg) else Path.home() / ".cache") / "fastlr"
 
 
 def source_digest() -> str:

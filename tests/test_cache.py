@@ -94,6 +94,16 @@ def test_the_fused_kernel_loads_from_disk(tmp_path):
     assert second["compiled"] == [] and second["value"] == first["value"]
 
 
+def test_a_relative_xdg_cache_home_is_ignored(tmp_path):
+    """XDG_CACHE_HOME=relative/cache made a cache directory under every working directory; the
+    XDG specification says a relative value is invalid and must be ignored: ~/.cache is used."""
+    work = tmp_path / "work"
+    work.mkdir()
+    _probe(SIGMOID, _env(tmp_path, XDG_CACHE_HOME="relative/cache"), cwd=work)
+    assert list(work.iterdir()) == []
+    assert _cache_files(tmp_path / "home" / ".cache" / "fastlr")
+
+
 def test_numba_cache_dir_wins_and_fastlr_cache_0_turns_it_off(tmp_path):
     _probe(SIGMOID, _env(tmp_path, NUMBA_CACHE_DIR=str(tmp_path / "numba")))
     assert _cache_files(tmp_path / "numba" / "fastlr")
