@@ -1,7 +1,10 @@
-"""Inputs an adversarial user tried (the hardening issue), each pinned: a malformed CSR matrix,
+"""Inputs an adversarial user tried (the hardening issues), each pinned: a malformed CSR matrix,
 extreme sample weights, an overflowing ‖w‖² with no penalty, pandas extension dtypes, byte-swapped
-X, negative class weights, and NaN with Numba's JIT disabled. (Dask cases: test_distributed.py;
-the course API, check_grad and model files: their own test modules.)"""
+X, negative class weights, and NaN with Numba's JIT disabled; then the curated nasty fits of
+tests/helpers.py (``FIT_CASES``: huge warm starts, overflowing weights, float32 coefficients
+beyond float32, mixed labels, ...) for every solver, and Newton on a non-finite objective. (Dask
+cases, FIT_CASES on Dask included: test_distributed.py; the course API, check_grad, model files,
+the cache and the threading layer: their own test modules.)"""
 
 from __future__ import annotations
 
