@@ -456,8 +456,8 @@ def test_dask_frames_of_nullable_dtypes_fit_and_predict_as_in_memory(client, dty
     frame = pd.DataFrame(values, columns=["a", "b", "c"]).astype(dtype)
     y = (values[:, 0] + 0.5 * rng.standard_normal(400) > 0).astype(int)
     yd = dd.from_pandas(pd.Series(y), npartitions=4)
-    in_memory = _estimator(tol=1e-10).fit(frame, y)
-    on_dask = _estimator(tol=1e-10).fit(dd.from_pandas(frame, npartitions=4), yd)
+    in_memory = _estimator(tol=1e-10, solver="newton").fit(frame, y)
+    on_dask = _estimator(tol=1e-10, solver="newton").fit(dd.from_pandas(frame, npartitions=4), yd)
     assert on_dask.coef_.dtype == in_memory.coef_.dtype
     np.testing.assert_allclose(on_dask.coef_, in_memory.coef_, rtol=1e-8)
     np.testing.assert_allclose(on_dask.predict_proba(dd.from_pandas(frame, npartitions=4)),
