@@ -17,7 +17,12 @@ from __future__ import annotations
 
 import importlib
 
+from . import _forksafe
+
 __version__ = "0.1.0"
+
+# Numba's fork-safe threading layer in place before anyone launches it (see fastlr._forksafe)
+_forksafe.install()
 
 _SUBMODULES = {"kernels", "reference", "course", "gradcheck", "implementations", "distributed"}
 _ATTRIBUTES = {

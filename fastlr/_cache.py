@@ -6,7 +6,8 @@ loads the machine code in a few milliseconds per kernel.
 
 Where
     ``$NUMBA_CACHE_DIR/fastlr/<digest>`` when ``NUMBA_CACHE_DIR`` is set, else the platform's
-    per-user cache directory: ``$XDG_CACHE_HOME/fastlr`` or ``~/.cache/fastlr`` (Linux),
+    per-user cache directory: ``$XDG_CACHE_HOME/fastlr`` (an absolute path; a relative one
+    is ignored, as the XDG specification says) or ``~/.cache/fastlr`` (Linux),
     ``~/Library/Caches/fastlr`` (macOS), ``%LOCALAPPDATA%\\fastlr\\Cache`` (Windows), then
     ``/<digest>``. ``FASTLR_CACHE=0`` turns the cache off.
 
@@ -28,17 +29,32 @@ Nowhere to write
     A directory that exists but is read-only (a prepared image, ``fastlr warmup`` run as another
     user) is used to load, never to save. Where no directory can be made or written at all, the
     kernels run uncached and a :class:`CacheWarning` says so, once per process.
+
+Damaged files
+    A power loss, a full disk or bit rot can leave an index or data file empty, truncated or
+    with flipped bytes; Numba's loader then raised (``EOFError``, ``UnpicklingError``, …) in
+    every later process, or ran the damaged machine code (SIGSEGV, SIGILL). Here every failure
+    to read an entry is a cache miss: the kernel compiles and its entry is written again. Files
+    are written to a temporary name, flushed to disk (``fsync``) and renamed, and a data file
+    starts with the SHA-256 of the rest (:data:`DATA_MAGIC`, digest, Numba's pickle): it is
+    checked before anything is unpickled, so damaged machine code is never loaded.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import pickle
 import sys
+import uuid
 import warnings
 from pathlib import Path
 
-__all__ = ["CacheWarning", "attach", "cache_dir", "enabled"]
+__all__ = ["CacheWarning", "DATA_MAGIC", "attach", "cache_dir", "enabled"]
+
+#: First bytes of a data file; the SHA-256 (32 bytes) of the rest of the file follows.
+DATA_MAGIC = b"fastlr-nbc-1\n"
 
 _PACKAGE = Path(__file__).resolve().parent
 _warned = False
@@ -61,7 +77,10 @@ def _user_cache_root() -> Path:
         return Path(base) / "fastlr" / "Cache"
     if sys.platform == "darwin":
         return Path.home() / "Library" / "Caches" / "fastlr"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fastlr"
+    # the XDG Base Directory specification: a relative path is invalid and must be ignored
+    # (it made a cache directory under every working directory)
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    return Path(xdg if os.path.isabs(xdg) else Path.home() / ".cache") / "fastlr"
 
 
 def source_digest() -> str:
@@ -142,7 +161,8 @@ def _cache_classes():
         _locator_classes = [Locator]
 
     class DataFiles(caching.IndexDataCacheFile):
-        """Data files named by a hash of their index key: concurrent writers never collide."""
+        """Data files named by a hash of their index key (concurrent writers never collide),
+        checksummed, written durably; any damaged file reads as a cache miss."""
 
         def __init__(self, cache_path, filename_base, source_stamp):
             super().__init__(cache_path, filename_base, source_stamp)
@@ -155,6 +175,52 @@ def _cache_classes():
             overloads[key] = name
             self._save_index(overloads)
 
+        def load(self, key):
+            name = self._load_index().get(key)
+            if name is None:
+                return None
+            try:
+                return self._load_data(name)
+            except Exception:  # missing, truncated or damaged: compiled again, then replaced
+                return None
+
+        def _load_index(self):
+            try:
+                overloads = super()._load_index()
+            except Exception:  # empty, truncated or damaged (EOFError, UnpicklingError, ...)
+                return {}
+            return overloads if isinstance(overloads, dict) else {}
+
+        def _save_data(self, name, data):
+            payload = self._dump(data)
+            with self._open_for_write(self._data_path(name)) as fh:
+                fh.write(DATA_MAGIC + hashlib.sha256(payload).digest() + payload)
+
+        def _load_data(self, name):
+            with open(self._data_path(name), "rb") as fh:
+                raw = fh.read()
+            start = len(DATA_MAGIC) + 32
+            if (raw[:len(DATA_MAGIC)] != DATA_MAGIC
+                    or hashlib.sha256(raw[start:]).digest() != raw[len(DATA_MAGIC):start]):
+                raise ValueError("damaged cache file")  # never unpickled, never executed
+            return pickle.loads(raw[start:])
+
+        @contextlib.contextmanager
+        def _open_for_write(self, filepath):
+            """Numba's temporary name and rename, with the data on disk before the rename: a
+            power loss leaves the old file or the new one, never a partial one."""
+            tmpname = f"{filepath}.tmp.{uuid.uuid4().hex[:16]}"
+            try:
+                with open(tmpname, "wb") as fh:
+                    yield fh
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmpname, filepath)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmpname)
+                raise
+
     class KernelCache(caching.FunctionCache):
         _impl_class = Impl
 
@@ -163,6 +229,12 @@ def _cache_classes():
             self._writable = writable
             self._cache_file = DataFiles(self._cache_path, self._impl.filename_base,
                                          self._impl.locator.get_source_stamp())
+
+        def load_overload(self, sig, target_context):
+            try:
+                return super().load_overload(sig, target_context)
+            except Exception:  # an entry that checks out but does not rebuild: a cache miss
+                return None
 
         def save_overload(self, sig, data):
             if not self._writable:

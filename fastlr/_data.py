@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_sample_weight, check_X
+from ._validation import check_sample_weight, check_weight_sum, check_X, distinct_labels
 from .kernels import _sums
 
 __all__ = ["ArrayData"]
@@ -30,7 +30,7 @@ class ArrayData:
         self.nbytes = (X.data.nbytes + X.indices.nbytes if hasattr(X, "tocsr")
                        else self.n_samples * self.n_features * X.itemsize)
         self.y = np.asarray(y)
-        self._classes = np.unique(self.y)
+        self._classes = distinct_labels(self.y)
         # np.unique(return_inverse=True) sorts all of y (0.35 s at 2,000,000 labels, a third of
         # that fit); the distinct labels are few, so find them, then searchsorted each label.
         self._y_index = np.searchsorted(self._classes, self.y).astype(np.int64)
@@ -57,8 +57,11 @@ class ArrayData:
 
     def multiply_weights(self, per_class, classes) -> None:
         factors = np.asarray(per_class, dtype=np.float64)[self._y_index]
-        weights = factors if self._weights is None else self._weights * factors
-        self._weights, self.weight_sum = check_sample_weight(weights, self.n_samples)
+        with np.errstate(over="ignore"):  # products or their sum may overflow: said below
+            weights = factors if self._weights is None else self._weights * factors
+            weight_sum = float(np.sum(weights))
+        self.weight_sum = check_weight_sum(weight_sum, weights.max, with_class_weight=True)
+        self._weights = weights
 
     def target(self, label) -> np.ndarray:
         return (self.y == label).astype(np.float64)

@@ -51,6 +51,11 @@ def _is_real(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
+def _is_one_of(value, choices) -> bool:
+    """``value`` is a str among ``choices``: never compares an array (or list) elementwise."""
+    return isinstance(value, str) and value in choices
+
+
 def resolve_threads(n_threads):
     """None → leave Numba's setting; -1 → all of Numba's threads; k → min(k, all)."""
     import numba
@@ -101,7 +106,7 @@ class FitOptions:
         ``l1_ratio``); ``TypeError``/``ValueError`` naming the bad one. ``warn``: emit
         scikit-learn's FutureWarnings (``penalty``, ``n_jobs``) and its penalty=None warning."""
         solver = params["solver"]
-        if solver not in SOLVER_NAMES:
+        if not _is_one_of(solver, SOLVER_NAMES):
             raise ValueError(f"solver must be one of {sorted(SOLVER_NAMES)}, got {solver!r}. "
                              "fastlr has no liblinear, sag or saga solver yet: leave solver at "
                              "'lbfgs' (the same L2 model), or fit this one with "
@@ -116,7 +121,7 @@ class FitOptions:
         if l1_ratio is not None and not (_is_real(l1_ratio) and 0 <= l1_ratio <= 1):
             raise ValueError(f"l1_ratio must be a number in [0, 1], got {l1_ratio!r}")
         penalty = params["penalty"]
-        if penalty == "deprecated":
+        if _is_one_of(penalty, ("deprecated",)):
             if l1_ratio is None and warn:
                 warnings.warn("'l1_ratio=None' was deprecated in version 1.8 and will trigger an "
                               "error in 1.10. Use 0<=l1_ratio<=1 instead.", FutureWarning,
@@ -125,7 +130,7 @@ class FitOptions:
                 raise ValueError(_l2_only(solver, "l1" if l1_ratio == 1 else "elasticnet"))
             penalize = not np.isinf(C)
         else:
-            if penalty not in ("l2", None):
+            if not (penalty is None or _is_one_of(penalty, ("l2",))):
                 raise ValueError(_l2_only(solver, penalty))
             if warn:
                 warnings.warn("'penalty' was deprecated in version 1.8 and will be removed in "
@@ -179,7 +184,7 @@ class FitOptions:
         if not _is_int(verbose) and not isinstance(verbose, (bool, np.bool_)):
             raise TypeError(f"verbose must be an int, got {verbose!r}")
         class_weight = params["class_weight"]
-        if not (class_weight is None or class_weight == "balanced"
+        if not (class_weight is None or _is_one_of(class_weight, ("balanced",))
                 or isinstance(class_weight, dict)):
             raise ValueError(f"class_weight must be None, 'balanced' or a dict of class -> "
                              f"weight, got {class_weight!r}")
@@ -189,7 +194,7 @@ class FitOptions:
                     raise ValueError(f"class_weight must map classes to finite weights >= 0; "
                                      f"class {label!r} has {weight!r}")
         multi_class = params["multi_class"]
-        if multi_class not in ("auto", "multinomial", "ovr"):
+        if not _is_one_of(multi_class, ("auto", "multinomial", "ovr")):
             raise ValueError(f"multi_class must be 'auto', 'multinomial' or 'ovr', got "
                              f"{multi_class!r}")
         return cls(C=C, penalize=penalize, fit_intercept=bool(params["fit_intercept"]),
@@ -296,8 +301,7 @@ def _problems(data, classes, options, warm):
     multinomial problem (three or more classes by default)."""
     K, n = classes.shape[0], data.n_features
     fit_intercept = options.fit_intercept
-    warm_ok = (warm is not None and np.array_equal(warm.classes, classes)
-               and warm.coef.shape == ((1 if K == 2 else K), n))
+    warm_ok = warm is not None  # its shape checked by _check_warm_start, as scikit-learn does
     penalty = from_sklearn(options.C, data.weight_sum, penalize=options.penalize)
 
     hessp = "hessp" in data.capabilities
@@ -353,6 +357,28 @@ def _callables(objective):
                                        else None)
 
 
+def _check_warm_start(warm, classes, n_features, fit_intercept) -> None:
+    """scikit-learn's check of a warm start, with its message: the previous coef_ (with the
+    intercept column when fitting one) must have the shape this fit needs, (1, n_features [+ 1])
+    for two classes, (n_classes, n_features [+ 1]) for more. A changed n_features or number of
+    classes raises (fastlr silently started from zero); changed labels of the same count start
+    from the previous coefficients, row by row, as in scikit-learn."""
+    if warm is None:
+        return
+    K = classes.shape[0]
+    rows, columns = warm.coef.shape[0], warm.coef.shape[1] + int(fit_intercept)
+    width = n_features + int(fit_intercept)
+    if K == 2 and (rows, columns) != (1, width):
+        expected = f"{(width,)} or (1, {width})"
+    elif K > 2 and (rows, columns) != (K, width):
+        expected = f"{(K, width)}"
+    else:
+        return
+    raise ValueError(f"Initialization coef is of shape {(rows, columns)}, expected shape "
+                     f"{expected} (warm_start=True starts from the previous fit's coef_, "
+                     "which does not fit this data: set warm_start=False to start afresh)")
+
+
 def _solve_all(data, problems, options):
     """Every problem's ``SolverResult``, with fastlr's thread policy."""
     from contextlib import nullcontext
@@ -399,20 +425,27 @@ def _solve_all(data, problems, options):
         return [solve(problem) for problem in problems]
 
 
+def _n_iter(res, options) -> int:
+    """Iterations as ``n_iter_`` reports them — and the convergence warning says them: at most
+    max_iter (scipy's L-BFGS-B counts one at maxiter=0, scikit-learn clips it), at least 1."""
+    return min(options.max_iter, max(1, res.n_iter))
+
+
 def _convergence_message(problem, res, options) -> str:
     """scikit-learn's wording for its solver (code filters on "lbfgs failed to converge", …),
     then fastlr's problem, reason and advice."""
     solver = problem.solver
+    n_iter = _n_iter(res, options)
     if solver == "lbfgs":
-        head = f"lbfgs failed to converge after {res.n_iter} iteration(s)"
+        head = f"lbfgs failed to converge after {n_iter} iteration(s)"
     elif solver == "newton-cg":
         f = res.loss_history[-1] if res.loss_history else float("nan")
         head = (f"newton-cg failed to converge at loss = {f}. Increase the number of "
                 "iterations")
     elif solver == "newton":
-        head = f"Newton solver did not converge after {res.n_iter} iterations"
+        head = f"Newton solver did not converge after {n_iter} iterations"
     else:
-        head = f"gd (gradient descent) did not converge after {res.n_iter} iterations"
+        head = f"gd (gradient descent) did not converge after {n_iter} iterations"
     where = f" ({problem.name})" if problem.name else ""
     return (f"{head}{where}: {res.message}. Increase the number of iterations to improve the "
             f"convergence (max_iter={options.max_iter}) or loosen tol (now {options.tol}); you "
@@ -427,6 +460,30 @@ def _warn_unconverged(results, problems, options) -> None:
         if not res.converged:
             warnings.warn(_convergence_message(problem, res, options), ConvergenceWarning,
                           stacklevel=4)
+
+
+def _in_working_dtype(coef, intercept, dtype):
+    """The solution (float64) in X's working dtype, as scikit-learn keeps float32 models
+    float32 — unless that cast overflows: then both stay float64, with a warning.
+
+    Only fits without a finite optimum get there (separable data, C = inf, X near float32's
+    smallest normal: Newton's coefficients grew past 3.4e38). scikit-learn would cast to inf, and
+    the model would predict NaN and could not be saved; raising would throw away a model that is
+    finite and predicts (in float64, the wider dtype) as well as the float64 fit does."""
+    if dtype == np.float64:
+        return coef, intercept
+    with np.errstate(over="ignore"):
+        cast = coef.astype(dtype), intercept.astype(dtype)
+    if np.all(np.isfinite(cast[0])) and np.all(np.isfinite(cast[1])):
+        return cast
+    largest = float(max(np.max(np.abs(coef)), np.max(np.abs(intercept))))
+    warnings.warn(f"the fitted coefficients (largest |value| {largest:.3g}) exceed {dtype}'s "
+                  "range, so coef_ and intercept_ are kept in float64 (predictions then are "
+                  "float64 too). Such coefficients mean that the data are separable without a "
+                  "penalty: a finite C, or X scaled to order 1, gives a smaller model.",
+                  UserWarning, stacklevel=4)
+    return coef, intercept
+
 
 
 def _coefficients(kind, xs, K, n, options):
@@ -452,13 +509,16 @@ def fit(data, options: FitOptions, warm_start: WarmStart | None = None,
     ``reporter``: a ``fastlr._callbacks.FitReporter`` (scikit-learn's callbacks), or None."""
     classes = _classes(data)
     _apply_class_weight(data, classes, options.class_weight)
+    _check_warm_start(warm_start, classes, data.n_features, options.fit_intercept)
     kind, problems = _problems(data, classes, options, warm_start)
     K, n = classes.shape[0], data.n_features
     if reporter is not None:
         def attributes(x):  # the fitted attributes of a model whose single problem is at x
             coef, intercept = _coefficients(kind, [x], K, n, options)
-            return {"coef_": coef.astype(data.dtype), "intercept_": intercept.astype(data.dtype),
-                    "classes_": classes, "multi_class_": kind}
+            with np.errstate(over="ignore"):  # mid-fit: no warning per iteration
+                coef, intercept = coef.astype(data.dtype), intercept.astype(data.dtype)
+            return {"coef_": coef, "intercept_": intercept, "classes_": classes,
+                    "multi_class_": kind}
         reporter.begin(problems, options.max_iter, attributes)
     with _interrupt.deferred_sigint():
         results = _solve_all(data, problems, options)
@@ -467,10 +527,9 @@ def fit(data, options: FitOptions, warm_start: WarmStart | None = None,
     _warn_unconverged(results, problems, options)
 
     coef, intercept = _coefficients(kind, [res.x for res in results], K, n, options)
+    coef, intercept = _in_working_dtype(coef, intercept, data.dtype)
     return FitResult(
-        classes=classes, coef=coef.astype(data.dtype), intercept=intercept.astype(data.dtype),
-        # at most max_iter (scipy's L-BFGS-B counts one at maxiter=0, scikit-learn clips it)
-        n_iter=np.array([min(options.max_iter, max(1, res.n_iter)) for res in results],
-                        dtype=np.int32),
+        classes=classes, coef=coef, intercept=intercept,
+        n_iter=np.array([_n_iter(res, options) for res in results], dtype=np.int32),
         loss_history=[np.asarray(res.loss_history, dtype=np.float64) for res in results],
         solver=problems[0].solver, kind=kind)

@@ -13,8 +13,12 @@ Threading layer (chosen by Numba at the first parallel launch, for the whole pro
     less of the work instead of holding everyone up), then workqueue, then OpenMP last — GNU
     OpenMP kills a forked child (``fork() called from a process already using GNU OpenMP``),
     which is what ``multiprocessing`` does by default on Linux. TBB comes from the ``tbb`` wheel,
-    whose library pip puts in the environment's ``lib`` directory where Numba does not look; it
-    is loaded here by its path so Numba finds it.
+    whose library pip puts in the environment's ``lib`` directory where Numba does not look;
+    ``import fastlr`` loads it by its path (``fastlr._forksafe``), so Numba finds it even when
+    the user calls ``numba.set_num_threads`` before fastlr's first kernel. Where GNU OpenMP was
+    launched anyway (before ``import fastlr``, without TBB) and this process may be a forked
+    child of the one that launched it, the kernels run on one thread, with a
+    :class:`ThreadingLayerWarning`, instead of being killed.
 
 Threads per call (``threads_for``)
     A parallel launch costs tens of microseconds on a quiet machine, but when a core is busy a
@@ -27,17 +31,17 @@ Threads per call (``threads_for``)
 
 from __future__ import annotations
 
-import ctypes
 import os
-import sys
 import threading
+import warnings
 from contextlib import contextmanager
 
 import numba
 
-from . import _cache
+from . import _cache, _forksafe
 
-__all__ = ["FAST_FLAGS", "jit", "max_threads", "numba_threads", "parallel_guard", "threads_for"]
+__all__ = ["FAST_FLAGS", "ThreadingLayerWarning", "jit", "max_threads", "numba_threads",
+           "parallel_guard", "threads_for"]
 
 #: Fastmath without ``nnan``/``ninf``/``afn``: reassociation for vectorised reductions, nothing
 #: that changes what NaN, inf or ``exp``/``log1p`` return.
@@ -75,44 +79,62 @@ def jit(*, parallel: bool = False, fast: bool = False, strict: bool = False,
 
 # --------------------------------------------------------------------------- threading layer
 
-def _load_tbb() -> bool:
-    """Load the ``tbb`` wheel's library so that Numba's TBB layer can link to it."""
-    names = {"linux": "libtbb.so.12", "darwin": "libtbb.12.dylib", "win32": "tbb12.dll"}
-    wanted = names.get(sys.platform)
-    if wanted is None:
-        return False
-    # where pip puts the wheel's library: the environment's lib (bin on Windows); checking the
-    # path first spares reading the wheel's metadata (~10-20 ms) on every start
-    for directory in ("lib", "Library/bin", "bin"):
-        path = os.path.join(sys.prefix, directory, wanted)
-        if os.path.exists(path):
-            try:
-                ctypes.CDLL(path, mode=getattr(ctypes, "RTLD_GLOBAL", 0))
-                return True
-            except OSError:
-                break
-    try:
-        from importlib import metadata
-
-        files = metadata.files("tbb") or []
-    except Exception:  # not installed, or broken metadata: no TBB
-        return False
-    for entry in files:
-        if entry.name == wanted:
-            try:
-                ctypes.CDLL(str(entry.locate()), mode=getattr(ctypes, "RTLD_GLOBAL", 0))
-                return True
-            except OSError:
-                return False
-    return False
-
-
 def _configure_threading_layer() -> None:
-    if "NUMBA_THREADING_LAYER" in os.environ or "NUMBA_THREADING_LAYER_PRIORITY" in os.environ:
+    _forksafe.note_unlaunched()
+    if _forksafe.user_chose_layer():
         return  # the user's choice wins
-    _load_tbb()
+    _forksafe.load_tbb()
     if numba.config.THREADING_LAYER == "default":
         numba.config.THREADING_LAYER_PRIORITY = ["tbb", "workqueue", "omp"]
+
+
+class ThreadingLayerWarning(UserWarning):
+    """fastlr runs its kernels on one thread: Numba's layer would kill this process."""
+
+
+_serial_for = None  # the pid whose layer was found to be GNU OpenMP from another process
+_warned_serial = False
+
+
+def _gnu_openmp_from_elsewhere() -> bool:
+    """Numba's layer is GNU OpenMP, not chosen by the user, and maybe launched by a process
+    this one was forked from: Numba kills a forked child at its first parallel kernel. (Launched
+    before ``import fastlr`` it may be this process's own; that cannot be told, so it counts.)"""
+    global _serial_for
+    pid = os.getpid()
+    if _serial_for == pid:
+        return True
+    if _forksafe.launched_here() or _forksafe.user_chose_layer():
+        return False
+    if numba.config.THREADING_LAYER != "default":
+        return False  # chosen in code (numba.config.THREADING_LAYER = ...): the user's choice
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # not launched: it will be, here
+        return False
+    if layer != "omp":
+        return False
+    from numba.np.ufunc import omppool
+
+    if getattr(omppool, "openmp_vendor", "GNU") != "GNU":
+        return False  # Intel's and Microsoft's OpenMP are fork-safe
+    _serial_for = pid
+    return True
+
+
+def _warn_serial() -> None:
+    global _warned_serial
+    if _warned_serial:
+        return
+    _warned_serial = True
+    warnings.warn(
+        "Numba's threading layer is GNU OpenMP, launched before fastlr was imported or in a "
+        "process this one was forked from (numba.set_num_threads, numba.get_num_threads or a "
+        "parallel Numba function ran first, without TBB); a forked process that runs a "
+        "parallel kernel under it is killed, so fastlr runs its kernels on one thread here. "
+        "Import fastlr before touching Numba's threads (it then loads the fork-safe TBB layer; "
+        "pip install tbb), start processes with 'spawn' or 'forkserver', or choose a layer "
+        "yourself with NUMBA_THREADING_LAYER.", ThreadingLayerWarning, stacklevel=4)
 
 
 _configure_threading_layer()
@@ -134,11 +156,15 @@ def max_threads() -> int:
     ``numba.get_num_threads()`` (``numba.set_num_threads`` and ``NUMBA_NUM_THREADS`` set it),
     capped by ``OMP_NUM_THREADS`` unless ``NUMBA_NUM_THREADS`` was given explicitly.
     """
+    _forksafe.note_unlaunched()  # before get_num_threads, which launches the layer
     n = numba.get_num_threads()
     if "NUMBA_NUM_THREADS" not in os.environ:
         cap = _env_threads("OMP_NUM_THREADS")
         if cap is not None:
             n = min(n, cap)
+    if n > 1 and _gnu_openmp_from_elsewhere():
+        _warn_serial()
+        return 1
     return max(1, n)
 
 

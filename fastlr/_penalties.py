@@ -59,7 +59,8 @@ class L2(_Penalty):
         out = np.zeros(W.shape[0])
         for k in np.flatnonzero(lam):
             w = W[k].ravel()
-            out[k] = 0.5 * lam[k] * float(np.dot(w, w))
+            with np.errstate(over="ignore"):  # an overflowing ‖w‖²: +inf, warning-free
+                out[k] = 0.5 * lam[k] * float(np.dot(w, w))
         return out
 
     def gradient(self, W, index):

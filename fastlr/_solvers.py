@@ -168,8 +168,10 @@ def _newton(loss_grad, loss_grad_hess, x, max_iter, tol, progress, loss_grad_hes
     from scipy import linalg
 
     evaluate = loss_grad_hess if loss_grad_hessp is None else loss_grad_hessp
-    f, g, H = evaluate(x)
+    x, (f, g, H), note = _finite_start(evaluate, x)
     progress(0, x, f, g)
+    if not _is_finite(f, g):
+        return SolverResult(x, 0, False, progress.history, note)
     for it in range(1, max_iter + 1):
         if _gmax(g) <= tol:
             return SolverResult(x, it - 1, True, progress.history, "max|grad| <= tol")
@@ -193,7 +195,9 @@ def _newton(loss_grad, loss_grad_hess, x, max_iter, tol, progress, loss_grad_hes
         if not accepted:
             # The Newton decrement −gᵀd/2 predicts the remaining decrease of f; when it is below
             # f's rounding error, no step can show a decrease and x is optimal to working precision.
-            at_precision = -0.5 * slope <= 64 * np.finfo(float).eps * max(1.0, abs(f))
+            # (Never for a non-finite f or slope: every decrease is "below" inf's rounding.)
+            at_precision = (_is_finite(f, slope)
+                            and -0.5 * slope <= 64 * np.finfo(float).eps * max(1.0, abs(f)))
             converged = _gmax(g) <= tol or at_precision
             return SolverResult(x, it - 1, converged, progress.history,
                                 "optimal to working precision (no step decreases f)"
@@ -209,6 +213,27 @@ def _newton(loss_grad, loss_grad_hess, x, max_iter, tol, progress, loss_grad_hes
     converged = _gmax(g) <= tol
     return SolverResult(x, max_iter, converged, progress.history,
                         "max|grad| <= tol" if converged else "max_iter reached")
+
+
+def _is_finite(f, g) -> bool:
+    return bool(np.isfinite(f) and np.all(np.isfinite(g)))
+
+
+def _finite_start(evaluate, x):
+    """``(x, evaluate(x), note)`` where Newton starts: ``x``, or zero when the objective or the
+    gradient at ``x`` is not finite (a warm start whose ½λ‖w‖² or margins overflow: no step
+    from there can be measured, and a model never keeps such coefficients). f(0) is finite for
+    any finite X: every margin is the intercept's 0."""
+    values = evaluate(x)
+    if _is_finite(values[0], values[1]):
+        return x, values, ""
+    if not np.any(x):
+        return x, values, "the objective is not finite at zero"
+    zero = np.zeros_like(x)
+    values = evaluate(zero)
+    if not _is_finite(values[0], values[1]):
+        return zero, values, "the objective is not finite at the starting point or at zero"
+    return zero, values, ""
 
 
 def _acceptable(f, g, f_new, g_new, decrease) -> bool:

@@ -17,7 +17,8 @@ import numpy as np
 
 __all__ = ["MultinomialProblem", "Problem", "check_X", "check_class_indices",
            "check_csr_structure", "check_labels01", "check_multinomial_problem", "check_problem",
-           "check_real_array", "check_sample_weight", "is_dask_collection", "is_sparse",
+           "check_real_array", "check_real_dtype", "distinct_labels", "pandas_float_dtype", "check_sample_weight", "check_weight_sum", "is_dask_collection",
+           "is_sparse",
            "working_dtype"]
 
 
@@ -64,28 +65,45 @@ def _from_pandas(a, name: str):
     "non-numeric"; here the real problem is named instead (a non-numeric column)."""
     if type(a).__module__.split(".")[0] != "pandas" or not hasattr(a, "to_numpy"):
         return a
+    dtype = pandas_float_dtype(a, name)
+    if dtype is None:
+        return a  # plain NumPy dtypes: np.asarray handles them without a copy
+    return a.to_numpy(dtype=dtype, na_value=np.nan)
+
+
+def pandas_float_dtype(frame, name: str):
+    """The float dtype a pandas (or Dask) DataFrame/Series with numeric extension dtypes
+    (``Float64``, ``Int64``, ``boolean``, pyarrow) becomes — float32 when every column is
+    float32, else float64 — or None when every dtype is a plain NumPy one; TypeError naming a
+    non-numeric column. Reads only the dtypes (a Dask collection is not computed)."""
     import pandas as pd
 
-    dtypes = list(a.dtypes) if hasattr(a, "dtypes") and not hasattr(a, "dtype") else [a.dtype]
+    dtypes = (list(frame.dtypes) if hasattr(frame, "dtypes") and not hasattr(frame, "dtype")
+              else [frame.dtype])
     if all(isinstance(d, np.dtype) for d in dtypes):
-        return a  # plain NumPy dtypes: np.asarray handles them without a copy
-    columns = list(getattr(a, "columns", [getattr(a, "name", name)]))
+        return None
+    columns = list(getattr(frame, "columns", [getattr(frame, "name", name)]))
     for column, dtype in zip(columns, dtypes):
         if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
             raise TypeError(f"{name} has a non-numeric column {column!r} of dtype {dtype}; "
                             "fastlr needs real numbers")
     float32 = all(str(d).lower() in ("float32", "float[pyarrow]") for d in dtypes)
-    return a.to_numpy(dtype=np.float32 if float32 else np.float64, na_value=np.nan)
+    return np.dtype(np.float32 if float32 else np.float64)
+
+
+def check_real_dtype(dtype, name: str) -> None:
+    """TypeError unless ``dtype`` is real (bool and integers allowed): in memory and on Dask."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "c":
+        raise TypeError(f"{name} has complex dtype {dtype}; fastlr needs real numbers")
+    if dtype.kind not in "biuf":
+        raise TypeError(f"{name} has non-numeric dtype {dtype}; fastlr needs real numbers")
 
 
 def check_real_array(a, name: str, ndim: int | None = None) -> np.ndarray:
     """``np.asarray(a)`` that insists on a real numeric dtype (bool and integers allowed)."""
     arr = np.asarray(_from_pandas(a, name))
-    kind = arr.dtype.kind
-    if kind == "c":
-        raise TypeError(f"{name} has complex dtype {arr.dtype}; fastlr needs real numbers")
-    if kind not in "biuf":
-        raise TypeError(f"{name} has non-numeric dtype {arr.dtype}; fastlr needs real numbers")
+    check_real_dtype(arr.dtype, name)
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-D, got an array of shape {arr.shape}")
     return arr
@@ -158,6 +176,21 @@ def check_X(X, name: str = "X"):
     return _as_float(X, dtype), dtype
 
 
+def mixed_labels_error(type_names) -> ValueError:
+    """scikit-learn's "Unknown label type" for labels that cannot be sorted together."""
+    return ValueError(f"Unknown label type: y mixes labels of types {sorted(set(type_names))}; "
+                      "class labels must be all numbers or all strings")
+
+
+def distinct_labels(y: np.ndarray) -> np.ndarray:
+    """``np.unique(y)``; labels that cannot be compared (str and int in one object array: numpy's
+    "'<' not supported") raise :func:`mixed_labels_error` instead, whatever their order."""
+    try:
+        return np.unique(y)
+    except TypeError:
+        raise mixed_labels_error(type(v).__name__ for v in np.ravel(y)) from None
+
+
 def check_labels01(y, m: int, shape) -> np.ndarray:
     """Labels as float64, contiguous, each in [0, 1] (soft labels allowed)."""
     y = check_real_array(y, "y")
@@ -186,15 +219,27 @@ def check_sample_weight(sample_weight, m: int):
         raise ValueError("sample_weight must be finite")
     if np.any(sample_weight < 0):
         raise ValueError("sample_weight must be non-negative")
-    with np.errstate(over="ignore"):  # an overflowing sum is reported below
+    with np.errstate(over="ignore"):  # an overflowing sum is reported by check_weight_sum
         weight_sum = float(np.sum(sample_weight))
+    return sample_weight, check_weight_sum(weight_sum, sample_weight.max)
+
+
+def check_weight_sum(weight_sum: float, largest, with_class_weight: bool = False) -> float:
+    """Σ sᵢ of non-negative weights, checked as every data backend checks it (in memory here,
+    on Dask ``DaskData._set_weights``), with the same messages: positive, and finite — the
+    objective divides by it, and a sum that overflowed to inf gave a zero model on Dask.
+    ``largest()`` gives the largest weight (called for the message only); with
+    ``with_class_weight`` the weights are sᵢ·class_weight[yᵢ], whose products may overflow too."""
+    what = "sample_weight × class_weight" if with_class_weight else "sample_weight"
     if weight_sum <= 0.0:
-        raise ValueError("sample_weight sums to zero; at least one sample needs weight > 0")
+        raise ValueError(f"{what} sums to zero; at least one sample needs weight > 0")
     if not np.isfinite(weight_sum):
-        raise ValueError(f"sample_weight sums to {weight_sum} (overflow: the largest weight is "
-                         f"{sample_weight.max():.3g}); divide the weights by a common factor, "
-                         "which changes no result")
-    return sample_weight, weight_sum
+        top = float(largest())
+        where = (f"the largest weight is {top:.3g}" if np.isfinite(top)
+                 else "a product sᵢ·class_weight[yᵢ] is itself inf")
+        raise ValueError(f"{what} sums to {weight_sum} (overflow: {where}); divide the weights "
+                         "by a common factor, which changes no result")
+    return weight_sum
 
 
 def _check_l2(l2) -> float:

@@ -4,8 +4,9 @@
   against the NumPy reference, interleaved timing tables per dense size, for CSR X and for the
   multinomial kernels (noisy rows flagged), and a fit comparison with scikit-learn at equal
   optimum (binary; multinomial with ``--fit-multinomial``). Exit status 1 when any kernel
-  disagrees with the reference, 2 for bad options (or ``--plot`` without matplotlib); noisy
-  timings do not change it.
+  disagrees with the reference, 2 for bad options (an output path that cannot be written
+  included, checked before the run, or ``--plot`` without matplotlib); noisy timings do not
+  change it.
 * ``fastlr demo`` — "is this digit a zero?" on scikit-learn's digits with :mod:`fastlr.course`.
 * ``fastlr warmup`` — compile the common kernels into the disk cache ahead of use
   (:mod:`fastlr.warmup`), for images and deployments.
@@ -157,6 +158,12 @@ def _bench_config(args, parser):
         config.fit_budget = args.fit_budget or None
     if args.no_fit:
         config.fit = False
+    for option, path in (("--json", args.json), ("--plot", args.plot)):
+        if path:
+            try:
+                bench.check_output_path(path, option)
+            except ValueError as exc:
+                parser.error(str(exc))
     return config
 
 
@@ -263,7 +270,7 @@ def main(argv=None) -> int:
     parser.add_argument("--version", action="version", version=f"fastlr {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     bench_parser = _bench_parser(sub)
-    _demo_parser(sub)
+    demo_parser = _demo_parser(sub)
     _warmup_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "warmup":
@@ -272,6 +279,13 @@ def main(argv=None) -> int:
         return _run_bench(args, bench_parser)
     if args.command == "demo":
         from . import demo
+        from .bench.options import check_output_path
+
+        if not args.no_plot:
+            try:
+                check_output_path(args.plot, "--plot")
+            except ValueError as exc:
+                demo_parser.error(str(exc))
 
         return demo.main(iterations=args.iterations, learning_rate=args.learning_rate,
                          plot=None if args.no_plot else args.plot)

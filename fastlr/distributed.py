@@ -44,6 +44,7 @@ import numpy as np
 
 from ._jit import numba_threads
 from ._objective import normalise
+from ._validation import check_real_dtype
 
 __all__ = ["DaskData", "loss_grad", "predict_dask"]
 
@@ -167,25 +168,64 @@ def _class_index(y_block, classes):
     return np.searchsorted(classes, y_block)
 
 
+def _label_types(y_block):
+    """The type names of one block's labels (for the message on labels of mixed types)."""
+    return {type(v).__name__ for v in np.ravel(y_block)}
+
+
+def _block_sum(block):
+    """Σ of one block of weights, as a 1-element array; inf (no warning) when it overflows."""
+    with np.errstate(over="ignore"):
+        return np.array([np.sum(block, dtype=np.float64)])
+
+
+def _weighted_by_class(y_block, s_block, per_class, classes):
+    """sᵢ·per_class[class of yᵢ] (sᵢ = 1 without weights); inf (no warning) on overflow."""
+    factors = per_class[_class_index(y_block, classes)]
+    with np.errstate(over="ignore"):
+        return factors if s_block is None else factors * s_block
+
+
 # ---------------------------------------------------------------- data on the cluster
 
-def _as_dask_array(data, name: str):
+def _as_dask_array(data, name: str, numeric: bool = False):
+    """A Dask array of ``data``; a Dask DataFrame/Series with ``numeric`` is first converted as
+    in memory (nullable ``Float64``/``Float32``/``Int64``/``boolean`` columns to float64, as
+    scikit-learn's check_array converts them for the in-memory fit; missing values NaN; a
+    non-numeric column is a TypeError), not left to become an object array."""
     import dask.array as da
 
     if isinstance(data, da.Array):
         return data
     if hasattr(data, "to_dask_array"):  # dask DataFrame / Series: lengths give known row chunks
+        if numeric:
+            from ._validation import pandas_float_dtype
+
+            if pandas_float_dtype(data, name) is not None:
+                data = data.astype(np.float64)
         return data.to_dask_array(lengths=True)
     raise TypeError(f"{name} must be a dask.array or dask.dataframe collection, "
                     f"got {type(data).__name__}")
 
 
-def _feature_names(X):
-    columns = getattr(X, "columns", None)
-    if columns is None:
-        return None
-    names = np.asarray(columns, dtype=object)
-    return names if all(isinstance(name, str) for name in names) else None
+def _require_known_chunks(array, name: str) -> None:
+    """Row counts unknown (a boolean-mask selection, say) leave the length nan: say what to do
+    instead of comparing shapes with nan in them."""
+    if array.ndim and any(np.isnan(c) for c in array.chunks[0]):
+        raise ValueError(f"{name} has unknown chunk sizes; call {name}.compute_chunk_sizes() "
+                         "first")
+
+
+def feature_stand_in(X):
+    """An empty in-memory stand-in of a Dask collection for scikit-learn's feature checks
+    (``validate_data(..., skip_check_array=True)``: the feature names and n_features), computing
+    nothing: a pandas DataFrame with a Dask DataFrame's columns, in order, or an empty array of a
+    Dask array's width (no names)."""
+    if hasattr(X, "columns"):
+        import pandas as pd
+
+        return pd.DataFrame(columns=X.columns)
+    return np.empty((0,) + tuple(X.shape[1:]))
 
 
 class DaskData:
@@ -202,14 +242,11 @@ class DaskData:
     def __init__(self, X, y, sample_weight=None, *, estimator_name: str | None = None):
         import dask
 
-        self.feature_names = _feature_names(X)
-        X = _as_dask_array(X, "X")
+        X = _as_dask_array(X, "X", numeric=True)
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D, got a dask array of shape {X.shape}")
-        if X.dtype.kind not in "biuf":
-            raise TypeError(f"X has dtype {X.dtype}; fastlr needs real numbers")
-        if any(np.isnan(c) for c in X.chunks[0]):
-            raise ValueError("X has unknown chunk sizes; call X.compute_chunk_sizes() first")
+        check_real_dtype(X.dtype, "X")
+        _require_known_chunks(X, "X")
         if X.shape[0] == 0 or X.shape[1] == 0:
             raise ValueError(f"X is empty: shape {X.shape}")
         if X.dtype not in (np.float32, np.float64):
@@ -217,15 +254,19 @@ class DaskData:
         if len(X.chunks[1]) > 1:
             X = X.rechunk({1: -1})
         y = _as_dask_array(y, "y")
+        _require_known_chunks(y, "y")
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
         if y.ndim != 1 or y.shape[0] != X.shape[0]:
             raise ValueError(f"y must be 1-D of length n_samples={X.shape[0]}, got shape {y.shape}")
         y = y.rechunk((X.chunks[0],))
         if sample_weight is not None:
-            sample_weight = _as_dask_array(sample_weight, "sample_weight")
+            sample_weight = _as_dask_array(sample_weight, "sample_weight", numeric=True)
+            _require_known_chunks(sample_weight, "sample_weight")
+            check_real_dtype(sample_weight.dtype, "sample_weight")  # complex: not cast to real
             if sample_weight.ndim != 1 or sample_weight.shape[0] != X.shape[0]:
-                raise ValueError(f"sample_weight must be 1-D of length n_samples={X.shape[0]}")
+                raise ValueError(f"sample_weight must be 1-D of length n_samples={X.shape[0]}, "
+                                 f"got shape {sample_weight.shape}")
             sample_weight = sample_weight.astype(np.float64).rechunk((X.chunks[0],))
         X, y, sample_weight = dask.persist(X, y, sample_weight)
         self.X, self.y, self.sample_weight = X, y, sample_weight
@@ -259,25 +300,40 @@ class DaskData:
             if not results[3]:
                 raise ValueError("sample_weight must be non-negative")
 
-    def _set_weights(self, weights):
+    def _set_weights(self, weights, with_class_weight: bool = False):
         import dask
+
+        from ._validation import check_weight_sum
 
         if weights is not None:
             (weights,) = dask.persist(weights)
+        weight_sum = float(self.n_samples)
+        if weights is not None:  # the in-memory check, on the per-block sums
+            block_sums = weights.map_blocks(_block_sum, chunks=((1,) * weights.numblocks[0],),
+                                            dtype=np.float64)
+            with np.errstate(over="ignore"):
+                weight_sum = float(np.sum(block_sums.compute()))
+        self.weight_sum = check_weight_sum(weight_sum, lambda: weights.max().compute(),
+                                           with_class_weight)
         self.sample_weight = weights
         self._s_blocks = (None if weights is None
                           else weights.to_delayed(optimize_graph=False).ravel().tolist())
-        self.weight_sum = (float(self.n_samples) if weights is None
-                           else float(weights.sum().compute()))
-        if self.weight_sum <= 0:
-            raise ValueError("sample_weight sums to zero; at least one sample needs weight > 0")
 
     # -------------------------------------------------------------- the fit backend's methods
     def labels(self) -> np.ndarray:
-        """The sorted distinct labels of y (one small reduction on the cluster)."""
+        """The sorted distinct labels of y (one small reduction on the cluster); labels that
+        cannot be sorted together raise the in-memory "Unknown label type"."""
+        import dask
         import dask.array as da
 
-        return np.asarray(da.unique(self.y).compute())
+        from ._validation import mixed_labels_error
+
+        try:
+            return np.asarray(da.unique(self.y).compute())
+        except TypeError:
+            blocks = self.y.to_delayed(optimize_graph=False).ravel().tolist()
+            types = dask.compute(*[dask.delayed(_label_types)(b) for b in blocks])
+            raise mixed_labels_error(set().union(*types)) from None
 
     def class_counts(self, classes) -> np.ndarray:
         import dask.array as da
@@ -296,11 +352,16 @@ class DaskData:
 
     def multiply_weights(self, per_class, classes) -> None:
         """sᵢ ← sᵢ · per_class[class of i] (sᵢ = 1 where no weights were given), persisted."""
+        import dask.array as da
+
         per_class = np.asarray(per_class, dtype=np.float64)
-        factors = self.y.map_blocks(lambda yb: per_class[_class_index(yb, classes)],
-                                    dtype=np.float64)
-        self._set_weights(factors if self.sample_weight is None
-                          else factors * self.sample_weight)
+        if self.sample_weight is None:
+            weights = self.y.map_blocks(_weighted_by_class, None, per_class, classes,
+                                        dtype=np.float64)
+        else:
+            weights = da.map_blocks(_weighted_by_class, self.y, self.sample_weight, per_class,
+                                    classes, dtype=np.float64)
+        self._set_weights(weights, with_class_weight=True)
 
     def target(self, label):
         """y == label as float64 row blocks, persisted beside X."""
@@ -411,11 +472,23 @@ def loss_grad(w, b, X, y, sample_weight=None, l2=0.0):
 
 # ---------------------------------------------------------------- predictions
 
+def _output_dtype(estimator, method, X_dtype):
+    """The dtype ``method`` returns in memory: the labels' for predict, else the wider of X's
+    (as validated: float32 stays, anything else is float64) and the model's, as scikit-learn."""
+    if method == "predict":
+        return estimator.classes_.dtype
+    return np.result_type(np.float32 if X_dtype == np.float32 else np.float64,
+                          estimator.coef_.dtype)
+
+
 def _predict_block(X_block, estimator, method, columns, width):
     if X_block.shape[0] == 0:  # an empty block (after a filter): an empty answer of its shape
-        dtype = estimator.classes_.dtype if method == "predict" else X_block.dtype
-        return np.empty((0,) if width is None else (0, width), dtype=dtype)
-    if columns is not None:  # fitted on a DataFrame: keep the feature-name check meaningful
+        return np.empty((0,) if width is None else (0, width),
+                        dtype=_output_dtype(estimator, method, X_block.dtype))
+    if columns is not None:
+        # the collection's names were checked against feature_names_in_ once, in predict_dask
+        # (a Dask array without names warned there): the block gets them back, so the
+        # in-memory check, per block, passes silently
         import pandas as pd
 
         X_block = pd.DataFrame(X_block, columns=list(columns))
@@ -425,20 +498,24 @@ def _predict_block(X_block, estimator, method, columns, width):
 def predict_dask(estimator, X, method):
     """``estimator.<method>(X)`` on a Dask collection: a lazy Dask array, block by block.
 
-    ``decision_function`` of a binary model and ``predict`` give shape (n_samples,); probabilities
-    and one-vs-rest margins give (n_samples, n_classes).
+    The collection's column names and width are checked against ``feature_names_in_`` and
+    ``n_features_in_`` first, by scikit-learn's own check and with its messages (names in
+    another order or unseen names raise; a Dask array for a model fitted with names warns), as
+    the in-memory methods do. ``decision_function`` of a binary model and ``predict`` give shape
+    (n_samples,); probabilities and one-vs-rest margins give (n_samples, n_classes).
     """
-    X = _as_dask_array(X, "X")
+    from .estimator import _validate_data as validate_data
+
+    if getattr(X, "ndim", 2) == 2:
+        validate_data(estimator, feature_stand_in(X), reset=False, skip_check_array=True)
+    X = _as_dask_array(X, "X", numeric=True)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D, got a dask array of shape {X.shape}")
     if len(X.chunks[1]) > 1:
         X = X.rechunk({1: -1})
     n_classes = len(estimator.classes_)
     one_column = method == "predict" or (method == "decision_function" and n_classes == 2)
-    if method == "predict":
-        dtype = estimator.classes_.dtype
-    else:
-        dtype = np.result_type(X.dtype, np.float32)
+    dtype = _output_dtype(estimator, method, X.dtype)
     names = getattr(estimator, "feature_names_in_", None)
     columns = None if names is None else tuple(names)  # a tuple: dask would treat an array as data
     # an explicit meta: dask would otherwise call the estimator on an empty stand-in block

@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from scipy.special import log_expit, log_softmax, logsumexp
+from scipy.special import log_expit, log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted
@@ -30,8 +30,8 @@ from sklearn.utils.validation import check_is_fitted
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _validate_data
 except ImportError:  # pragma: no cover - older scikit-learn
-    def _validate_data(estimator, *args, **kwargs):
-        return estimator._validate_data(*args, **kwargs)
+    def _validate_data(estimator, *args, skip_check_array=False, **kwargs):
+        return estimator._validate_data(*args, cast_to_ndarray=not skip_check_array, **kwargs)
 
 from . import _callbacks, _fit
 from ._data import ArrayData
@@ -108,7 +108,8 @@ class LogisticRegression(_callbacks.CallbackSupportMixin, ClassifierMixin, BaseE
         ``model.set_callbacks(sklearn.callback.ProgressBar())`` (needs ``rich``); they see one
         task per solver iteration, for every solver (see ``fastlr._callbacks``).
     warm_start : bool, default=False
-        Start from the previous fit's coefficients when their shape still fits.
+        Start from the previous fit's coefficients; as in scikit-learn, a previous coef_ of
+        another shape (n_features or the number of classes changed) raises a ValueError.
     n_jobs : None
         Accepted; no effect (as in scikit-learn since 1.8): setting it warns. See ``n_threads``.
     learning_rate : float, default=0.1
@@ -123,6 +124,7 @@ class LogisticRegression(_callbacks.CallbackSupportMixin, ClassifierMixin, BaseE
     Attributes
     ----------
     coef_ : ndarray of shape (1, n_features) (binary) or (n_classes, n_features), X's float dtype
+        (float64, with a warning, where the coefficients exceed float32's range)
     intercept_ : ndarray of shape (1,) or (n_classes,)
     classes_ : ndarray of the sorted class labels
     n_features_in_, feature_names_in_ : as in scikit-learn
@@ -179,7 +181,11 @@ class LogisticRegression(_callbacks.CallbackSupportMixin, ClassifierMixin, BaseE
             from .distributed import DaskData
 
             data = DaskData(X, y, sample_weight, estimator_name=type(self).__name__)
-            self._set_input_features(data.n_features, data.feature_names)
+            from .distributed import feature_stand_in
+
+            # feature_names_in_ and n_features_in_ as validate_data sets them in memory (mixed
+            # str/non-str column names raise its TypeError), from the collection's columns
+            _validate_data(self, feature_stand_in(X), reset=True, skip_check_array=True)
         else:
             X, y = _validate_data(self, X, y, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES,
                                   order=None, copy=False, accept_large_sparse=True)
@@ -207,14 +213,6 @@ class LogisticRegression(_callbacks.CallbackSupportMixin, ClassifierMixin, BaseE
                 reporter.end()
         return self
 
-    def _set_input_features(self, n_features, feature_names):
-        """``n_features_in_`` and ``feature_names_in_`` for input scikit-learn did not validate."""
-        self.n_features_in_ = n_features
-        if feature_names is not None:
-            self.feature_names_in_ = feature_names
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
-
     # ------------------------------------------------------------------ predict
     @_dask_aware
     def decision_function(self, X):
@@ -222,8 +220,11 @@ class LogisticRegression(_callbacks.CallbackSupportMixin, ClassifierMixin, BaseE
         check_is_fitted(self)
         X = _validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES, order=None,
                            reset=False, accept_large_sparse=True)
-        scores = np.asarray(safe_sparse_dot(X, self.coef_.T.astype(X.dtype, copy=False),
-                                            dense_output=True)) + self.intercept_.astype(X.dtype)
+        # in the wider of X's and the model's dtypes, as scikit-learn (a float64 model gives
+        # float64 margins on float32 X; a float32 model on float32 X stays float32)
+        dtype = np.result_type(X.dtype, self.coef_.dtype)
+        scores = np.asarray(safe_sparse_dot(X, self.coef_.T.astype(dtype, copy=False),
+                                            dense_output=True)) + self.intercept_.astype(dtype)
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     @_dask_aware
@@ -249,8 +250,9 @@ class LogisticRegression(_callbacks.CallbackSupportMixin, ClassifierMixin, BaseE
             return np.column_stack([log_expit(-scores), log_expit(scores)])
         if self.multi_class_ == "multinomial":
             return log_softmax(scores, axis=1)
-        logp = log_expit(scores)
-        return logp - logsumexp(logp, axis=1, keepdims=True)
+        # σₖ / Σⱼ σⱼ = softmax(log σ)ₖ; log_softmax shifts by the row's maximum first, so tied
+        # classes share exactly even where log σ ≈ −1e200 (max + log Σ would round back to max)
+        return log_softmax(log_expit(scores), axis=1)
 
     # ------------------------------------------------------------------ coefficients
     def sparsify(self):

@@ -13,6 +13,7 @@ version 2):
   ``{"keys": [labels...], "values": [weights...]}``. NumPy scalars are saved as the Python
   numbers they equal (``np.int64(200)`` loads back as ``200``).
 * ``coef`` (n_rows, n_features), ``intercept`` (n_rows,) — float32 or float64, the same for both
+  (dense: a model after ``sparsify()`` is saved, and loads, with dense ``coef_``)
 * ``classes`` — the sorted labels: numbers, booleans or strings (an object array of strings is
   stored as a Unicode array); labels of other types cannot be saved in this format (pickle
   the estimator instead)
@@ -179,7 +180,9 @@ def save(estimator, path) -> None:
         "format": np.array(FORMAT),
         "version": np.array(VERSION),
         "params": np.array(json.dumps(encoded, allow_nan=False)),
-        "coef": np.asarray(estimator.coef_),
+        # a sparsified model (scipy.sparse coef_) is saved dense: it loads densified
+        "coef": (estimator.coef_.toarray() if hasattr(estimator.coef_, "toarray")
+                 else np.asarray(estimator.coef_)),
         "intercept": np.asarray(estimator.intercept_),
         "classes": classes,
         "n_iter": np.asarray(estimator.n_iter_),

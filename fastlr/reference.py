@@ -69,7 +69,10 @@ def _margins(p) -> np.ndarray:
 
 def _penalty(p) -> float:
     """½·λ·‖w‖², and exactly 0 when λ = 0 (‖w‖² alone may overflow)."""
-    return 0.5 * p.l2 * float(p.w @ p.w) if p.l2 != 0.0 else 0.0
+    if p.l2 == 0.0:
+        return 0.0
+    with np.errstate(over="ignore"):  # an overflowing ‖w‖²: +inf, as in fastlr._penalties.L2
+        return 0.5 * p.l2 * float(p.w @ p.w)
 
 
 def _penalty_grad(p) -> np.ndarray:
@@ -155,7 +158,9 @@ def loss_grad_python(w, b, X, y, sample_weight=None, l2=0.0):
         for j in range(n):
             dw[j] += X[i, j] * dz
         db += dz
-    J = J / p.weight_sum + (0.5 * p.l2 * sum(wj * wj for wj in w) if p.l2 != 0.0 else 0.0)
+    # Python floats: an overflowing ‖w‖² is inf, without NumPy's scalar overflow warning
+    J = J / p.weight_sum + (0.5 * p.l2 * sum(float(wj) * float(wj) for wj in w)
+                            if p.l2 != 0.0 else 0.0)
     dw_out = np.array([dw[j] / p.weight_sum + p.l2 * w[j] for j in range(n)], dtype=np.float64)
     return p.dtype.type(J), dw_out.astype(p.dtype), p.dtype.type(db / p.weight_sum)
 
@@ -202,7 +207,8 @@ def _multinomial(p, hessian: bool):
     J = float(np.sum(loss)) / p.weight_sum
     dW = np.asarray(p.X.T @ D.astype(p.X.dtype), dtype=np.float64) / p.weight_sum
     if p.l2 != 0.0:
-        J += 0.5 * p.l2 * float(np.sum(Wt * Wt))
+        with np.errstate(over="ignore"):  # an overflowing ‖W‖²: J = +inf
+            J += 0.5 * p.l2 * float(np.sum(Wt * Wt))
         dW = dW + p.l2 * Wt
     db = D.sum(axis=0) / p.weight_sum
     if not hessian:

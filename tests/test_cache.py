@@ -95,6 +95,16 @@ def test_the_fused_kernel_loads_from_disk(tmp_path):
     assert second["compiled"] == [] and second["value"] == first["value"]
 
 
+def test_a_relative_xdg_cache_home_is_ignored(tmp_path):
+    """XDG_CACHE_HOME=relative/cache made a cache directory under every working directory; the
+    XDG specification says a relative value is invalid and must be ignored: ~/.cache is used."""
+    work = tmp_path / "work"
+    work.mkdir()
+    _probe(SIGMOID, _env(tmp_path, XDG_CACHE_HOME="relative/cache"), cwd=work)
+    assert list(work.iterdir()) == []
+    assert _cache_files(tmp_path / "home" / ".cache" / "fastlr")
+
+
 def test_numba_cache_dir_wins_and_fastlr_cache_0_turns_it_off(tmp_path):
     _probe(SIGMOID, _env(tmp_path, NUMBA_CACHE_DIR=str(tmp_path / "numba")))
     assert _cache_files(tmp_path / "numba" / "fastlr")
@@ -220,3 +230,67 @@ def test_warmup_command_refuses_without_a_cache(tmp_path):
     out = subprocess.run([sys.executable, "-m", "fastlr", "warmup"], capture_output=True,
                          text=True, env=_env(tmp_path, FASTLR_CACHE="0"), timeout=120)
     assert out.returncode == 2 and "cache is off" in out.stderr
+
+
+# ------------------------------------------------------------------ damaged files (hardening 3)
+
+def _damage(path: Path, how: str, seed: int = 0) -> None:
+    data = path.read_bytes()
+    if how == "empty":
+        path.write_bytes(b"")
+    elif how == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif how == "flipped":  # bytes of the machine code: the object file's first section
+        elf = data.find(b"\x7fELF")
+        assert elf > 0, "no object code in the data file"
+        rng = np.random.default_rng(seed)
+        raw = bytearray(data)
+        for i in elf + 64 + rng.integers(0, 512, size=4):
+            raw[i] ^= 0xFF
+        path.write_bytes(bytes(raw))
+    else:
+        raise ValueError(how)
+
+
+@pytest.fixture(scope="module")
+def filled_cache(tmp_path_factory):
+    """A cache that holds sigmoid's kernel (index and data file), made once for this module."""
+    root = tmp_path_factory.mktemp("filled")
+    _probe(SIGMOID, _env(root))
+    return root
+
+
+@pytest.mark.parametrize("suffix, how, seed", [
+    (".nbi", "empty", 0), (".nbi", "truncated", 0), (".nbc", "empty", 0),
+    (".nbc", "truncated", 0), *[(".nbc", "flipped", seed) for seed in (1, 2, 3)]])
+def test_a_damaged_cache_file_is_a_miss_and_is_replaced(filled_cache, tmp_path, suffix, how,
+                                                        seed):
+    """An empty or truncated index or data file made every later process fail (EOFError,
+    UnpicklingError from Numba's loader); flipped bytes in the machine code crashed it (SIGSEGV,
+    SIGILL: seeds 1-3 here) or ran. The next process recompiles, answers right, without a warning, and writes the
+    entry again: the one after it compiles nothing."""
+    shutil.copytree(filled_cache, tmp_path, dirs_exist_ok=True)
+    env = _env(tmp_path)
+    (target,) = [f for f in _cache_files(tmp_path / "xdg" / "fastlr") if f.suffix == suffix]
+    _damage(target, how, seed)
+    healed = _probe(SIGMOID, env)
+    assert "sigmoid_flat" in healed["compiled"] and healed["warnings"] == []
+    np.testing.assert_array_max_ulp(np.array(healed["value"]), expit(np.array(Z)), maxulp=4)
+    after = _probe(SIGMOID, env)
+    assert after["compiled"] == [] and after["value"] == healed["value"]
+
+
+def test_data_files_carry_the_checksum_of_their_contents(filled_cache):
+    """What the loader verifies: the magic, then the SHA-256 of the rest (Numba's pickle)."""
+    import hashlib
+
+    from fastlr._cache import DATA_MAGIC
+
+    files = [f for f in _cache_files(filled_cache / "xdg" / "fastlr") if f.suffix == ".nbc"]
+    assert files
+    for f in files:
+        raw = f.read_bytes()
+        head = len(DATA_MAGIC)
+        assert raw[:head] == DATA_MAGIC
+        assert hashlib.sha256(raw[head + 32:]).digest() == raw[head:head + 32]
+    assert not [p for p in (filled_cache / "xdg").rglob("*.tmp.*")]  # no temporary files left

@@ -1026,3 +1026,53 @@ def test_demo_rejects_bad_options_with_a_usage_error(option, value, message, cap
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert option in err and message in err and "Traceback" not in err
+
+
+# ----------------------------------------------------------------------------- output paths
+def _unwritable_paths(tmp_path):
+    """Paths no file can be written at, even as root: below a regular file, in a missing
+    directory, a directory itself."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    (tmp_path / "a-dir").mkdir()
+    return {"below-a-file": blocker / "out", "missing-dir": tmp_path / "no" / "such" / "out",
+            "a-directory": tmp_path / "a-dir"}
+
+
+@pytest.mark.parametrize("option", ["--json", "--plot"])
+def test_bench_output_paths_are_checked_before_the_run(option, tmp_path, capsys, monkeypatch):
+    """--json to an unwritable path ran the whole benchmark (minutes with --slides), then ended
+    in a traceback with exit status 1 (which means a kernel mismatch). Now a usage error, exit
+    2, before anything runs."""
+    pytest.importorskip("matplotlib")
+    from fastlr import bench
+
+    ran = []
+    monkeypatch.setattr(bench, "run", lambda *a, **k: ran.append(1))
+    for name, path in _unwritable_paths(tmp_path).items():
+        with pytest.raises(SystemExit) as info:
+            cli.main(TINY + [option, str(path)])
+        assert info.value.code == 2, name
+        err = capsys.readouterr().err
+        assert f"{option} {path}" in err and "Traceback" not in err, name
+    assert ran == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-dir", "a-file"]  # nothing left
+
+
+def test_a_writable_output_path_is_left_as_it_was(tmp_path):
+    existing = tmp_path / "old.json"
+    existing.write_text("keep")
+    before = existing.stat().st_mtime_ns
+    options.check_output_path(str(existing), "--json")
+    options.check_output_path(str(tmp_path / "new.json"), "--json")
+    assert existing.read_text() == "keep" and existing.stat().st_mtime_ns == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.json"]
+
+
+def test_demo_plot_path_is_checked_before_training(tmp_path, capsys):
+    for name, path in _unwritable_paths(tmp_path).items():
+        with pytest.raises(SystemExit) as info:
+            cli.main(["demo", "--iterations", "1", "--plot", str(path)])
+        assert info.value.code == 2, name
+        err = capsys.readouterr()
+        assert f"--plot {path}" in err.err and "Cost after" not in err.out, name

@@ -12,6 +12,7 @@ distributed = pytest.importorskip("distributed")
 
 from fastlr import kernels  # noqa: E402
 from fastlr.distributed import loss_grad as dask_loss_grad  # noqa: E402
+from helpers import FIT_CASES, check_fit_case, fit_under_test  # noqa: E402
 
 
 def local_cluster(**kwargs):
@@ -272,6 +273,21 @@ def test_the_dask_fit_raises_what_the_in_memory_fit_raises(client, problem):
     assert mem == dsk and "only one class with positive weight" in mem[1]
 
 
+@pytest.mark.parametrize("which", ["X", "y", "sample_weight"])
+def test_unknown_chunk_sizes_get_the_compute_chunk_sizes_advice(client, problem, which):
+    """A boolean-mask selection leaves the row counts unknown: y got "y must be 1-D of length
+    n_samples=1000, got shape (nan,)" instead of the advice X already got."""
+    X, y, s, _ = problem
+    keep = np.arange(1000) % 3 > 0
+    full = {"X": X, "y": y, "sample_weight": s}
+    # the selected rows: known sizes for all but `which`, selected lazily by a Dask mask
+    arrays = {name: da.from_array(a[keep], chunks=250) for name, a in full.items()}
+    arrays[which] = da.from_array(full[which], chunks=250)[da.from_array(keep, chunks=250)]
+    with pytest.raises(ValueError, match=rf"{which} has unknown chunk sizes; call "
+                                         rf"{which}.compute_chunk_sizes\(\) first"):
+        _estimator().fit(arrays["X"], arrays["y"], sample_weight=arrays["sample_weight"])
+
+
 @pytest.mark.parametrize("solver", ["lbfgs", "newton"])
 def test_dask_array_of_csr_blocks_fits_like_the_in_memory_sparse_fit(client, solver):
     sp = pytest.importorskip("scipy.sparse")
@@ -289,3 +305,168 @@ def test_dask_array_of_csr_blocks_fits_like_the_in_memory_sparse_fit(client, sol
     with pytest.raises(ValueError, match="Input X contains NaN"):
         _estimator().fit(da.from_array(X_bad, chunks=(500, 40), asarray=False),
                          da.from_array(y, chunks=500))
+
+
+# ---------------------------------------------------------------- feature names (hardening 3)
+
+def _outcome(call):
+    """(exception type and message, or None; the messages of the warnings raised) of call()."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = call()
+            if hasattr(result, "compute"):
+                result.compute()
+            error = None
+        except Exception as exc:  # the outcome under test, compared below
+            error = (type(exc), str(exc))
+    return error, sorted(str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "decision_function"])
+def test_dask_predictions_check_feature_names_as_in_memory(client, problem, method):
+    """Fitted on columns age, income, debt: a Dask frame with them reordered, renamed, or one
+    missing raised nothing and predicted from the wrong columns (accuracy 0.21 instead of
+    0.995); it must raise what the in-memory method raises on the same pandas frame, and a Dask
+    array warn as a NumPy array does."""
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    X, y, _, _ = problem
+    frame = pd.DataFrame(X[:, :3], columns=["age", "income", "debt"])
+    model = _estimator().fit(frame, y)
+    variants = {"reordered": frame[["debt", "income", "age"]],
+                "renamed": frame.set_axis(["a", "b", "c"], axis=1),
+                "missing": frame[["age", "income"]]}
+    for name, pdf in variants.items():
+        in_memory = _outcome(lambda: getattr(model, method)(pdf))
+        on_dask = _outcome(lambda: getattr(model, method)(dd.from_pandas(pdf, npartitions=3)))
+        assert in_memory[0] is not None and in_memory[0][0] is ValueError, name
+        assert on_dask == in_memory, name
+    in_memory = _outcome(lambda: getattr(model, method)(X[:, :3]))
+    on_dask = _outcome(lambda: getattr(model, method)(da.from_array(X[:, :3], chunks=(250, 3))))
+    assert in_memory[0] is None and in_memory[1] == [
+        "X does not have valid feature names, but LogisticRegression was fitted with feature names"]
+    assert on_dask == in_memory
+    got = getattr(model, method)(dd.from_pandas(frame, npartitions=3)).compute()
+    np.testing.assert_allclose(got, getattr(model, method)(frame), rtol=1e-12)
+
+
+def test_dask_fit_sets_feature_names_as_in_memory(client, problem):
+    """fit (warm start too) resets feature_names_in_ from the frame's columns as scikit-learn's
+    validate_data does in memory: a reordered frame is a new set of names, mixed str/int column
+    names raise its TypeError, a Dask array removes the names."""
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    X, y, _, _ = problem
+    frame = pd.DataFrame(X[:, :3], columns=["age", "income", "debt"])
+    yd = dd.from_pandas(pd.Series(y), npartitions=3)
+    for warm_start in (False, True):  # (Newton: few task-graph round trips per fit)
+        params = dict(warm_start=warm_start, tol=1e-10, solver="newton")
+        in_memory = _estimator(**params).fit(frame, y)
+        on_dask = _estimator(**params).fit(dd.from_pandas(frame, npartitions=3), yd)
+        reordered = frame[["debt", "income", "age"]]
+        in_memory.fit(reordered, y)
+        on_dask.fit(dd.from_pandas(reordered, npartitions=3), yd)
+        np.testing.assert_array_equal(on_dask.feature_names_in_, ["debt", "income", "age"])
+        np.testing.assert_array_equal(in_memory.feature_names_in_, on_dask.feature_names_in_)
+        np.testing.assert_allclose(on_dask.coef_, in_memory.coef_, rtol=1e-8)
+        on_dask.fit(da.from_array(X[:, :3], chunks=(250, 3)), da.from_array(y, chunks=250))
+        assert not hasattr(on_dask, "feature_names_in_") and on_dask.n_features_in_ == 3
+    mixed = frame.set_axis(["age", 1, "debt"], axis=1)
+    in_memory = _outcome(lambda: _estimator().fit(mixed, y))
+    on_dask = _outcome(lambda: _estimator().fit(dd.from_pandas(mixed, npartitions=3), yd))
+    assert in_memory[0][0] is TypeError and on_dask == in_memory
+
+
+# ---------------------------------------------------------------- the curated nasty fits on Dask
+
+def _to_dask(X, y, s):
+    """The in-memory data as Dask collections of 4 row blocks (pandas frames as Dask frames)."""
+    rows = -(-len(y) // 4)
+    if hasattr(X, "iloc"):
+        dd = pytest.importorskip("dask.dataframe")
+        Xd = dd.from_pandas(X, npartitions=4)
+    else:
+        Xd = da.from_array(X, chunks=(rows, X.shape[1]))
+    return (Xd, da.from_array(np.asarray(y), chunks=rows),
+            None if s is None else da.from_array(s, chunks=rows))
+
+
+@pytest.mark.parametrize("case", FIT_CASES, ids=lambda c: c.id)
+def test_curated_fits_on_dask(client, case, tmp_path):
+    """tests/helpers.py's FIT_CASES on the Dask backend: the same refusals and the same finite,
+    usable models as in memory (test_hardening.py runs them for every solver). Here with Newton
+    (Newton-CG is Newton on Dask): each evaluation is a task-graph round trip (~20 ms), and
+    lbfgs and gd took 5-30 s per case for the cold and warm fits."""
+    solver = "newton"
+    if case.raises:
+        exc, match = case.raises
+        with pytest.raises(exc, match=match):
+            fit_under_test(case, solver, _to_dask)
+        return
+    model, cold, caught = fit_under_test(case, solver, _to_dask)
+    check_fit_case(case, solver, model, cold, caught, _to_dask(*case.data())[0], tmp_path)
+
+
+def test_weight_checks_are_the_in_memory_ones(client):
+    """Every bad sample_weight of test_validation's curated list gives the Dask loss_grad the
+    kernels' exception and message (an overflowing Σ sᵢ was accepted on Dask, complex weights
+    lost their imaginary part)."""
+    from test_validation import BAD, X0, Y0, W0
+
+    for name, override, exc, _ in BAD:
+        if set(override) != {"sample_weight"}:
+            continue
+        s = override["sample_weight"]
+        with pytest.raises(exc) as in_memory:
+            kernels.loss_grad(W0, 0.1, X0, Y0, sample_weight=s)
+        with pytest.raises(exc) as on_dask:
+            dask_loss_grad(W0, 0.1, da.from_array(X0, chunks=(3, 3)), da.from_array(Y0, chunks=3),
+                           sample_weight=da.from_array(s))
+        assert str(on_dask.value) == str(in_memory.value), name
+
+
+def test_dask_prediction_dtype_is_the_in_memory_one(client, problem):
+    X, y, _, _ = problem
+    for fitted_on in (X, X.astype(np.float32)):
+        model = _estimator().fit(fitted_on, y)
+        for data in (X, X.astype(np.float32)):
+            Xd = da.from_array(data, chunks=(500, 6))
+            for method in ("decision_function", "predict_proba"):
+                lazy = getattr(model, method)(Xd)
+                got = lazy.compute()
+                assert got.dtype == lazy.dtype == getattr(model, method)(data).dtype, method
+        empty = model.predict_proba(da.from_array(X[:0].astype(np.float32), chunks=(250, 6)))
+        assert empty.compute().dtype == empty.dtype == model.predict_proba(
+            X[:1].astype(np.float32)).dtype
+
+
+@pytest.mark.parametrize("dtype", ["Float64", "Int64", "boolean", "Float32"])
+def test_dask_frames_of_nullable_dtypes_fit_and_predict_as_in_memory(client, dtype):
+    """Nullable columns were rejected on Dask ("X has dtype object") though accepted in memory;
+    a missing value is NaN there and raises the in-memory error; a text column is named."""
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    rng = np.random.default_rng(45)
+    values = rng.integers(-3, 4, size=(400, 3)).astype(float)
+    if dtype == "boolean":
+        values = values > 0
+    frame = pd.DataFrame(values, columns=["a", "b", "c"]).astype(dtype)
+    y = (values[:, 0] + 0.5 * rng.standard_normal(400) > 0).astype(int)
+    yd = dd.from_pandas(pd.Series(y), npartitions=4)
+    in_memory = _estimator(tol=1e-10, solver="newton").fit(frame, y)
+    on_dask = _estimator(tol=1e-10, solver="newton").fit(dd.from_pandas(frame, npartitions=4), yd)
+    assert on_dask.coef_.dtype == in_memory.coef_.dtype
+    np.testing.assert_allclose(on_dask.coef_, in_memory.coef_, rtol=1e-8)
+    np.testing.assert_allclose(on_dask.predict_proba(dd.from_pandas(frame, npartitions=4)),
+                               in_memory.predict_proba(frame), rtol=1e-10)
+    missing = frame.copy()
+    missing.iloc[7, 1] = pd.NA
+    mem = _outcome(lambda: _estimator().fit(missing, y))
+    dsk = _outcome(lambda: _estimator().fit(dd.from_pandas(missing, npartitions=4), yd))
+    assert mem[0][0] is ValueError and "NaN" in mem[0][1] and dsk == mem
+    text = frame.assign(c=["x"] * 400)
+    with pytest.raises(TypeError, match="non-numeric column 'c'"):
+        _estimator().fit(dd.from_pandas(text, npartitions=4), yd)

@@ -248,6 +248,24 @@ def test_probabilities_are_consistent_and_warning_free_at_extremes(digits):
                                       model.predict(X))
 
 
+@pytest.mark.parametrize("scale", [1.0, 1e6, 1e200])
+def test_one_vs_rest_ties_share_the_probability_at_any_margin(digits, scale):
+    """Classes whose margins are equal get equal shares, 1/K each here (by symmetry). At margins
+    of 1e200 every log σ is −1e200 and logsumexp rounded to it, so each class got 1: rows
+    summing to K (found by the curated warm start from coef_ = 1e200 with lbfgs)."""
+    X, y = digits
+    model = LogisticRegression(multi_class="ovr", max_iter=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X[:300], y[:300])
+    K = len(model.classes_)
+    model.coef_ = np.tile(model.coef_[3] * scale, (K, 1))
+    model.intercept_ = np.full(K, model.intercept_[3] * scale)
+    P = model.predict_proba(X[:200])
+    np.testing.assert_allclose(P, 1.0 / K, rtol=1e-12)
+    assert np.all(np.isfinite(model.predict_log_proba(X[:200])))
+
+
 def test_no_copy_of_float_X_in_any_order(cancer, monkeypatch):
     from fastlr import _data
 
@@ -329,6 +347,21 @@ def test_unsupported_penalties_and_solvers_say_what_to_do_instead(cancer, params
     assert advice in str(raised.value)
 
 
+@pytest.mark.parametrize("value", [np.array([1.0, 2.0]), [1.0, 2.0], np.array("balanced"),
+                                   {"balanced"}],
+                         ids=["array", "list", "0-d-array", "set"])
+@pytest.mark.parametrize("name", ["class_weight", "solver", "penalty", "multi_class"])
+def test_a_container_where_a_string_or_dict_belongs_is_named(name, value):
+    """class_weight=np.array([...]) raised numpy's "truth value of an array is ambiguous" (and
+    solver=[...] "unhashable type"): every parameter compared with strings says which it is."""
+    X = np.random.default_rng(41).standard_normal((20, 2))
+    y = np.arange(20) % 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # setting penalty warns, as in sklearn
+        with pytest.raises(ValueError, match=name):
+            LogisticRegression(**{name: value}).fit(X, y)
+
+
 def test_one_class_with_positive_weight_is_rejected(cancer):
     X, y = cancer
     with pytest.raises(ValueError, match="class"):
@@ -367,3 +400,87 @@ def test_newton_switches_to_cg_above_the_cholesky_limit(monkeypatch):
     model = LogisticRegression(solver="newton", tol=1e-10).fit(X, y)
     assert model.solver_ == "newton-cg"
     np.testing.assert_allclose(model.coef_, cholesky.coef_, rtol=1e-7, atol=1e-10)
+
+
+@pytest.mark.parametrize("multi_class", ["auto", "ovr"])
+def test_prediction_dtype_is_the_wider_of_X_and_the_model_as_in_sklearn(multi_class):
+    """A float64 model on float32 X gave float32 probabilities (scikit-learn: float64, its
+    margins are X·coef_ᵀ in the wider dtype); a float32 model stays float32 on float32 X."""
+    rng = np.random.default_rng(40)
+    X = rng.standard_normal((200, 4))
+    for y in ((X[:, 0] > 0).astype(int), np.digitize(X[:, 0], [-0.5, 0.5])):
+        m64 = LogisticRegression(multi_class=multi_class).fit(X, y)
+        m32 = LogisticRegression(multi_class=multi_class).fit(X.astype(np.float32), y)
+        sk64 = SkLogisticRegression().fit(X, y)
+        sk32 = SkLogisticRegression().fit(X.astype(np.float32), y)
+        for ours, ref in ((m64, sk64), (m32, sk32)):
+            for data in (X, X.astype(np.float32)):
+                for method in ("decision_function", "predict_proba", "predict_log_proba"):
+                    got = getattr(ours, method)(data).dtype
+                    assert got == getattr(ref, method)(data).dtype, (method, ours.coef_.dtype)
+        np.testing.assert_allclose(m64.predict_proba(X.astype(np.float32)),
+                                   m64.predict_proba(X.astype(np.float32).astype(np.float64)),
+                                   rtol=1e-15)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton", "gd"])
+@pytest.mark.parametrize("max_iter", [0, 1, 3])
+def test_convergence_warning_counts_the_iterations_n_iter_reports(solver, max_iter):
+    """max_iter=0 warned "after 1 iteration(s)" (scipy's count) with n_iter_ == [0]."""
+    import re
+
+    X = np.random.default_rng(42).standard_normal((300, 3))
+    y = (X[:, 0] + 0.3 * np.random.default_rng(43).standard_normal(300) > 0).astype(int)
+    with pytest.warns(ConvergenceWarning) as caught:
+        model = LogisticRegression(solver=solver, max_iter=max_iter, tol=0.0).fit(X, y)
+    (said,) = {int(n) for w in caught
+               for n in re.findall(r"after (\d+) iteration", str(w.message))}
+    assert model.n_iter_.tolist() == [max_iter] and said == max_iter
+
+
+def _warm_outcome(make, X1, y1, X2, y2, **params):
+    """The second fit of a warm-started model: ("raises", message) or ("fits", model)."""
+    model = make(warm_start=True, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X1, y1)
+        try:
+            model.fit(X2, y2)
+        except ValueError as exc:
+            return "raises", str(exc)
+    return "fits", model
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("change", ["n_features", "binary->3", "3->binary", "3->4",
+                                    "relabelled"])
+def test_warm_start_with_other_data_does_what_sklearn_does(change, fit_intercept):
+    """A changed n_features or number of classes silently restarted from zero where
+    scikit-learn raises; labels changed with the same count restarted from zero where it warm
+    starts, row by row. Same outcome, same message."""
+    rng = np.random.default_rng(44)
+    X = rng.standard_normal((300, 4))
+    y2 = (X[:, 0] > 0).astype(int)
+    y3 = np.digitize(X[:, 0], [-0.5, 0.5])
+    y4 = np.digitize(X[:, 0], [-0.7, 0, 0.7])
+    first, second = {"n_features": ((X, y2), (X[:, :3], y2)),
+                     "binary->3": ((X, y2), (X, y3)), "3->binary": ((X, y3), (X, y2)),
+                     "3->4": ((X, y3), (X, y4)), "relabelled": ((X, y3), (X, y3 + 10))}[change]
+    params = dict(fit_intercept=fit_intercept, max_iter=5)
+    ours = _warm_outcome(LogisticRegression, *first, *second, **params)
+    ref = _warm_outcome(SkLogisticRegression, *first, *second, **params)
+    assert ours[0] == ref[0]
+    if ref[0] == "raises":
+        assert ours[1].startswith(ref[1]), (ours[1], ref[1])
+        return
+    # relabelled: both start from the first fit's rows; fastlr's curve starts at their objective
+    start = LogisticRegression(max_iter=5, fit_intercept=fit_intercept)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start.fit(*first)
+    Z = X @ start.coef_.T + start.intercept_
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    J0 = -np.mean(np.log(P[np.arange(len(y3)), y3])) + 0.5 * np.sum(start.coef_ ** 2) / len(y3)
+    assert ours[1].loss_history_[0] == pytest.approx(J0, rel=1e-10)
+    np.testing.assert_allclose(ours[1].predict_proba(X), ref[1].predict_proba(X), atol=1e-3)

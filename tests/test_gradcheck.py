@@ -12,7 +12,8 @@ from helpers import SMALL_CASES
 
 # float32 too: check_grad differences J on float64 copies of float32 data, so a float32
 # gradient is held to the float64 slope (its own rounding, ~6e-8, is what is left)
-GRAD_CASES = [c for c in SMALL_CASES if c.n <= 37 and c.m <= 1001
+# (not the extreme-scale cases: J = inf there, or w ~ 1e37, which no difference step resolves)
+GRAD_CASES = [c for c in SMALL_CASES if c.n <= 37 and c.m <= 1001 and c.scale == 1.0
               and c.layout in ("C", "F", "C[::2]", "CSR")]
 GRAD_TOL = {np.dtype(np.float64): 1e-7, np.dtype(np.float32): 1e-6}
 

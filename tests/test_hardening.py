@@ -1,7 +1,10 @@
-"""Inputs an adversarial user tried (the hardening issue), each pinned: a malformed CSR matrix,
+"""Inputs an adversarial user tried (the hardening issues), each pinned: a malformed CSR matrix,
 extreme sample weights, an overflowing ‖w‖² with no penalty, pandas extension dtypes, byte-swapped
-X, negative class weights, and NaN with Numba's JIT disabled. (Dask cases: test_distributed.py;
-the course API, check_grad and model files: their own test modules.)"""
+X, negative class weights, and NaN with Numba's JIT disabled; then the curated nasty fits of
+tests/helpers.py (``FIT_CASES``: huge warm starts, overflowing weights, float32 coefficients
+beyond float32, mixed labels, ...) for every solver, and Newton on a non-finite objective. (Dask
+cases, FIT_CASES on Dask included: test_distributed.py; the course API, check_grad, model files,
+the cache and the threading layer: their own test modules.)"""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ import scipy.sparse as sp
 from conftest import GRADIENT_KERNELS, as_input
 from fastlr import kernels, reference
 from fastlr.estimator import LogisticRegression
-from helpers import assert_close, closed_form
+from helpers import FIT_CASES, NEWTONS, assert_close, check_fit_case, closed_form, fit_under_test
 
 
 @pytest.mark.parametrize("k", [3, 10**6])
@@ -146,3 +149,61 @@ def test_nan_with_numba_disabled_propagates_instead_of_crashing():
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True", "True"]
+
+
+# ------------------------------------------------------------------ the curated nasty fits
+
+SOLVERS = ("lbfgs", "newton", "newton-cg", "gd")
+FIT_CASES_BY_ID = {case.id: case for case in FIT_CASES}
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("case", FIT_CASES, ids=lambda c: c.id)
+def test_curated_fits_in_memory(case, solver, tmp_path):
+    if case.raises:
+        exc, match = case.raises
+        with pytest.raises(exc, match=match):
+            fit_under_test(case, solver)
+        return
+    model, cold, caught = fit_under_test(case, solver)
+    check_fit_case(case, solver, model, cold, caught, case.data()[0], tmp_path)
+
+
+@pytest.mark.parametrize("solver", NEWTONS)
+def test_newton_never_converges_on_a_non_finite_objective(solver):
+    """The 'optimal to working precision' test −½·gᵀd ≤ 64·eps·max(1, |f|) held for every step
+    when f = inf: an objective that is inf everywhere was reported converged."""
+    from fastlr import _solvers
+
+    def everywhere_inf(x):
+        return np.inf, np.ones_like(x)
+
+    def with_hessian(x):
+        return np.inf, np.ones_like(x), np.eye(x.shape[0])
+
+    def with_products(x):
+        return np.inf, np.ones_like(x), lambda p: np.asarray(p, dtype=float)
+
+    res = _solvers.minimize(everywhere_inf, np.ones(3), solver=solver, max_iter=10, tol=1e-8,
+                            loss_grad_hess=with_hessian, loss_grad_hessp=with_products)
+    assert not res.converged and "not finite" in res.message
+
+
+@pytest.mark.parametrize("solver", NEWTONS)
+def test_float32_coefficients_beyond_float32_stay_float64(solver):
+    """Separable float32 X at 1e-37 with C = inf: Newton's coefficients pass float32's 3.4e38,
+    and the cast at the end of fit made coef_ [inf, 1.5e36, ...] (predict_proba NaN, save
+    refused). They stay float64, with a warning; the model separates the data as it should."""
+    import warnings
+
+    X, y, _ = FIT_CASES_BY_ID["float32-coef-overflow"].data()
+    with pytest.warns(UserWarning, match="exceed float32's range"):
+        model = LogisticRegression(solver=solver, C=np.inf, tol=1e-8).fit(X, y)
+    assert model.coef_.dtype == model.intercept_.dtype == np.float64
+    assert np.all(np.isfinite(model.coef_)) and np.abs(model.coef_).max() > 3.4e38
+    np.testing.assert_array_equal(model.predict(X), y)
+    assert model.predict_proba(X).dtype == np.float64
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a fit whose coefficients fit float32 keeps float32
+        ordinary = LogisticRegression(solver=solver).fit(X * np.float32(1e37), y)
+    assert ordinary.coef_.dtype == np.float32

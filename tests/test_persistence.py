@@ -143,6 +143,21 @@ def test_round_trip_every_kind(kind, labels, dtype, iris, binary_data, tmp_path)
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_sparsified_model_saves(kind, iris, binary_data, tmp_path):
+    """sparsify().save() failed ("field 'coef' has dtype object"): the coefficients are saved
+    dense and load as the model was before sparsify(); the saved model keeps its CSR coef_."""
+    X, y = binary_data if kind == "binary" else iris
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = LogisticRegression(max_iter=300, **KINDS[kind][0]).fit(X, y)
+    dense = copy.deepcopy(model)
+    model.sparsify()
+    loaded = round_trip(model, tmp_path)
+    assert hasattr(model.coef_, "toarray") and not hasattr(loaded.coef_, "toarray")
+    assert_same_model(dense, loaded, X)
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
 def test_round_trip_no_penalty_with_feature_names(kind, iris, binary_data, tmp_path):
     pd = pytest.importorskip("pandas")
     X, y = binary_data if kind == "binary" else iris

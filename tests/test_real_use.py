@@ -54,6 +54,66 @@ def test_a_fork_pool_after_a_fit_finishes(layer):
     assert used == (layer or "tbb")
 
 
+FORK_AFTER_USER_THREADS = """
+    import json, multiprocessing as mp, sys, warnings
+    import numpy as np
+    ORDER = sys.argv[1]
+    import numba
+    if ORDER == "numba-first":  # Numba's layer launched before fastlr is even imported
+        numba.set_num_threads(2)
+    import fastlr  # (light: fastlr._jit, which imports Numba, loads on the first fit)
+    if ORDER == "fastlr-first":  # the README's advice, after import fastlr
+        numba.set_num_threads(2)
+    if ORDER == "omp-after-import":  # as without TBB: GNU OpenMP, launched in this process
+        numba.config.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
+        numba.get_num_threads()
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((1_000_000, 5)); y = (X[:, 0] > 0).astype(int)  # 40 MB: parallel
+
+    def fit(i):
+        from fastlr import _jit
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            threads = _jit.max_threads()
+            coef = fastlr.LogisticRegression(tol=1e-3).fit(X[i:], y[i:]).coef_
+        kinds = sorted({w.category.__name__ for w in caught})
+        return threads, kinds, coef.tobytes().hex()
+
+    if __name__ == "__main__":
+        parent = fit(0)
+        with mp.get_context("fork").Pool(2) as pool:
+            children = pool.map(fit, [0, 1])
+        print(json.dumps({"layer": numba.threading_layer(), "parent": parent[:2],
+                          "children": [c[:2] for c in children],
+                          "same": children[0][2] == parent[2]}))
+"""
+
+
+@pytest.mark.parametrize("order", ["numba-first", "fastlr-first", "omp-after-import"])
+def test_a_fork_pool_survives_numba_threads_set_before_the_first_kernel(order):
+    """numba.set_num_threads (or get_num_threads) before fastlr's first kernel made Numba take
+    GNU OpenMP before fastlr had loaded TBB: a forked Pool child that fitted was killed and
+    pool.map hung (the timeout of _python stops it). After import fastlr, TBB is chosen; where
+    GNU OpenMP was launched in this process, the children run serially; launched before
+    import fastlr, the process cannot tell whether it is a forked child, so it runs serially
+    too, and says so. The children's fits equal the parent's (the kernels' sums are the same at
+    every thread count)."""
+    script = FORK_AFTER_USER_THREADS.replace('sys.argv[1]', repr(order))
+    result = json.loads(_python(script, {"NUMBA_NUM_THREADS": "2"}, timeout=180)[-1])
+    assert result["same"], result
+    serial = [1, ["ThreadingLayerWarning"]]
+    if order == "fastlr-first":
+        assert result["layer"] == "tbb"
+        assert result["parent"] == [2, []] and result["children"] == [[2, []], [2, []]]
+    elif order == "omp-after-import":
+        assert result["layer"] == "omp"
+        assert result["parent"] == [2, []] and result["children"] == [serial, serial]
+    else:  # (the warning once: the children inherit the parent's "said so")
+        assert result["layer"] == "omp"
+        assert result["parent"] == serial and result["children"] == [[1, []], [1, []]]
+
+
 def test_the_users_numba_settings_win():
     code = """
         import numpy as np, numba

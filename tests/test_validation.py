@@ -38,6 +38,8 @@ BAD = [
     ("weight-inf", dict(sample_weight=np.array([1, np.inf, 1, 1, 1, 1.0])), ValueError,
      r"sample_weight must be finite"),
     ("weight-all-zero", dict(sample_weight=np.zeros(6)), ValueError, r"sample_weight sums to zero"),
+    ("weight-sum-overflow", dict(sample_weight=np.full(6, 1e308)), ValueError,
+     r"sample_weight sums to inf \(overflow: the largest weight is 1e\+308\)"),
     ("X-object", dict(X=X0.astype(object)), TypeError, r"X has non-numeric dtype object"),
     ("X-str", dict(X=X0.astype(str)), TypeError, r"X has non-numeric dtype"),
     ("X-complex", dict(X=X0.astype(complex)), TypeError, r"X has complex dtype"),

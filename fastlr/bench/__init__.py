@@ -30,7 +30,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .options import parse_choices, parse_multinomial, parse_sizes, parse_sparse, parse_threads
+from .options import (check_output_path, parse_choices, parse_multinomial, parse_sizes,
+                      parse_sparse, parse_threads)
 from .report import Progress, format_report
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "SLIDES",
     "BenchConfig",
     "Progress",
+    "check_output_path",
     "format_report",
     "parse_choices",
     "parse_multinomial",

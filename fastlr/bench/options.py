@@ -3,7 +3,31 @@ shows as a usage error (exit status 2)."""
 
 from __future__ import annotations
 
-__all__ = ["parse_choices", "parse_multinomial", "parse_sizes", "parse_sparse", "parse_threads"]
+import os
+import tempfile
+
+__all__ = ["check_output_path", "parse_choices", "parse_multinomial", "parse_sizes",
+           "parse_sparse", "parse_threads"]
+
+
+def check_output_path(path: str, option: str) -> None:
+    """``ValueError`` unless a file can be written at ``path`` — checked before a run of minutes
+    rather than after it. Tried for real (permission bits say nothing to root or on a read-only
+    mount): an existing file is opened for appending (its contents and time stamp untouched),
+    a new one's directory must take a temporary file; a directory is refused."""
+    if os.path.isdir(path):
+        raise ValueError(f"{option} {path}: is a directory, not a file")
+    try:
+        if os.path.exists(path):
+            with open(path, "ab"):
+                pass
+        else:
+            with tempfile.NamedTemporaryFile(dir=os.path.dirname(path) or ".",
+                                             prefix=".fastlr-probe-"):
+                pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ValueError(f"{option} {path}: cannot write there ({reason})") from None
 
 
 def _parse_size(item: str) -> tuple[int, int]:

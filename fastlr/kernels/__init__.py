@@ -57,8 +57,9 @@ def _penalised(parts, W, l2):
     if l2 == 0.0:
         return parts
     penalty, index, coef = L2(l2), [0], np.asarray(W).reshape(1, -1)
-    J = parts[0] + penalty.value(coef, index)[0]
-    grad_w = parts[1] + l2 * np.asarray(W)
+    with np.errstate(over="ignore"):  # ‖w‖² of a huge warm start: J = inf, warning-free
+        J = parts[0] + penalty.value(coef, index)[0]
+        grad_w = parts[1] + l2 * np.asarray(W)
     if len(parts) == 3:
         return J, grad_w, parts[2]
     H = parts[3]

@@ -21,8 +21,8 @@ compiles it — so each is its own compiled function with its own cache files, n
 * the datafit: ``SCRATCH``, ``POINTWISE`` (its pointwise or its hessp hook), ``N_PAIRS``,
   ``PAIR_WEIGHTS``, ``PER_FUNCTION_LOSSES``.
 
-Layouts: ``rows_1``, ``rows_k``, ``cols_1``, ``cols_k``, ``csr_1``, ``csr_k`` for the gradient
-pass (``_1``: one function, the binary model; ``_k``: register-blocked over K functions);
+Layouts: ``rows_1``, ``rows_k``, ``cols``, ``csr_1``, ``csr_k`` for the gradient pass (``_1``:
+one function, the binary model; ``_k``: register-blocked over K functions; ``cols`` is both);
 ``dense`` (either memory order: the block is transposed first), ``csr_1``, ``csr_k`` for gram;
 ``rows``, ``cols``, ``csr`` for the diagonal. Nothing compiles before a pass first runs.
 """
@@ -208,10 +208,9 @@ def _csr_accumulate(X, start, count, T, U, r, B):
 
 _LAYOUTS = {
     "gradient": {
-        "rows_1": dict(MARGINS=_xpass.rows_margins_1, SCATTER=_xpass.rows_scatter_1),
+        "rows_1": dict(MARGINS=_xpass.rows_margins_1, SCATTER=_xpass.rows_scatter_k),
         "rows_k": dict(MARGINS=_xpass.rows_margins_k, SCATTER=_xpass.rows_scatter_k),
-        "cols_1": dict(MARGINS=_xpass.cols_margins_1, SCATTER=_xpass.cols_scatter_1),
-        "cols_k": dict(MARGINS=_xpass.cols_margins_k, SCATTER=_xpass.cols_scatter_k),
+        "cols": dict(MARGINS=_xpass.cols_margins_k, SCATTER=_xpass.cols_scatter_k),
         "csr_1": dict(MARGINS=_xpass.csr_margins_1, SCATTER=_xpass.csr_scatter_1),
         "csr_k": dict(MARGINS=_xpass.csr_margins_k, SCATTER=_xpass.csr_scatter_k,
                       FEATURE_MAJOR=True),

@@ -169,7 +169,7 @@ def _gradient_pass(fit: Fit, X, W, b, curvature, with_grad: bool, step: str,
         work = _csr_bytes(X) * K
     else:
         column_major = _layout.is_column_major(X)
-        layout = ("cols" if column_major else "rows") + ("_1" if single else "_k")
+        layout = "cols" if column_major else ("rows_1" if single else "rows_k")
         feature_major = False
         Wl = np.ascontiguousarray(W.T) if given_feature_major else W
         block_rows, task_rows = _layout.dense_layout(m, n, X.itemsize, column_major, partial)

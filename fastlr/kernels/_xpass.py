@@ -11,15 +11,16 @@ layout to scatter the result back,
     G[k, j] += Σᵢ D[k, i]·X[start + i, j],
 
 while the block is still in cache. These loops are the only code that touches X. Each layout comes
-in two specialisations, bound into a pass at compile time (``_passes``), never chosen at run time:
+in specialisations bound into a pass at compile time (``_passes``), never chosen at run time:
 
-* ``_1`` — one linear function (K = 1, binary logistic regression): one margin per row,
-  vectorised along the row; the scatter takes four rows per sweep so G is loaded and stored once
-  per four rows.
-* ``_k`` — K ≥ 1 functions (softmax, a batch of binary problems): register blocking of 4 rows ×
-  2 functions per sweep, so each value of X loaded serves two functions and each row of W or G
-  four rows (1e6 x 100 float64, K = 10, one thread: 231 ms per pass against 266 ms for 4 rows x
-  1 function and 520 ms for the NumPy reference; ``bench_kernels.MultinomialLossGrad``).
+* ``_k`` — K ≥ 1 functions: register blocking of 4 rows × 2 functions per sweep, so each value
+  of X loaded serves two functions and each row of W or G four rows (1e6 x 100 float64, K = 10,
+  one thread: 231 ms per pass against 266 ms for 4 rows x 1 function and 520 ms for the NumPy
+  reference; ``bench_kernels.MultinomialLossGrad``). At K = 1 its sweeps are the binary
+  model's: the scatter four rows at a time (G loaded and stored once per four rows), the column
+  runs four at a time.
+* ``_1`` — what differs for one function (K = 1, the binary model): C-order margins one row at
+  a time, vectorised along the row; CSR with W and G as one row (``(1, n)``).
 
 Layouts:
 
@@ -46,10 +47,10 @@ import numpy as np
 
 from .._jit import jit
 
-__all__ = ["N_ROWS", "cols_margins_1", "cols_margins_k", "cols_scatter_1", "cols_scatter_k",
+__all__ = ["N_ROWS", "cols_margins_k", "cols_scatter_k",
            "csr_margins_1", "csr_margins_k", "csr_outer_upper", "csr_scatter_1",
            "csr_scatter_k", "dense_rows", "diag_cols", "diag_csr", "diag_rows", "gemm_upper",
-           "rows_margins_1", "rows_margins_k", "rows_scatter_1", "rows_scatter_k",
+           "rows_margins_1", "rows_margins_k", "rows_scatter_k",
            "sparse_rows", "transpose_into", "transposed_block"]
 
 
@@ -77,26 +78,6 @@ def rows_margins_1(X, start, count, W, b, Z):
         for j in range(n):
             acc += row[j] * v[j]
         z[k] = acc + vb
-
-
-@jit(fast=True, inline="always")
-def rows_scatter_1(X, start, count, D, G):
-    n = X.shape[1]
-    d = D[0]
-    acc = G[0]
-    k = 0
-    while k + 4 <= count:
-        r0, r1, r2, r3 = X[start + k], X[start + k + 1], X[start + k + 2], X[start + k + 3]
-        d0, d1, d2, d3 = d[k], d[k + 1], d[k + 2], d[k + 3]
-        for j in range(n):
-            acc[j] += (d0 * r0[j] + d1 * r1[j]) + (d2 * r2[j] + d3 * r3[j])
-        k += 4
-    while k < count:
-        row = X[start + k]
-        d0 = d[k]
-        for j in range(n):
-            acc[j] += d0 * row[j]
-        k += 1
 
 
 @jit(fast=True, inline="always")
@@ -208,63 +189,6 @@ def rows_scatter_k(X, start, count, D, G):
 
 
 # ------------------------------------------------------------------------------ F order
-
-@jit(fast=True, inline="always")
-def cols_margins_1(X, start, count, W, b, Z):
-    n = X.shape[1]
-    end = start + count
-    v = W[0]
-    z = Z[0]
-    vb = b[0]
-    for k in range(count):
-        z[k] = vb
-    j = 0
-    while j + 4 <= n:
-        c0, c1, c2, c3 = X[start:end, j], X[start:end, j + 1], X[start:end, j + 2], X[start:end, j + 3]
-        v0, v1, v2, v3 = v[j], v[j + 1], v[j + 2], v[j + 3]
-        for k in range(count):
-            z[k] += (c0[k] * v0 + c1[k] * v1) + (c2[k] * v2 + c3[k] * v3)
-        j += 4
-    while j < n:
-        c0 = X[start:end, j]
-        v0 = v[j]
-        for k in range(count):
-            z[k] += c0[k] * v0
-        j += 1
-
-
-@jit(fast=True, inline="always")
-def cols_scatter_1(X, start, count, D, G):
-    n = X.shape[1]
-    end = start + count
-    d = D[0]
-    acc = G[0]
-    j = 0
-    while j + 4 <= n:
-        c0, c1, c2, c3 = X[start:end, j], X[start:end, j + 1], X[start:end, j + 2], X[start:end, j + 3]
-        a0 = 0.0
-        a1 = 0.0
-        a2 = 0.0
-        a3 = 0.0
-        for k in range(count):
-            dk = d[k]
-            a0 += c0[k] * dk
-            a1 += c1[k] * dk
-            a2 += c2[k] * dk
-            a3 += c3[k] * dk
-        acc[j] += a0
-        acc[j + 1] += a1
-        acc[j + 2] += a2
-        acc[j + 3] += a3
-        j += 4
-    while j < n:
-        c0 = X[start:end, j]
-        a0 = 0.0
-        for k in range(count):
-            a0 += c0[k] * d[k]
-        acc[j] += a0
-        j += 1
-
 
 @jit(fast=True, inline="always")
 def cols_margins_k(X, start, count, W, b, Z):
