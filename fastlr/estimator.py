@@ -108,7 +108,7 @@ class LogisticRegression(_callbacks.CallbackSupportMixin, ClassifierMixin, BaseE
         ``model.set_callbacks(sklearn.callback.ProgressBar())`` (needs ``rich``); they see one
         task per solver iteration, for every solver (see ``fastlr._callbacks``).
     warm_start : bool, default=False
-        Start from the previous fit's coefficients; as in scikit-learn, a previous coef_ of
+        Start from the previous fit's coefficients; as in scikit-learn, a previous ``coef_`` of
         another shape (n_features or the number of classes changed) raises a ValueError.
     n_jobs : None
         Accepted; no effect (as in scikit-learn since 1.8): setting it warns. See ``n_threads``.
