@@ -1,0 +1,273 @@
+"""The compiled vector sweeps of L-BFGS: the only O(n) work the solver does per iteration.
+
+L-BFGS's direction is d = −H·g with H the compact inverse (Byrd, Nocedal & Schnabel 1994,
+eq. 3.1) of the last k ≤ m pairs sᵢ = x_{i+1} − xᵢ, yᵢ = g_{i+1} − gᵢ (chronological, rows of S
+and Y)::
+
+    H = γ·I + [S  Y] · [[R⁻ᵀ(D + γ·YᵀY)R⁻¹, −γ·R⁻ᵀ], [−γ·R⁻¹, 0]] · [Sᵀ; Yᵀ],
+    R = upper triangle of SᵀY (Rᵢⱼ = sᵢ·yⱼ, i ≤ j),  D = diag(sᵢ·yᵢ),  γ = s·y / y·y (last pair),
+
+so with a = Sᵀg, b = Yᵀg:  c = R⁻¹a,  u = R⁻ᵀ((D + γ·YᵀY)c − γ·b),  d = −γ·g − S·u + γ·Y·c.
+Two sweeps per iteration read S and Y: ``dots`` (after a step: stores the new pair and computes
+Sᵀg, Yᵀg and the new row and column of SᵀY and YᵀY) and ``direction`` (d, the first trial point
+x + d and gᵀd, dᵀd in the same pass). Everything else is m × m.
+
+Layout: the vectors are cut into blocks of ``BLOCK`` values (the block of d, g, s_new, y_new
+stays in L1 while the k rows of S and Y stream past it), blocks are grouped into at most
+``MAX_TASKS`` tasks, and each task's partial sums are added in task order — the layout depends
+on n only, so the serial and the parallel variant (and every thread count) give bitwise the same
+result. Each kernel is compiled twice (``_twice``): a plain loop, and a ``prange`` loop used from
+``PARALLEL_MIN_BYTES`` of traffic (``fastlr._jit.threads_for``).
+
+This module is self-contained (no compiled callee elsewhere) and listed in
+``fastlr._cache.source_digest``, so an edit here never loads stale machine code.
+"""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+from numba import prange
+
+from .._jit import jit, numba_threads, parallel_guard, threads_for
+
+__all__ = ["BLOCK", "direction", "dot_amax", "dots", "trial_point"]
+
+#: values per block: 8 KiB of each vector (the d/g/s/y blocks stay in L1, 48 KiB here)
+BLOCK = 1024
+#: at most this many tasks (partial sums of one task: 5·m doubles)
+MAX_TASKS = 64
+
+
+def _twice(func):
+    """(serial, parallel) dispatchers of one sweep. The parallel one is compiled from a copy of
+    the function under another name: Numba's disk cache keys an entry by name and bytecode, not
+    by the ``parallel`` flag, so the two must not share a name."""
+    name = func.__name__ + "_parallel"
+    copy = types.FunctionType(func.__code__, func.__globals__, name, func.__defaults__)
+    copy.__qualname__ = name
+    copy.__doc__ = func.__doc__
+    return jit(fast=True)(func), jit(parallel=True, fast=True)(copy)
+
+
+def tasks_of(n: int):
+    """(number of tasks, values per task) for vectors of length n; a multiple of BLOCK."""
+    n_blocks = max(1, -(-n // BLOCK))
+    n_tasks = min(MAX_TASKS, n_blocks)
+    per_task = -(-n_blocks // n_tasks) * BLOCK
+    return -(-n // per_task), per_task
+
+
+def _run(pair, threads, *args):
+    serial, parallel = pair
+    if threads == 1:
+        return serial(*args)
+    import numba
+
+    with numba_threads(threads), numba.parallel_chunksize(1), parallel_guard():
+        return parallel(*args)
+
+
+# ----------------------------------------------------------------------------- direction
+
+def _direction(S, Y, order, k, SY, YY, sg, yg, gamma, g, x, d, xt, n_tasks, per_task):
+    """d = −H·g (module docstring), xt = x + d; returns (gᵀd, dᵀd)."""
+    cs = np.empty(k)  # coefficient of S[order[i]] in d
+    cy = np.empty(k)  # coefficient of Y[order[i]] in d
+    c = np.empty(k)
+    for i in range(k - 1, -1, -1):  # c = R⁻¹a (back substitution)
+        oi = order[i]
+        acc = sg[oi]
+        for j in range(i + 1, k):
+            acc -= SY[oi, order[j]] * c[j]
+        c[i] = acc / SY[oi, oi]
+    for i in range(k):  # u = R⁻ᵀ((D + γ·YᵀY)c − γ·b) (forward substitution)
+        oi = order[i]
+        acc = 0.0
+        for j in range(k):
+            acc += YY[oi, order[j]] * c[j]
+        acc = SY[oi, oi] * c[i] + gamma * (acc - yg[oi])
+        for j in range(i):
+            acc -= SY[order[j], oi] * (-cs[j])
+        cs[i] = -(acc / SY[oi, oi])
+        cy[i] = gamma * c[i]
+    n = g.shape[0]
+    part = np.empty((n_tasks, 2))
+    for t in prange(n_tasks):
+        gd = 0.0
+        dd = 0.0
+        t_end = min(n, (t + 1) * per_task)
+        for start in range(t * per_task, t_end, BLOCK):
+            end = min(t_end, start + BLOCK)
+            for j in range(start, end):
+                d[j] = -gamma * g[j]
+            for i in range(k):
+                si = S[order[i]]
+                yi = Y[order[i]]
+                a = cs[i]
+                b = cy[i]
+                for j in range(start, end):
+                    d[j] += a * si[j] + b * yi[j]
+            for j in range(start, end):
+                dj = d[j]
+                xt[j] = x[j] + dj
+                gd += g[j] * dj
+                dd += dj * dj
+        part[t, 0] = gd
+        part[t, 1] = dd
+    gd = 0.0
+    dd = 0.0
+    for t in range(n_tasks):
+        gd += part[t, 0]
+        dd += part[t, 1]
+    return gd, dd
+
+
+_DIRECTION = _twice(_direction)
+
+
+def direction(S, Y, order, k, SY, YY, sg, yg, gamma, g, x, d, xt):
+    """Write d = −H·g (−g when k = 0) and xt = x + d; return (gᵀd, dᵀd)."""
+    n = g.shape[0]
+    n_tasks, per_task = tasks_of(n)
+    threads = min(n_tasks, threads_for(8.0 * n * (2 * k + 4)))
+    return _run(_DIRECTION, threads, S, Y, order, k, SY, YY, sg, yg, float(gamma), g, x, d, xt,
+                n_tasks, per_task)
+
+
+# ----------------------------------------------------------------------------- dots
+
+def _dots(S, Y, order, k, new, stp, d, g, g_old, SY, YY, sg, yg, n_tasks, per_task):
+    """With ``new`` ≥ 0: S[new] = stp·d, Y[new] = g − g_old, and the new column and row of SᵀY
+    and YᵀY. Always: sg[o] = S[o]·g, yg[o] = Y[o]·g for the k live rows o = order[:k]."""
+    n = g.shape[0]
+    width = 5 if new >= 0 else 2
+    part = np.empty((n_tasks, width * k))
+    for t in prange(n_tasks):
+        row = part[t]
+        for q in range(width * k):
+            row[q] = 0.0
+        t_end = min(n, (t + 1) * per_task)
+        for start in range(t * per_task, t_end, BLOCK):
+            end = min(t_end, start + BLOCK)
+            if new >= 0:
+                s_new = S[new]
+                y_new = Y[new]
+                for j in range(start, end):
+                    s_new[j] = stp * d[j]
+                    y_new[j] = g[j] - g_old[j]
+                for i in range(k):
+                    si = S[order[i]]
+                    yi = Y[order[i]]
+                    a0 = 0.0
+                    a1 = 0.0
+                    a2 = 0.0
+                    a3 = 0.0
+                    a4 = 0.0
+                    for j in range(start, end):
+                        a0 += si[j] * g[j]
+                        a1 += yi[j] * g[j]
+                        a2 += si[j] * y_new[j]
+                        a3 += yi[j] * y_new[j]
+                        a4 += s_new[j] * yi[j]
+                    row[5 * i] += a0
+                    row[5 * i + 1] += a1
+                    row[5 * i + 2] += a2
+                    row[5 * i + 3] += a3
+                    row[5 * i + 4] += a4
+            else:
+                for i in range(k):
+                    si = S[order[i]]
+                    yi = Y[order[i]]
+                    a0 = 0.0
+                    a1 = 0.0
+                    for j in range(start, end):
+                        a0 += si[j] * g[j]
+                        a1 += yi[j] * g[j]
+                    row[2 * i] += a0
+                    row[2 * i + 1] += a1
+    total = np.empty(width * k)  # not np.zeros: a parfor of its own under parallel=True
+    for q in range(width * k):
+        total[q] = 0.0
+    for t in range(n_tasks):
+        for q in range(width * k):
+            total[q] += part[t, q]
+    for i in range(k):
+        o = order[i]
+        sg[o] = total[width * i]
+        yg[o] = total[width * i + 1]
+        if new >= 0:
+            SY[o, new] = total[5 * i + 2]
+            YY[o, new] = total[5 * i + 3]
+            YY[new, o] = total[5 * i + 3]
+            SY[new, o] = total[5 * i + 4]
+
+
+_DOTS = _twice(_dots)
+
+
+def dots(S, Y, order, k, new, stp, d, g, g_old, SY, YY, sg, yg):
+    """See ``_dots``; ``new`` = −1 stores nothing (the update was skipped)."""
+    n = g.shape[0]
+    n_tasks, per_task = tasks_of(n)
+    threads = min(n_tasks, threads_for(8.0 * n * (2 * k + 3)))
+    _run(_DOTS, threads, S, Y, order, k, int(new), float(stp), d, g, g_old, SY, YY, sg, yg,
+         n_tasks, per_task)
+
+
+# ----------------------------------------------------------------------------- small sweeps
+
+def _trial_point(x, d, stp, xt, n_tasks, per_task):
+    n = x.shape[0]
+    for t in prange(n_tasks):
+        for j in range(t * per_task, min(n, (t + 1) * per_task)):
+            xt[j] = x[j] + stp * d[j]
+
+
+_TRIAL = _twice(_trial_point)
+
+
+def trial_point(x, d, stp, xt):
+    """xt = x + stp·d."""
+    n = x.shape[0]
+    n_tasks, per_task = tasks_of(n)
+    _run(_TRIAL, min(n_tasks, threads_for(24.0 * n)), x, d, float(stp), xt, n_tasks, per_task)
+
+
+def _dot_amax(a, b, n_tasks, per_task):
+    n = a.shape[0]
+    part = np.empty((n_tasks, 3))
+    for t in prange(n_tasks):
+        s = 0.0
+        mx = 0.0
+        bad = 0.0
+        for j in range(t * per_task, min(n, (t + 1) * per_task)):
+            aj = a[j]
+            s += aj * b[j]
+            v = abs(aj)
+            mx = max(mx, v)
+            bad += aj - aj  # 0 for every finite value, NaN once a value is inf or NaN
+        part[t, 0] = s
+        part[t, 1] = mx
+        part[t, 2] = bad
+    s = 0.0
+    mx = 0.0
+    bad = 0.0
+    for t in range(n_tasks):
+        s += part[t, 0]
+        mx = max(mx, part[t, 1])
+        bad += part[t, 2]
+    if bad != 0.0:  # NaN != 0
+        mx = np.nan
+    return s, mx
+
+
+_DOT_AMAX = _twice(_dot_amax)
+
+
+def dot_amax(a, b):
+    """(a·b, max|a|); max|a| is NaN when a holds a NaN or an infinity."""
+    n = a.shape[0]
+    n_tasks, per_task = tasks_of(n)
+    return _run(_DOT_AMAX, min(n_tasks, threads_for(16.0 * n)), a, b, n_tasks, per_task)
