@@ -35,17 +35,17 @@ from typing import Callable
 
 import numpy as np
 
+from . import gd as _gd, lbfgs as _lbfgs, newton as _newton
 from .common import SolverResult
 from .driver import CallablesObjective, Lockstep, solve
-from .gd import gd
-from .lbfgs import lbfgs
-from .newton import newton, newton_cg
 
-__all__ = ["SOLVERS", "CallablesObjective", "Lockstep", "SolverResult", "make_solver",
-           "minimize", "solve"]
+__all__ = ["FUNCTIONS", "SOLVERS", "CallablesObjective", "Lockstep", "SolverResult",
+           "make_solver", "minimize", "solve"]
 
-#: solver name -> generator function
-FUNCTIONS = {"gd": gd, "lbfgs": lbfgs, "newton": newton, "newton-cg": newton_cg}
+#: solver name -> generator function (the submodules keep their names: ``_solvers.lbfgs`` is
+#: the module)
+FUNCTIONS = {"gd": _gd.gd, "lbfgs": _lbfgs.lbfgs, "newton": _newton.newton,
+             "newton-cg": _newton.newton_cg}
 SOLVERS = tuple(FUNCTIONS)
 
 
@@ -64,9 +64,9 @@ def make_solver(name: str, x0, *, capabilities, tol: float, max_iter: int,
     if name == "gd":
         if learning_rate is None or not learning_rate > 0:
             raise ValueError(f"solver='gd' needs learning_rate > 0, got {learning_rate!r}")
-        return gd(x0, tol=tol, max_iter=max_iter, learning_rate=learning_rate)
+        return function(x0, tol=tol, max_iter=max_iter, learning_rate=learning_rate)
     if name == "newton-cg":
-        return newton_cg(x0, tol=tol, max_iter=max_iter,
+        return function(x0, tol=tol, max_iter=max_iter,
                          precondition="diagonal" in capabilities)
     return function(x0, tol=tol, max_iter=max_iter)
 

@@ -31,7 +31,7 @@ from . import _sweeps
 from .common import EPS, FTOL, SolverResult, start
 from .linesearch import ERROR, strong_wolfe
 
-__all__ = ["CompactMemory", "lbfgs"]
+__all__ = ["CompactMemory", "TwoLoopMemory", "lbfgs"]
 
 #: L-BFGS-B's largest step (``stpmx`` without bounds)
 STPMAX = 1e10
@@ -84,6 +84,44 @@ class CompactMemory:
         if self.k:
             _sweeps.dots(self.S, self.Y, self.order, self.k, -1, 0.0, g, g, g, self.SY,
                          self.YY, self.sg, self.yg)
+
+
+class TwoLoopMemory:
+    """The same history for the plain two-loop recursion (``_sweeps.two_loop``): the yardstick
+    of ``CompactMemory`` in benchmarks/solver_overhead.py and the tests."""
+
+    def __init__(self, n: int, m: int):
+        self.m = int(m)
+        self.S = np.empty((self.m, n))
+        self.Y = np.empty((self.m, n))
+        self.rho = np.zeros(self.m)
+        self.order = np.zeros(self.m, dtype=np.int64)
+        self.k = 0
+        self.gamma = 1.0
+
+    def reset(self) -> None:
+        self.k = 0
+        self.gamma = 1.0
+
+    def direction(self, g, x, d, xt):
+        return _sweeps.two_loop(self.S, self.Y, self.order, self.k, self.rho, self.gamma, g, x,
+                                d, xt)
+
+    def update(self, stp, d, g, g_old, sy) -> None:
+        if self.k < self.m:
+            slot = self.k
+            self.order[self.k] = slot
+            self.k += 1
+        else:
+            slot = int(self.order[0])
+            self.order[:-1] = self.order[1:].copy()
+            self.order[-1] = slot
+        yy = _sweeps.store_pair(self.S, self.Y, slot, stp, d, g, g_old)
+        self.rho[slot] = 1.0 / sy
+        self.gamma = sy / yy
+
+    def refresh(self, g) -> None:
+        pass
 
 
 def _vector(a, n: int) -> np.ndarray:
