@@ -13,13 +13,15 @@ counts are interleaved in every repeat (the machine is shared); the table gives 
 the range over the repeats, in ns per variable per iteration.
 
 Rows: scipy L-BFGS-B; fastlr with the compact form (the solver fits use) and with the plain
-two-loop recursion (``lbfgs.TwoLoopMemory``, the yardstick). Threads: Numba's and BLAS's
-(``threadpoolctl``) for every implementation; fastlr's sweeps use more than one thread from
-``fastlr._jit.PARALLEL_MIN_BYTES`` of traffic only, as its kernels do.
+two-loop recursion (``lbfgs.TwoLoopMemory``, the yardstick). Threads: scipy's are BLAS's
+(``threadpoolctl``), its only parallelism; fastlr's are Numba's, with BLAS on one thread as in a
+fit (``fastlr._fit``: spinning OpenBLAS threads take the cores the kernels need), and its sweeps
+use more than one thread from ``fastlr._jit.PARALLEL_MIN_BYTES`` of traffic only, as its kernels.
 
-With the kernel line (default), the script also times one ``fastlr.kernels.loss_grad`` on CSR X
-of 10⁶ × 10⁶ with 10 nonzeros a row (the evaluation an L-BFGS iteration at 10⁶ parameters pays
-for), to set the optimizer's cost per iteration beside it.
+With the kernel line (default), the script also times, at p = 10⁶, what one evaluation costs on
+text-like CSR X of 10⁶ × 10⁶ with 10 nonzeros a row (Zipf-distributed columns): the read of
+its nonzeros once (``fastlr.bench.readonce``, the floor of any kernel) and
+``fastlr.kernels.loss_grad``, to set the optimizer's cost per iteration beside them.
 """
 
 from __future__ import annotations
@@ -89,17 +91,22 @@ def implementations():
     }
 
 
-def with_threads(threads, func, *args):
+def with_threads(threads, func, *args, blas=None):
+    """``func(*args)`` on ``threads`` Numba threads and ``blas`` (default: as many) BLAS ones."""
     import numba
     from threadpoolctl import threadpool_limits
 
     before = numba.get_num_threads()
     numba.set_num_threads(threads)
     try:
-        with threadpool_limits(limits=threads, user_api="blas"):
+        with threadpool_limits(limits=threads if blas is None else blas, user_api="blas"):
             return func(*args)
     finally:
         numba.set_num_threads(before)
+
+
+def blas_threads(name, threads):
+    return threads if name.startswith("scipy") else 1
 
 
 def measure(sizes, repeats, threads_list):
@@ -112,7 +119,7 @@ def measure(sizes, repeats, threads_list):
     try:
         for name, run in impls.items():
             for threads in threads_list:
-                with_threads(threads, run, 2048, 3)
+                with_threads(threads, run, 2048, 3, blas=blas_threads(name, threads))
     finally:
         _jit.PARALLEL_MIN_BYTES = saved
     samples = {}  # (n, name, threads) -> [ns per variable per iteration]
@@ -122,7 +129,8 @@ def measure(sizes, repeats, threads_list):
         for _ in range(repeats):
             for name, run in impls.items():
                 for threads in threads_list:
-                    wall, objective, n_iter, calls = with_threads(threads, run, n, iterations)
+                    wall, objective, n_iter, calls = with_threads(
+                        threads, run, n, iterations, blas=blas_threads(name, threads))
                     ns = (wall - objective) / (n_iter * n) * 1e9
                     samples.setdefault((n, name, threads), []).append(ns)
                     evals[(n, name)] = calls / n_iter
@@ -130,17 +138,19 @@ def measure(sizes, repeats, threads_list):
 
 
 def kernel_time(threads_list, repeats):
-    """Median seconds of one CSR loss_grad, 10⁶ × 10⁶, 10 nonzeros a row, per thread count."""
+    """Median seconds of one read of the nonzeros and of one CSR loss_grad, per thread count, on
+    text-like X: 10⁶ × 10⁶, 10 nonzeros a row, columns drawn from a Zipf law."""
     import numba
     import scipy.sparse as sp
 
     from fastlr import kernels
+    from fastlr.bench.readonce import read_csr
 
     rng = np.random.default_rng(1)
     n, nnz_row = 1_000_000, 10
-    indptr = np.arange(0, n * nnz_row + 1, nnz_row, dtype=np.int64)
-    indices = np.sort(rng.integers(0, n, size=(n, nnz_row)), axis=1).ravel().astype(np.int32)
-    X = sp.csr_matrix((rng.standard_normal(n * nnz_row), indices, indptr), shape=(n, n))
+    columns = np.minimum(rng.zipf(1.2, size=n * nnz_row) - 1, n - 1)
+    X = sp.csr_matrix((rng.standard_normal(n * nnz_row), (np.repeat(np.arange(n), nnz_row),
+                                                           columns)), shape=(n, n))
     X.sum_duplicates()
     y = (rng.random(n) < 0.5).astype(np.float64)
     w = rng.standard_normal(n) * 0.01
@@ -149,15 +159,19 @@ def kernel_time(threads_list, repeats):
         before = numba.get_num_threads()
         numba.set_num_threads(threads)
         try:
+            read_csr(X)
             kernels.loss_grad(w, 0.0, X, y)
-            times = []
+            reads, evals = [], []
             for _ in range(max(5, repeats)):
                 t = time.perf_counter()
+                read_csr(X)
+                reads.append(time.perf_counter() - t)
+                t = time.perf_counter()
                 kernels.loss_grad(w, 0.0, X, y)
-                times.append(time.perf_counter() - t)
+                evals.append(time.perf_counter() - t)
         finally:
             numba.set_num_threads(before)
-        out[threads] = statistics.median(times)
+        out[threads] = statistics.median(reads), statistics.median(evals)
     return out, X.nnz
 
 
@@ -196,12 +210,14 @@ def main(argv=None):
     if not args.no_kernel and 1_000_000 in sizes:
         seconds, nnz = kernel_time(threads_list, args.repeats)
         for t in threads_list:
-            per_iter = statistics.median(samples[(1_000_000, "fastlr compact", t)]) * 1e6 / 1e9
-            scipy_iter = statistics.median(samples[(1_000_000, "scipy L-BFGS-B", t)]) * 1e6 / 1e9
-            print(f"{t} thread(s): CSR loss_grad 1e6 x 1e6, {nnz:.2e} nonzeros: "
-                  f"{seconds[t] * 1e3:.1f} ms; optimizer per iteration at p = 1e6: fastlr "
-                  f"{per_iter * 1e3:.1f} ms ({per_iter / seconds[t]:.0%} of it), scipy "
-                  f"{scipy_iter * 1e3:.1f} ms ({scipy_iter / seconds[t]:.0%})")
+            read, evaluation = seconds[t]
+            ours = statistics.median(samples[(1_000_000, "fastlr compact", t)]) * 1e-3
+            theirs = statistics.median(samples[(1_000_000, "scipy L-BFGS-B", t)]) * 1e-3
+            print(f"{t} thread(s), text-like CSR 1e6 x 1e6, {nnz:.2e} nonzeros: read once "
+                  f"{read * 1e3:.1f} ms, loss_grad {evaluation * 1e3:.1f} ms; optimizer per "
+                  f"iteration at p = 1e6: fastlr {ours * 1e3:.1f} ms ({ours / read:.0%} of the "
+                  f"read, {ours / evaluation:.0%} of loss_grad), scipy {theirs * 1e3:.1f} ms "
+                  f"({theirs / read:.0%}, {theirs / evaluation:.0%})")
 
 
 if __name__ == "__main__":

@@ -22,10 +22,10 @@ from scipy import optimize, sparse
 from scipy.special import expit
 
 from fastlr import _interrupt
-from fastlr._solvers import (CallablesObjective, Lockstep, make_solver, minimize, solve)
-from fastlr._solvers import _sweeps
+from fastlr._solvers import (CallablesObjective, Lockstep, _sweeps, make_solver, minimize,
+                             solve)
 from fastlr._solvers.cg import conjugate_gradient
-from fastlr._solvers.lbfgs import CompactMemory, TwoLoopMemory, lbfgs
+from fastlr._solvers.lbfgs import CompactMemory, TwoLoopMemory
 from fastlr._solvers.linesearch import CONVERGENCE, WARNING, strong_wolfe
 
 FTOL = 64 * np.finfo(float).eps

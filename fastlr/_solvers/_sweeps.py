@@ -48,9 +48,9 @@ MAX_TASKS = 64
 
 
 def _twice(func, fast=False):
-    """(serial, parallel) dispatchers of one sweep (``fast``: with ``FAST_FLAGS``). The parallel one is compiled from a copy of
-    the function under another name: Numba's disk cache keys an entry by name and bytecode, not
-    by the ``parallel`` flag, so the two must not share a name."""
+    """(serial, parallel) dispatchers of one sweep (``fast``: with ``FAST_FLAGS``). The parallel
+    one is compiled from a copy of the function under another name: Numba's disk cache keys an
+    entry by name and bytecode, not by the ``parallel`` flag, so the two must not share a name."""
     name = func.__name__ + "_parallel"
     copy = types.FunctionType(func.__code__, func.__globals__, name, func.__defaults__)
     copy.__qualname__ = name
@@ -411,4 +411,5 @@ _STORE_PAIR = _twice(_store_pair)
 def store_pair(S, Y, slot, stp, d, g, g_old):
     """S[slot] = stp·d, Y[slot] = g − g_old; returns yᵀy."""
     n = g.shape[0]
-    return _run_elementwise(_STORE_PAIR, threads_for(40.0 * n), S, Y, int(slot), float(stp), d, g, g_old)
+    return _run_elementwise(_STORE_PAIR, threads_for(40.0 * n), S, Y, int(slot), float(stp), d,
+                            g, g_old)

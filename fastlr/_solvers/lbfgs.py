@@ -153,15 +153,15 @@ def lbfgs(x0, *, tol: float, max_iter: int, memory: int = 10, maxls: int = 50,
         return SolverResult(x, n_iter, True, [], "max|grad| <= tol")
     if n_iter >= limit:
         return SolverResult(x, n_iter, False, [], "max_iter reached")
-    history = memory_class(n, memory)
+    pairs = memory_class(n, memory)
     first = True  # L-BFGS-B's iter == 0: the first trial step is 1/‖d‖
     while True:
-        gd, dd = history.direction(g, x, d, xt)
+        gd, dd = pairs.direction(g, x, d, xt)
         if not gd < 0.0:  # not a descent direction (or NaN): L-BFGS-B's info = -4
-            if history.k == 0:
+            if pairs.k == 0:
                 return SolverResult(x, n_iter, False, [],
                                     "no descent direction: the gradient is not usable")
-            history.reset()
+            pairs.reset()
             continue
         stp = min(1.0 / math.sqrt(dd), STPMAX) if first else 1.0
         search = strong_wolfe(f, gd, stp, stpmax=STPMAX, maxls=maxls)
@@ -180,10 +180,10 @@ def lbfgs(x0, *, tol: float, max_iter: int, memory: int = 10, maxls: int = 50,
                 stp, _, _, task, detail = done.value
                 break
         if task == ERROR:  # L-BFGS-B: back to x, drop the pairs, retry along −g
-            if history.k == 0:
+            if pairs.k == 0:
                 return SolverResult(x, n_iter, False, [], f"line search failed ({detail}): "
                                     "no step along −grad decreases the objective")
-            history.reset()
+            pairs.reset()
             continue
         n_iter += 1
         first = False
@@ -200,9 +200,9 @@ def lbfgs(x0, *, tol: float, max_iter: int, memory: int = 10, maxls: int = 50,
             return SolverResult(x, n_iter, False, [], "max_iter reached")
         sy = (gdt - gd) * stp  # sᵀy, as L-BFGS-B computes it
         if sy <= EPS * (-gd * stp):
-            history.refresh(g)  # L-BFGS-B skips the update
+            pairs.refresh(g)  # L-BFGS-B skips the update
         else:
-            history.update(stp, d, g, g_old, sy)
+            pairs.update(stp, d, g, g_old, sy)
 
 
 lbfgs.NEEDS = frozenset()
