@@ -61,12 +61,12 @@ def warmup(dtypes=(np.float64, np.float32), progress=None):
         step(f"loss_grad_hess, {name}", kernels.loss_grad_hess, w, 0.0, X, y)
     for dtype in dtypes:
         step(f"sigmoid {np.dtype(dtype).name}", kernels.sigmoid, np.zeros(3, dtype=dtype))
-    # L-BFGS's sweeps and line search (every lbfgs fit), serial and parallel
+    # L-BFGS's sweeps (every lbfgs fit), serial and parallel
     from ._solvers import _sweeps, minimize
 
-    step("L-BFGS sweeps and line search", minimize, lambda x: (0.5 * float(x @ x), x.copy()),
-         np.ones(4), solver="lbfgs", max_iter=3, tol=0.0)
-    for name in ("_DIRECTION", "_DOTS", "_TRIAL", "_DOT_AMAX"):
+    step("L-BFGS sweeps", lambda: minimize(lambda x: (0.5 * float(x @ x), x.copy()),
+                                           np.ones(4), solver="lbfgs", max_iter=3, tol=0.0))
+    for name in ("_DIRECTION", "_DOTS", "_DOT_AMAX"):
         serial, parallel = getattr(_sweeps, name)
         for signature in serial.signatures:
             step(f"parallel L-BFGS sweep {name.strip('_').lower()}", parallel.compile, signature)

@@ -19,7 +19,7 @@ on n only, so the serial and the parallel variant (and every thread count) give 
 result. Each kernel is compiled twice (``_twice``): a plain loop, and a ``prange`` loop used from
 ``PARALLEL_MIN_BYTES`` of traffic (``fastlr._jit.threads_for``).
 
-Reproducible to the bit: every sum is a loop that only reads (``_dot2``, ``_dot5``, …,
+Reproducible to the bit: every sum is a loop that only reads (``_dot2``, ``_dots5``, ``_dot_amax``,
 compiled with reassociation to vectorise), and every loop that stores is elementwise IEEE
 arithmetic (the kernels are compiled without fastmath). A loop that both stores and sums was not:
 LLVM guards its vector body with a run-time overlap check of the arrays' addresses, so whether
@@ -39,7 +39,7 @@ from numba import prange
 
 from .._jit import jit, numba_threads, parallel_guard, threads_for
 
-__all__ = ["BLOCK", "direction", "dot_amax", "dots", "trial_point"]
+__all__ = ["BLOCK", "direction", "dot_amax", "dots", "trial_point", "two_loop", "store_pair"]
 
 #: values per block: 8 KiB of each vector (the d/g/s/y blocks stay in L1, 48 KiB here)
 BLOCK = 1024
@@ -88,32 +88,6 @@ def _dots5(s, y, g, y_new, s_new):
         a3 += yj * y_new[j]
         a4 += s_new[j] * yj
     return a0, a1, a2, a3, a4
-
-
-@jit(fast=True)
-def _sum_amax(a, b):
-    """(a·b, max|a|, Σ a·0): the last is 0 when every aⱼ is finite, NaN otherwise."""
-    s = 0.0
-    bad = 0.0
-    # eight running maxima: one max reduction does not vectorise (1e6: 8 GB/s, 22 with 8)
-    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = 0.0
-    n8 = a.shape[0] - a.shape[0] % 8
-    for j in range(0, n8, 8):
-        m0 = max(m0, abs(a[j]))
-        m1 = max(m1, abs(a[j + 1]))
-        m2 = max(m2, abs(a[j + 2]))
-        m3 = max(m3, abs(a[j + 3]))
-        m4 = max(m4, abs(a[j + 4]))
-        m5 = max(m5, abs(a[j + 5]))
-        m6 = max(m6, abs(a[j + 6]))
-        m7 = max(m7, abs(a[j + 7]))
-    mx = max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
-    for j in range(n8, a.shape[0]):
-        mx = max(mx, abs(a[j]))
-    for j in range(a.shape[0]):
-        s += a[j] * b[j]
-        bad += a[j] * 0.0
-    return s, mx, bad
 
 
 def tasks_of(n: int):
@@ -287,33 +261,42 @@ def dots(S, Y, order, k, new, stp, d, g, g_old, SY, YY, sg, yg):
 
 # ----------------------------------------------------------------------------- small sweeps
 
-def _trial_point(x, d, stp, xt, n_tasks, per_task):
-    n = x.shape[0]
-    for t in prange(n_tasks):
-        t_end = min(n, (t + 1) * per_task)
-        xb = x[t * per_task:t_end]
-        db = d[t * per_task:t_end]
-        xtb = xt[t * per_task:t_end]
-        for j in range(xb.shape[0]):
-            xtb[j] = xb[j] + stp * db[j]
-
-
-_TRIAL = _twice(_trial_point)
-
-
 def trial_point(x, d, stp, xt):
-    """xt = x + stp·d."""
-    n = x.shape[0]
-    n_tasks, per_task = tasks_of(n)
-    _run(_TRIAL, min(n_tasks, threads_for(24.0 * n)), x, d, float(stp), xt, n_tasks, per_task)
+    """xt = x + stp·d (NumPy, two passes: only the first iteration's step and backtracking
+    need it, and a compiled sweep cost 0.4 s of a first fit's compile)."""
+    np.multiply(d, stp, out=xt)
+    np.add(x, xt, out=xt)
 
 
 def _dot_amax(a, b, n_tasks, per_task):
+    """(a·b, max|a|, Σ a·0) over tasks; the last is 0 when every aⱼ is finite, NaN otherwise.
+    It only reads (and writes its partial sums outside the loops): compiled with reassociation."""
     n = a.shape[0]
     part = np.empty((n_tasks, 3))
     for t in prange(n_tasks):
         t_end = min(n, (t + 1) * per_task)
-        s, mx, bad = _sum_amax(a[t * per_task:t_end], b[t * per_task:t_end])
+        ab = a[t * per_task:t_end]
+        bb = b[t * per_task:t_end]
+        s = 0.0
+        bad = 0.0
+        # eight running maxima: one max reduction does not vectorise (1e6: 8 GB/s, 22 with 8)
+        m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = 0.0
+        n8 = ab.shape[0] - ab.shape[0] % 8
+        for j in range(0, n8, 8):
+            m0 = max(m0, abs(ab[j]))
+            m1 = max(m1, abs(ab[j + 1]))
+            m2 = max(m2, abs(ab[j + 2]))
+            m3 = max(m3, abs(ab[j + 3]))
+            m4 = max(m4, abs(ab[j + 4]))
+            m5 = max(m5, abs(ab[j + 5]))
+            m6 = max(m6, abs(ab[j + 6]))
+            m7 = max(m7, abs(ab[j + 7]))
+        mx = max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
+        for j in range(n8, ab.shape[0]):
+            mx = max(mx, abs(ab[j]))
+        for j in range(ab.shape[0]):
+            s += ab[j] * bb[j]
+            bad += ab[j] * 0.0
         part[t, 0] = s
         part[t, 1] = mx
         part[t, 2] = bad
@@ -329,7 +312,7 @@ def _dot_amax(a, b, n_tasks, per_task):
     return s, mx
 
 
-_DOT_AMAX = _twice(_dot_amax)
+_DOT_AMAX = _twice(_dot_amax, fast=True)
 
 
 def dot_amax(a, b):
