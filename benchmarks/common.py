@@ -169,3 +169,14 @@ def multinomial_problem(n_samples: int, n_features: int, n_classes: int, dtype: 
         _readonly(X.data, X.indices, X.indptr)
     _readonly(W, y)
     return W, b, X, y
+
+
+@functools.lru_cache(maxsize=4)
+def quadratic_problem(n: int, seed: int = SEED):
+    """(c, b) of the diagonal quadratic f(x) = ½·Σ cⱼxⱼ² − bᵀx with c log-spaced over [1, 1e3]
+    (the solvers' benchmarks: an objective whose gradient c∘x − b costs next to nothing)."""
+    rng = np.random.default_rng(seed + 4)
+    c = np.logspace(0, 3, n)
+    b = rng.standard_normal(n)
+    _readonly(c, b)
+    return c, b

@@ -95,8 +95,8 @@ class LogisticRegression(_callbacks.CallbackSupportMixin, ClassifierMixin, BaseE
     class_weight : dict, "balanced" or None
         Multiplies each sample's weight by its class's weight (scikit-learn's semantics).
     solver : {"lbfgs", "newton", "newton-cholesky", "newton-cg", "gd"}, default="lbfgs"
-        ``"lbfgs"``: scipy's L-BFGS-B on the fused loss/gradient kernel (one pass over X per
-        evaluation). ``"newton"`` (``"newton-cholesky"``, ``"newton-cg"``): Newton's method with
+        ``"lbfgs"``: L-BFGS with scipy's L-BFGS-B iteration (line search and stopping rules),
+        compiled, on the fused loss/gradient kernel (one pass over X per evaluation). ``"newton"`` (``"newton-cholesky"``, ``"newton-cg"``): Newton's method with
         a fused loss/gradient/Hessian kernel (one pass per iteration; O((K·n_features)²) memory
         per thread), for n_features·K up to a few hundred; prefer it on ill-conditioned problems.
         ``"gd"``: the slides' batch gradient descent with ``learning_rate``. The default was

@@ -63,6 +63,15 @@ def warmup(dtypes=(np.float64, np.float32), progress=None):
              np.zeros(3), X, np.arange(64) % 3)
     for dtype in dtypes:
         step(f"sigmoid {np.dtype(dtype).name}", kernels.sigmoid, np.zeros(3, dtype=dtype))
+    # L-BFGS's sweeps (every lbfgs fit), serial and parallel
+    from ._solvers import _sweeps, minimize
+
+    step("L-BFGS sweeps", lambda: minimize(lambda x: (0.5 * float(x @ x), x.copy()),
+                                           np.ones(4), solver="lbfgs", max_iter=3, tol=0.0))
+    for name in ("_DIRECTION", "_DOTS", "_DOT_AMAX"):
+        serial, parallel = getattr(_sweeps, name)
+        for signature in serial.signatures:
+            step(f"parallel L-BFGS sweep {name.strip('_').lower()}", parallel.compile, signature)
     # the parallel drivers of every signature the serial ones were compiled for
     for key, drivers in _passes.compiled_so_far().items():
         name = " ".join(part for part in key if part and part != "pointwise")

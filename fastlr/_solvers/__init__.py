@@ -1,0 +1,98 @@
+"""fastlr's solvers: generators of evaluation requests, run in lockstep over a batched objective.
+
+A solver is a generator function of the starting point and its options::
+
+    def lbfgs(x0, *, tol, max_iter, ...):
+        f, g = yield ("loss_grad", x)       # a request: the objective's method, and its argument
+        ...
+        yield ("iteration", x, f, g)        # an event after each iteration (and at x0): no call
+        ...
+        return SolverResult(x, n_iter, converged, [], message)
+
+Request kinds are the objective's method names: "loss_grad", "loss_grad_hess",
+"loss_grad_curvature" (argument x), "hessp" (argument v), "hessian_diagonal" (none); the answer
+is that method's result for the one problem (f a float, g (p,), H (p, p), H·v (p,), diag (p,)).
+``solve(objective, solvers)`` (``driver``) runs one solver per problem together, one objective
+call per request kind per round; ``minimize`` is the one-problem API on plain callables.
+
+Solvers (``SOLVERS``), all stopping at max|g| ≤ tol (objectives are mean-scaled, so one tol fits
+every size) or after max_iter iterations, and never reporting convergence at a non-finite
+objective:
+
+* ``"gd"`` — the slides' batch gradient descent x := x − α·g (``gd``);
+* ``"lbfgs"`` — L-BFGS with L-BFGS-B's iteration, line search and stopping rules (``lbfgs``);
+* ``"newton"`` — Newton with a Cholesky step and Armijo backtracking (``newton``);
+* ``"newton-cg"`` — the same with a preconditioned-CG step on H·v products (``newton``, ``cg``).
+
+Each solver function states the capabilities it needs (``NEEDS``); :func:`make_solver` checks
+them against the objective's before anything runs. ``x0`` is the float64 parameter vector
+(for fastlr's models ``[w_1 … w_n, b]``, the intercept last); the solvers never look inside it.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from . import gd as _gd, lbfgs as _lbfgs, newton as _newton
+from .common import SolverResult
+from .driver import CallablesObjective, Lockstep, solve
+
+__all__ = ["FUNCTIONS", "SOLVERS", "CallablesObjective", "Lockstep", "SolverResult",
+           "make_solver", "minimize", "solve"]
+
+#: solver name -> generator function (the submodules keep their names: ``_solvers.lbfgs`` is
+#: the module)
+FUNCTIONS = {"gd": _gd.gd, "lbfgs": _lbfgs.lbfgs, "newton": _newton.newton,
+             "newton-cg": _newton.newton_cg}
+SOLVERS = tuple(FUNCTIONS)
+
+
+def make_solver(name: str, x0, *, capabilities, tol: float, max_iter: int,
+                learning_rate: float | None = None):
+    """The generator of solver ``name`` from x0 (copied), for an objective with
+    ``capabilities``: a clear ValueError when the solver needs one it lacks."""
+    if name not in FUNCTIONS:
+        raise ValueError(f"solver must be one of {SOLVERS}, got {name!r}")
+    function = FUNCTIONS[name]
+    missing = function.NEEDS - frozenset(capabilities)
+    if missing:
+        raise ValueError(f"solver={name!r} needs the objective's {sorted(missing)}; "
+                         f"it has {sorted(capabilities)}")
+    x0 = np.array(x0, dtype=np.float64, copy=True).reshape(-1)
+    if name == "gd":
+        if learning_rate is None or not learning_rate > 0:
+            raise ValueError(f"solver='gd' needs learning_rate > 0, got {learning_rate!r}")
+        return function(x0, tol=tol, max_iter=max_iter, learning_rate=learning_rate)
+    if name == "newton-cg":
+        return function(x0, tol=tol, max_iter=max_iter,
+                         precondition="diagonal" in capabilities)
+    return function(x0, tol=tol, max_iter=max_iter)
+
+
+def minimize(loss_grad: Callable, x0, *, solver: str, max_iter: int, tol: float,
+             learning_rate: float | None = None, loss_grad_hess: Callable | None = None,
+             loss_grad_hessp: Callable | None = None, verbose: int = 0,
+             callback: Callable | None = None) -> SolverResult:
+    """Minimise a smooth convex objective from ``x0`` with one solver (P = 1).
+
+    ``loss_grad(x) -> (f, g)``; ``loss_grad_hess(x) -> (f, g, H)`` for "newton";
+    ``loss_grad_hessp(x) -> (f, g, hessp)`` for "newton-cg" (``hessp.diagonal()``, when present,
+    preconditions CG). ``callback(iteration, x, f, g)`` after every iteration.
+    """
+    x0 = np.array(x0, dtype=np.float64, copy=True).reshape(-1)
+    if solver not in FUNCTIONS:
+        raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
+    if solver == "newton-cg" and loss_grad_hessp is None:
+        raise ValueError("solver='newton-cg' needs loss_grad_hessp")
+    if solver == "newton" and loss_grad_hess is None:
+        raise ValueError("solver='newton' needs loss_grad_hess")
+    objective = CallablesObjective(x0.shape[0], loss_grad, loss_grad_hess, loss_grad_hessp)
+    generator = make_solver(solver, x0, capabilities=objective.capabilities, tol=tol,
+                            max_iter=int(max_iter), learning_rate=learning_rate)
+    on_iteration = None
+    if callback is not None:
+        def on_iteration(problem, iteration, x, f, g):
+            callback(iteration, x, f, g)
+    return solve(objective, [generator], verbose=verbose, callback=on_iteration)[0]

@@ -1,0 +1,62 @@
+"""What every solver shares: the result type, the stopping constants, a finite start."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["EPS", "FTOL", "SolverResult", "finite", "gmax", "start"]
+
+EPS = float(np.finfo(np.float64).eps)
+#: L-BFGS's relative-decrease test (f_k − f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) ≤ FTOL: scipy's
+#: ``ftol`` as scikit-learn sets it (factr = 64)
+FTOL = 64 * EPS
+
+
+@dataclass
+class SolverResult:
+    """What a solver returns: the final point, iterations done, and the learning curve."""
+
+    x: np.ndarray
+    n_iter: int
+    converged: bool
+    #: objective after each iteration, starting with the objective at x0 (filled by the driver)
+    loss_history: list = field(default_factory=list)
+    message: str = ""
+
+
+def gmax(g) -> float:
+    """max|g| (0 for an empty g); NaN when g holds a NaN."""
+    return float(np.max(np.abs(g))) if g.size else 0.0
+
+
+def finite(f, g) -> bool:
+    """Whether the objective and its gradient are finite."""
+    return math.isfinite(f) and math.isfinite(gmax(g))
+
+
+def start(x0, kind: str, max_iter: int):
+    """Evaluate ``kind`` at x0 (a sub-generator: ``yield from``); returns (x, answer, n_iter,
+    message).
+
+    A non-finite objective or gradient at x0 (a warm start whose margins overflow) never counts
+    as a point to converge at: with an iteration to spare, the solver restarts from x = 0 (the
+    model with every coefficient zero, finite for the objectives fastlr fits) and that restart
+    is its first iteration. When zero is no better, x is None: the caller reports failure.
+    """
+    answer = yield (kind, x0)
+    yield ("iteration", x0, answer[0], answer[1])
+    if finite(answer[0], answer[1]):
+        return x0, answer, 0, ""
+    if max_iter < 1:
+        return None, answer, 0, ("the objective or its gradient is not finite at the starting "
+                                 "point (max_iter=0: no restart from zero)")
+    zero = np.zeros_like(x0)
+    restarted = yield (kind, zero)
+    if not finite(restarted[0], restarted[1]):
+        return None, answer, 0, ("the objective or its gradient is not finite at the starting "
+                                 "point, nor at zero")
+    yield ("iteration", zero, restarted[0], restarted[1])
+    return zero, restarted, 1, ""
