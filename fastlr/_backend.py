@@ -42,7 +42,7 @@ class Backend(Protocol):
     nbytes: int  # bytes of X a pass reads
     feature_names: np.ndarray | None
     weight_sum: float  # Σ sᵢ
-    #: subset of {"hessian", "hessp", "diagonal", "parallel_problems"}
+    #: subset of {"hessian", "hessp", "diagonal"}
     capabilities: frozenset
 
     # ---------------------------------------------------------------- labels and weights

@@ -20,7 +20,7 @@ __all__ = ["ArrayData"]
 class ArrayData:
     """X (dense or CSR), labels y and sample weights held in this process."""
 
-    capabilities = frozenset({"hessian", "hessp", "diagonal", "parallel_problems"})
+    capabilities = frozenset({"hessian", "hessp", "diagonal"})
     feature_names = None
 
     def __init__(self, X, y, sample_weight=None):

@@ -6,11 +6,12 @@ validating X, the same way whatever holds the data:
 1. the classes: distinct labels, checked to be classification targets, at least two;
 2. the weights: ``class_weight`` folded into the sample weights; at least two classes must keep
    a positive total weight;
-3. the problems: one binary problem (two classes), one multinomial problem (three or more
-   classes; ``fastlr._linear_loss.MultinomialLoss``) or, with ``multi_class="ovr"``, one binary
-   problem per class (``LinearLoss``), over the backend, with λ = 1/(C·Σ sᵢ);
+3. the problems and their one objective (``fastlr._objective.Objective``) over the backend,
+   with the penalty strength 1/(C·Σ sᵢ): one binary problem (two classes), one multinomial
+   problem (three or more classes), or, with ``multi_class="ovr"``, one binary problem per
+   class, batched so that one pass over X serves them all;
 4. the starting points: zeros, or the previous fit's coefficients (``warm_start``);
-5. the solve: ``fastlr._solvers.minimize`` per problem, with the thread policy below;
+5. the solve: one solver per problem, in lockstep (``fastlr._solvers.solve``);
 6. the outcome: a ``ConvergenceWarning`` per problem that did not converge, and a
    :class:`FitResult` that the estimator turns into its fitted attributes.
 
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,12 +35,10 @@ from ._penalties import from_sklearn
 
 __all__ = ["FitOptions", "FitResult", "WarmStart", "check_params", "fit"]
 
-# Threads: every kernel call picks its own thread count from its work (fastlr._jit.threads_for),
-# within ``n_threads``. One-vs-rest: classes run on parallel Python threads, each running its kernels on one Numba thread
-# (no nested parallelism; the kernels release the GIL). Measured, 2 threads, tol 1e-8, vs classes
-# one after the other with 2-thread kernels: digits newton 0.047 s vs 0.138 s; 100,000 × 20 with 5
-# classes: lbfgs 0.15 s vs 1.26 s, newton 0.24 s vs 0.39 s. It paid at every size tried, so it is
-# always used when more than one thread is available (and verbose is off, to keep lines in order).
+# Threads: every pass picks its own thread count from its work (fastlr._jit.threads_for), within
+# ``n_threads``. One-vs-rest is one batch of K problems, so each round is one pass over X for all
+# classes on the kernels' threads (benchmarks/fit_vs_sklearn.py --cases ovr: the old one problem
+# per Python thread read X K times per iteration).
 
 
 def _is_int(value) -> bool:
@@ -279,7 +277,6 @@ class _Problem:
     """One problem of a fit: its name in messages, how to build its objective, where to start."""
 
     name: str  # "" (binary), "class 3 vs rest", "multinomial"
-    make: object  # () -> Objective (built when solved: one target at a time)
     x0: np.ndarray
     solver: str = "lbfgs"
     callback: object = None  # the solver's per-iteration hook (fastlr._callbacks), if any
@@ -297,24 +294,26 @@ def _solver_for(options, n_params: int, hessp: bool) -> str:
 
 
 def _problems(data, classes, options, warm):
-    """The problems of a fit: one binary problem, one per class (``multi_class="ovr"``), or one
-    multinomial problem (three or more classes by default)."""
+    """The problems of a fit and the one objective over them: one binary problem, one
+    multinomial problem (three or more classes by default), or — ``multi_class="ovr"`` — one
+    binary problem per class, batched: a single pass over X evaluates every class's problem
+    (the batched logistic datafit, the class index as each sample's group)."""
     K, n = classes.shape[0], data.n_features
     fit_intercept = options.fit_intercept
     warm_ok = warm is not None  # its shape checked by _check_warm_start, as scikit-learn does
-    penalty = from_sklearn(options.C, data.weight_sum, penalize=options.penalize)
-
     hessp = "hessp" in data.capabilities
+
     if K > 2 and options.multi_class in ("auto", "multinomial"):
         x0 = np.zeros(K * n + (K if fit_intercept else 0))
         if warm_ok:
             x0[:K * n] = np.ravel(warm.coef)
             if fit_intercept:
                 x0[K * n:] = warm.intercept
-        return "multinomial", [_Problem("multinomial", lambda: Objective(
-            data, Datafit("softmax", data.class_target(classes)), penalty, model="multinomial",
-            n_classes=K, fit_intercept=fit_intercept), x0,
-            _solver_for(options, x0.shape[0], hessp))]
+        objective = Objective(data, Datafit("softmax", data.class_target(classes)),
+                              from_sklearn(options.C, data.weight_sum, penalize=options.penalize),
+                              model="multinomial", n_classes=K, fit_intercept=fit_intercept)
+        return "multinomial", objective, [
+            _Problem("multinomial", x0, _solver_for(options, x0.shape[0], hessp))]
 
     positives = classes[1:] if K == 2 else classes
     problems = []
@@ -324,37 +323,18 @@ def _problems(data, classes, options, warm):
             x0[:n] = warm.coef[k]
             if fit_intercept:
                 x0[n] = warm.intercept[k]
-        problems.append(_Problem("" if K == 2 else f"class {label!r} vs rest",
-                                 lambda label=label: Objective(
-                                     data, Datafit("logistic", data.target(label)), penalty,
-                                     model="binary", fit_intercept=fit_intercept),
-                                 x0, _solver_for(options, x0.shape[0], hessp)))
-    return ("binary" if K == 2 else "ovr"), problems
-
-
-def _callables(objective):
-    """One problem of an Objective as the callables ``_solvers.minimize`` takes."""
-    one = [0]
-
-    def loss_grad(x):
-        f, g = objective.loss_grad(one, x[None, :])
-        return float(f[0]), g[0]
-
-    def loss_grad_hess(x):
-        f, g, H = objective.loss_grad_hess(one, x[None, :])
-        return float(f[0]), g[0], H[0]
-
-    def loss_grad_hessp(x):
-        f, g = objective.loss_grad_curvature(one, x[None, :])
-
-        def hessp(v):
-            return objective.hessp(one, np.asarray(v, dtype=np.float64)[None, :])[0]
-
-        hessp.diagonal = lambda: objective.hessian_diagonal(one)[0]
-        return float(f[0]), g[0], hessp
-
-    return loss_grad, loss_grad_hess, (loss_grad_hessp if "hessp" in objective.capabilities
-                                       else None)
+        problems.append(_Problem("" if K == 2 else f"class {label!r} vs rest", x0,
+                                 _solver_for(options, x0.shape[0], hessp)))
+    if K == 2:
+        datafit, model = Datafit("logistic", data.target(classes[1])), "binary"
+    else:
+        datafit = Datafit("batched", data.class_target(classes), labels=np.eye(K),
+                          factors=np.ones((K, K)))
+        model = "batch"
+    penalty = from_sklearn(np.full(len(problems), options.C), data.weight_sum,
+                           penalize=options.penalize)
+    objective = Objective(data, datafit, penalty, model=model, fit_intercept=fit_intercept)
+    return ("binary" if K == 2 else "ovr"), objective, problems
 
 
 def _check_warm_start(warm, classes, n_features, fit_intercept) -> None:
@@ -379,50 +359,38 @@ def _check_warm_start(warm, classes, n_features, fit_intercept) -> None:
                      "which does not fit this data: set warm_start=False to start afresh)")
 
 
-def _solve_all(data, problems, options):
-    """Every problem's ``SolverResult``, with fastlr's thread policy."""
+def _solve_all(data, objective, problems, options):
+    """Every problem's ``SolverResult``: one solver per problem, run in lockstep over the one
+    objective (``fastlr._solvers.solve``), so each round is one pass over X for all of them."""
     from contextlib import nullcontext
 
     from ._jit import PARALLEL_MIN_BYTES
 
-    def solve(problem, inner_threads=None):
-        with numba_threads(inner_threads):
-            loss_grad, loss_grad_hess, loss_grad_hessp = _callables(problem.make())
-            if options.verbose and len(problems) > 1:
-                print(problem.name, flush=True)
-            return _solvers.minimize(
-                loss_grad, problem.x0, solver=problem.solver, max_iter=options.max_iter,
-                tol=options.tol, learning_rate=options.learning_rate,
-                loss_grad_hess=loss_grad_hess, loss_grad_hessp=loss_grad_hessp,
-                verbose=options.verbose, callback=problem.callback)
+    solvers = [_solvers.make_solver(problem.solver, problem.x0,
+                                    capabilities=objective.capabilities, tol=options.tol,
+                                    max_iter=options.max_iter,
+                                    learning_rate=options.learning_rate)
+               for problem in problems]
+    hooks = [problem.callback for problem in problems]
+
+    def callback(i, iteration, x, f, g):
+        if hooks[i] is not None:
+            hooks[i](iteration, x, f, g)
 
     # BLAS on one thread while fitting with parallel kernels: the solvers' small BLAS calls
-    # (L-BFGS-B's dot products, Newton's Cholesky) wake OpenBLAS's threads, which then spin on the
+    # (Newton's Cholesky, NumPy's dot products) wake OpenBLAS's threads, which then spin on the
     # cores the Numba kernels need. Measured (2 cores, CSR 200,000 x 2,000 at 1 %): 20 ms per
     # loss_grad inside an L-BFGS fit with OpenBLAS threads spinning, 8.5 ms with BLAS on one
     # thread. Fits whose kernels run on one thread skip it (threadpoolctl's first call scans the
     # loaded libraries: tens of milliseconds of a fresh process's first fit).
     limits = nullcontext()
-    if getattr(data, "nbytes", PARALLEL_MIN_BYTES) >= PARALLEL_MIN_BYTES or len(problems) > 1:
+    if getattr(data, "nbytes", PARALLEL_MIN_BYTES) >= PARALLEL_MIN_BYTES:
         from threadpoolctl import threadpool_limits
 
         limits = threadpool_limits(limits=1, user_api="blas")
     with limits, numba_threads(options.n_threads):
-        import numba
-
-        workers = min(len(problems), numba.get_num_threads())
-        if ("parallel_problems" in data.capabilities and len(problems) > 1 and workers > 1
-                and not options.verbose):
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                futures = [pool.submit(solve, problem, 1) for problem in problems]
-                # Wait in slices, not in one blocking acquire: a SIGINT the OS hands to a worker
-                # thread runs Python's handler only when the main thread next executes bytecode,
-                # and a main thread asleep until the fits end never would (they end when that
-                # handler has run). A Ctrl-C test hung in CI that way, once.
-                while wait(futures, timeout=0.05).not_done:
-                    pass
-                return [future.result() for future in futures]
-        return [solve(problem) for problem in problems]
+        return _solvers.solve(objective, solvers, verbose=options.verbose,
+                              callback=callback if any(h is not None for h in hooks) else None)
 
 
 def _n_iter(res, options) -> int:
@@ -510,7 +478,7 @@ def fit(data, options: FitOptions, warm_start: WarmStart | None = None,
     classes = _classes(data)
     _apply_class_weight(data, classes, options.class_weight)
     _check_warm_start(warm_start, classes, data.n_features, options.fit_intercept)
-    kind, problems = _problems(data, classes, options, warm_start)
+    kind, objective, problems = _problems(data, classes, options, warm_start)
     K, n = classes.shape[0], data.n_features
     if reporter is not None:
         def attributes(x):  # the fitted attributes of a model whose single problem is at x
@@ -521,7 +489,7 @@ def fit(data, options: FitOptions, warm_start: WarmStart | None = None,
                     "multi_class_": kind}
         reporter.begin(problems, options.max_iter, attributes)
     with _interrupt.deferred_sigint():
-        results = _solve_all(data, problems, options)
+        results = _solve_all(data, objective, problems, options)
     if reporter is not None:
         reporter.end_solves()
     _warn_unconverged(results, problems, options)

@@ -236,7 +236,6 @@ class DaskData:
     those of a fit data backend (see ``fastlr._data``).
     """
 
-    #: no "parallel_problems": each evaluation already uses the whole cluster
     capabilities = frozenset({"hessian", "hessp", "diagonal"})
 
     def __init__(self, X, y, sample_weight=None, *, estimator_name: str | None = None):

@@ -544,6 +544,8 @@ def check_fit_case(case, solver, model, cold, caught, X_predict, tmp_path):
     if solver in case.cold:
         assert not [w for w in caught if issubclass(w.category, ConvergenceWarning)], \
             [str(w.message) for w in caught]
-        assert all(np.all(np.isfinite(h)) for h in history), history
+        # the warm start's own objective may be inf (it is what it was); every iterate after
+        # it — the restart from zero first — is finite
+        assert all(np.all(np.isfinite(h[1:])) for h in history), history
         np.testing.assert_allclose(model.coef_, cold.coef_, rtol=1e-5, atol=1e-7)
         np.testing.assert_allclose(model.intercept_, cold.intercept_, rtol=1e-5, atol=1e-7)

@@ -248,7 +248,7 @@ def test_ctrl_c_stops_every_solver_within_an_evaluation():
         assert row["unchanged"], row
 
 
-CTRL_C_ON_A_WORKER = COUNT_EVALUATIONS + """
+CTRL_C_ON_ANOTHER_THREAD = COUNT_EVALUATIONS + """
     import json, signal, threading, time, warnings
     import numpy as np
     import fastlr
@@ -260,12 +260,11 @@ CTRL_C_ON_A_WORKER = COUNT_EVALUATIONS + """
     model = fastlr.LogisticRegression(solver="gd", multi_class="ovr", max_iter=2, n_threads=2)
     model.fit(X, y)  # compile (or load) first
     model.set_params(max_iter=1_000_000, tol=0.0)  # minutes, unless interrupted
-    def interrupt_a_worker():
+    def interrupt_from_another_thread():
         time.sleep(0.3)
-        workers = [t for t in threading.enumerate() if t.name.startswith("ThreadPoolExecutor")]
         signal_sent.set()
-        signal.pthread_kill(workers[0].ident, signal.SIGINT)
-    threading.Thread(target=interrupt_a_worker, daemon=True).start()
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)  # to this thread, not main
+    threading.Thread(target=interrupt_from_another_thread, daemon=True).start()
     try:
         model.fit(X, y)
         outcome = "finished"
@@ -275,13 +274,14 @@ CTRL_C_ON_A_WORKER = COUNT_EVALUATIONS + """
 """
 
 
-def test_ctrl_c_delivered_to_a_one_vs_rest_worker_thread_still_stops_the_fit():
-    """The OS may hand a process's SIGINT to any of its threads. Sent to a one-vs-rest worker
-    thread, Python's handler runs only when the main thread next executes bytecode: a main thread
-    asleep until the fits end never did, and the fit ran on (a CI run hung on it). Each gd
-    evaluation of 100,000 x 10 takes about a millisecond, so the bound leaves room for the main
-    thread's 50 ms wait slices on a loaded machine; a fit that ran on would count into the
-    hundreds of thousands."""
-    result = json.loads(_python(CTRL_C_ON_A_WORKER, env={"NUMBA_NUM_THREADS": "2"}, timeout=120)[-1])
+def test_ctrl_c_delivered_to_another_thread_still_stops_a_one_vs_rest_fit():
+    """The OS may hand a process's SIGINT to any of its threads; Python's handler then runs
+    only when the main thread next executes bytecode. One-vs-rest fits once ran each class on a
+    Python worker thread while the main thread slept until they ended, and a SIGINT sent to a
+    worker never stopped them (a CI run hung on it). The classes now run in lockstep on the main
+    thread; the signal here goes to a thread other than the main one. Each gd evaluation of
+    100,000 x 10 takes about a millisecond; a fit that ran on would count into the hundreds of
+    thousands."""
+    result = json.loads(_python(CTRL_C_ON_ANOTHER_THREAD, env={"NUMBA_NUM_THREADS": "2"}, timeout=120)[-1])
     assert result["outcome"] == "KeyboardInterrupt", result
     assert result["evaluations_after_signal"] <= 5_000, result
