@@ -1,7 +1,8 @@
 """Fit time of fastlr.LogisticRegression against scikit-learn (and glum), at equal optimum.
 
     python benchmarks/fit_vs_sklearn.py [--threads 1] [--repeat 3] [--budget 120] [--no-memory]
-        [--cases dense200k,dense1m,float32,sparse,text,text1m,multinomial]
+        [--cases dense200k,dense1m,float32,sparse,text,text1m,multinomial,
+                 breast_cancer,wine,digits,illcond,corpus20]
 
 The protocol, the contenders and the table are ``fastlr.bench.fit`` (this script imports them; the
 same code makes ``fastlr bench``'s fit tables), in short:
@@ -20,7 +21,7 @@ same code makes ``fastlr bench``'s fit tables), in short:
    A contender whose single fit takes over ``--budget`` seconds (default 120) stops there
    ("over budget" in the table, with that fit's time).
 
-Contenders: fastlr lbfgs / newton / newton-cg (where they apply), scikit-learn lbfgs,
+Contenders: fastlr auto (the default) / lbfgs / newton / newton-cg (where they apply), scikit-learn lbfgs,
 newton-cholesky, newton-cg, liblinear (binary), saga (CSR), and glum's GeneralizedLinearRegressor
 with the same objective (α = 1/(C·n_samples), binary) when glum is installed. Threads:
 ``--threads`` Numba threads for fastlr, and the same limit for BLAS and OpenMP (threadpoolctl) for
@@ -95,7 +96,42 @@ def run_case(name, X, y, C, threads, repeat, memory=True, budget=120.0):
     return case
 
 
+def make_bundled(name):
+    """A scikit-learn bundled dataset as loaded — not standardised: column scales from 1e-3 to
+    1e3 (breast_cancer), 0.1 to 1,000 (wine), 0 to 16 with constant pixels (digits)."""
+    from sklearn import datasets
+
+    return getattr(datasets, f"load_{name}")(return_X_y=True)
+
+
+def make_ill_conditioned(m=100_000, n=50, seed=0):
+    """Gaussian columns scaled from 1e-3 to 1e3 (log-spaced), labels from a model on the
+    unscaled columns: badly conditioned for any first-order method."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    Z = rng.standard_normal((m, n))
+    y = (Z @ rng.standard_normal(n) + rng.standard_normal(m) > 0).astype(np.int64)
+    return Z * np.logspace(-3, 3, n), y
+
+
+def make_corpus(m, n, K):
+    """A 20-class text corpus shaped like TF-IDF of short documents (``make_text_corpus``)."""
+    from fastlr.bench.data import make_text_corpus
+
+    return make_text_corpus(m, n, n_classes=K)
+
+
 CASES = {
+    "breast_cancer": ("breast_cancer as loaded (569 x 30, unscaled)",
+                      lambda: make_bundled("breast_cancer"), 1.0),
+    "wine": ("wine as loaded (178 x 13, 3 classes, unscaled)", lambda: make_bundled("wine"), 1.0),
+    "digits": ("digits as loaded (1,797 x 64, 10 classes, unscaled)",
+               lambda: make_bundled("digits"), 1.0),
+    "illcond": ("ill-conditioned 100,000 x 50, column scales 1e-3..1e3", make_ill_conditioned,
+                100.0),
+    "corpus20": ("text corpus 40,000 x 100,000, 20 classes, ~15 terms a row (TF-IDF)",
+                 lambda: make_corpus(40_000, 100_000, 20), 1.0),
     "dense200k": ("200,000 x 100 float64", lambda: make_dense(200_000, 100, "float64"), 1.0),
     "dense1m": ("1,000,000 x 20 float64", lambda: make_dense(1_000_000, 20, "float64"), 1.0),
     "float32": ("200,000 x 100 float32", lambda: make_dense(200_000, 100, "float32"), 1.0),

@@ -40,6 +40,7 @@ class Backend(Protocol):
     n_features: int
     dtype: np.dtype  # X's working dtype
     nbytes: int  # bytes of X a pass reads
+    is_sparse: bool  # X is scipy.sparse (CSR): solver="auto" takes Newton-CG
     feature_names: np.ndarray | None
     weight_sum: float  # Σ sᵢ
     #: subset of {"hessian", "hessp", "diagonal"}

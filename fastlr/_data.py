@@ -27,6 +27,7 @@ class ArrayData:
         X, self.dtype = check_X(X)  # CSC → CSR once; CSR structure checked once per fit
         self.X = X
         self.n_samples, self.n_features = X.shape
+        self.is_sparse = hasattr(X, "tocsr")
         self.nbytes = (X.data.nbytes + X.indices.nbytes if hasattr(X, "tocsr")
                        else self.n_samples * self.n_features * X.itemsize)
         self.y = np.asarray(y)

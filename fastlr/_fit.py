@@ -70,14 +70,22 @@ def resolve_threads(n_threads):
 
 
 #: fastlr's solvers and the scikit-learn names that map to them
-SOLVER_NAMES = {"lbfgs": "lbfgs", "newton": "newton", "newton-cholesky": "newton",
-                "newton-cg": "newton-cg", "gd": "gd"}
+SOLVER_NAMES = {"auto": "auto", "lbfgs": "lbfgs", "newton": "newton",
+                "newton-cholesky": "newton", "newton-cg": "newton-cg", "gd": "gd"}
 
 #: Newton's Cholesky step needs the (P × P) Hessian, P = the number of parameters, built in one
 #: pass at O(n_samples·P²) and held once per task. Above this P, solver="newton" takes its
 #: direction by conjugate gradients on Hessian-vector products instead (Newton-CG: O(nnz·K) per
 #: product, nothing of size P²), for every model and backend.
 NEWTON_CHOLESKY_MAX_PARAMS = 1000
+
+#: solver="auto" runs Newton-Cholesky from the start while one Hessian pass is this small
+#: (n_samples · P² multiply-adds): a few milliseconds, less than the per-call overhead of the
+#: L-BFGS iterations or CG's H·v passes it replaces (breast_cancer as loaded, 569 x 31: newton
+#: 14.5 ms, lbfgs then newton-cg 23 ms, scikit-learn's newton-cholesky 20 ms; fit_vs_sklearn.py
+#: --cases breast_cancer). Above it, L-BFGS then Newton-CG (100,000 x 51, columns 1e-3..1e3:
+#: newton-cg 0.77 s against newton 1.22 s).
+AUTO_CHOLESKY_MAX_WORK = 2e7
 
 
 @dataclass(frozen=True)
@@ -87,7 +95,7 @@ class FitOptions:
     C: float
     penalize: bool
     fit_intercept: bool
-    solver: str  # fastlr's solver: "lbfgs", "newton", "newton-cg" or "gd"
+    solver: str  # fastlr's solver: "auto", "lbfgs", "newton", "newton-cg" or "gd"
     max_iter: int
     tol: float
     learning_rate: float
@@ -282,10 +290,24 @@ class _Problem:
     callback: object = None  # the solver's per-iteration hook (fastlr._callbacks), if any
 
 
-def _solver_for(options, n_params: int, hessp: bool) -> str:
+def _solver_for(options, n_params: int, data) -> str:
     """The solver a problem runs: ``options.solver``, with Newton's step chosen by size (see
-    ``NEWTON_CHOLESKY_MAX_PARAMS``) where Hessian-vector products exist."""
+    ``NEWTON_CHOLESKY_MAX_PARAMS``) where Hessian-vector products exist; for "auto", Newton-CG
+    on sparse X (text-like columns span orders of magnitude: lbfgs stops at max_iter there,
+    benchmarks/fit_vs_sklearn.py --cases text), Newton-Cholesky on small dense problems
+    (``AUTO_CHOLESKY_MAX_WORK``), else L-BFGS with the switch to Newton-CG
+    (``_solvers.hybrid``)."""
     solver = options.solver
+    hessp = "hessp" in data.capabilities
+    if solver == "auto":
+        if not hessp:
+            return "lbfgs"
+        if getattr(data, "is_sparse", False):
+            return "newton-cg"
+        if ("hessian" in data.capabilities and n_params <= NEWTON_CHOLESKY_MAX_PARAMS
+                and data.n_samples * n_params ** 2 <= AUTO_CHOLESKY_MAX_WORK):
+            return "newton"
+        return "lbfgs+newton-cg"
     if not hessp:
         return "newton" if solver == "newton-cg" else solver
     if solver == "newton" and n_params > NEWTON_CHOLESKY_MAX_PARAMS:
@@ -301,7 +323,6 @@ def _problems(data, classes, options, warm):
     K, n = classes.shape[0], data.n_features
     fit_intercept = options.fit_intercept
     warm_ok = warm is not None  # its shape checked by _check_warm_start, as scikit-learn does
-    hessp = "hessp" in data.capabilities
 
     if K > 2 and options.multi_class in ("auto", "multinomial"):
         x0 = np.zeros(K * n + (K if fit_intercept else 0))
@@ -313,7 +334,7 @@ def _problems(data, classes, options, warm):
                               from_sklearn(options.C, data.weight_sum, penalize=options.penalize),
                               model="multinomial", n_classes=K, fit_intercept=fit_intercept)
         return "multinomial", objective, [
-            _Problem("multinomial", x0, _solver_for(options, x0.shape[0], hessp))]
+            _Problem("multinomial", x0, _solver_for(options, x0.shape[0], data))]
 
     positives = classes[1:] if K == 2 else classes
     problems = []
@@ -324,7 +345,7 @@ def _problems(data, classes, options, warm):
             if fit_intercept:
                 x0[n] = warm.intercept[k]
         problems.append(_Problem("" if K == 2 else f"class {label!r} vs rest", x0,
-                                 _solver_for(options, x0.shape[0], hessp)))
+                                 _solver_for(options, x0.shape[0], data)))
     if K == 2:
         datafit, model = Datafit("logistic", data.target(classes[1])), "binary"
     else:
@@ -404,6 +425,8 @@ def _convergence_message(problem, res, options) -> str:
     then fastlr's problem, reason and advice."""
     solver = problem.solver
     n_iter = _n_iter(res, options)
+    if solver == "lbfgs+newton-cg":  # solver="auto": the message of the solver that ran last
+        solver = "newton-cg" if "L-BFGS iterations" in res.message else "lbfgs"
     if solver == "lbfgs":
         head = f"lbfgs failed to converge after {n_iter} iteration(s)"
     elif solver == "newton-cg":

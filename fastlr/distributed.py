@@ -272,6 +272,7 @@ class DaskData:
         self.n_samples, self.n_features = X.shape
         self.dtype = np.dtype(X.dtype)
         self.n_blocks = len(X.chunks[0])
+        self.is_sparse = hasattr(X._meta, "tocsr")  # blocks of scipy.sparse matrices
         self._X_blocks = X.to_delayed(optimize_graph=False).ravel().tolist()
         self._check(estimator_name)
         self._set_weights(sample_weight)

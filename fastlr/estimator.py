@@ -70,7 +70,8 @@ class LogisticRegression(_callbacks.CallbackSupportMixin, ClassifierMixin, BaseE
     What runs unchanged from ``sklearn.linear_model.LogisticRegression`` code (today):
 
     * penalties: L2 (``l1_ratio=0``, the default) and none (``C=np.inf``);
-    * solvers: ``"lbfgs"`` (default), ``"newton-cholesky"``, ``"newton-cg"``;
+    * solvers: ``"lbfgs"``, ``"newton-cholesky"``, ``"newton-cg"`` (and fastlr's default
+      ``"auto"``, which converges where lbfgs stops at max_iter);
     * binary and multinomial models, sample and class weights, warm starts, callbacks.
 
     Not yet: L1 and elastic-net penalties (``l1_ratio > 0``), the ``"liblinear"``, ``"sag"`` and
@@ -94,13 +95,22 @@ class LogisticRegression(_callbacks.CallbackSupportMixin, ClassifierMixin, BaseE
     intercept_scaling, random_state : accepted, no effect (as for scikit-learn's lbfgs)
     class_weight : dict, "balanced" or None
         Multiplies each sample's weight by its class's weight (scikit-learn's semantics).
-    solver : {"lbfgs", "newton", "newton-cholesky", "newton-cg", "gd"}, default="lbfgs"
+    solver : {"auto", "lbfgs", "newton", "newton-cholesky", "newton-cg", "gd"}, default="auto"
+        ``"auto"`` (fastlr's default; scikit-learn's is ``"lbfgs"``) reaches scikit-learn's
+        optimum where lbfgs stops at max_iter — unscaled columns, text: on sparse X it runs
+        Newton-CG; on small dense problems (one Hessian pass of n_samples·P² ≤ 2e7
+        multiply-adds, P the number of parameters) Newton-Cholesky; on larger dense ones, L-BFGS
+        for up to 20 iterations and, if that has not converged, Newton-CG from there, within
+        the same ``max_iter``. ``solver_`` says which ran (``"lbfgs+newton-cg"``: the switch was
+        available) and ``n_iter_`` counts the iterations of both. Measured in
+        ``fastlr._solvers.hybrid`` and ``fastlr._fit``. An explicit name runs that algorithm:
         ``"lbfgs"``: L-BFGS with scipy's L-BFGS-B iteration (line search and stopping rules),
-        compiled, on the fused loss/gradient kernel (one pass over X per evaluation). ``"newton"`` (``"newton-cholesky"``, ``"newton-cg"``): Newton's method with
-        a fused loss/gradient/Hessian kernel (one pass per iteration; O((K·n_features)²) memory
-        per thread), for n_features·K up to a few hundred; prefer it on ill-conditioned problems.
-        ``"gd"``: the slides' batch gradient descent with ``learning_rate``. The default was
-        chosen by measurement (see fastlr._fit).
+        compiled, on the fused loss/gradient kernel (one pass over X per evaluation).
+        ``"newton"`` (``"newton-cholesky"``): Newton's method with a fused
+        loss/gradient/Hessian kernel (one pass per iteration; O((K·n_features)²) memory per
+        thread) up to 1,000 parameters, Newton-CG above; ``"newton-cg"``: Newton with
+        preconditioned CG steps on Hessian-vector products. ``"gd"``: the slides' batch gradient
+        descent with ``learning_rate``.
     max_iter : int >= 0, default=100
     verbose : int, default=0
         > 0 prints one line per iteration: iteration, objective, max|gradient|, elapsed seconds.
@@ -137,7 +147,7 @@ class LogisticRegression(_callbacks.CallbackSupportMixin, ClassifierMixin, BaseE
 
     def __init__(self, penalty="deprecated", *, C=1.0, l1_ratio=0.0, dual=False, tol=1e-4,
                  fit_intercept=True, intercept_scaling=1, class_weight=None, random_state=None,
-                 solver="lbfgs", max_iter=100, verbose=0, warm_start=False, n_jobs=None,
+                 solver="auto", max_iter=100, verbose=0, warm_start=False, n_jobs=None,
                  learning_rate=0.1, n_threads=None, multi_class="auto"):
         self.penalty = penalty
         self.C = C

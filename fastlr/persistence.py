@@ -17,7 +17,8 @@ version 2):
 * ``classes`` — the sorted labels: numbers, booleans or strings (an object array of strings is
   stored as a Unicode array); labels of other types cannot be saved in this format (pickle
   the estimator instead)
-* ``n_iter``, ``solver`` (fastlr's solver used: "lbfgs", "newton", "newton-cg" or "gd"),
+* ``n_iter``, ``solver`` (fastlr's solver used: "lbfgs", "newton", "newton-cg", "gd", or
+  solver="auto"'s "lbfgs+newton-cg"),
   ``multi_class``
   (the model fitted, ``multi_class_``: "binary", "multinomial" or "ovr")
 * ``loss_history_<k>`` — the learning curves, float64, one per problem
@@ -70,7 +71,7 @@ FORMAT = "fastlr.LogisticRegression"
 VERSION = 2
 _READS = (1, 2)  # the format versions load reads
 
-_SOLVERS = ("gd", "lbfgs", "newton", "newton-cg")
+_SOLVERS = ("gd", "lbfgs", "newton", "newton-cg", "lbfgs+newton-cg")
 _KINDS = ("binary", "multinomial", "ovr")
 # params is an object (1) whose class_weight is an object (2) holding lists (3) of scalars; one
 # level more is parsed, so that a list or object where a scalar belongs gets its own message

@@ -147,8 +147,21 @@ CASES = discover(BENCHMARK_DIR)
 _OUTCOMES: dict[str, list[str]] = {}
 
 
-@pytest.mark.parametrize(("name", "param_idx"), [(n, i) for n, i, _ in CASES],
-                         ids=[case_id for _, _, case_id in CASES])
+#: combinations that compile every kernel they use in a fresh interpreter from an empty cache:
+#: 130 s (FirstFit, empty cache) and 17 s each (Compile) of a 2-core default run, where the
+#: cache tests (tests/test_cache.py) already check compiling from empty; they run with
+#: ``-m slow_asv``, as the whole real ``asv run`` does
+FROM_EMPTY_CACHE = ("bench_fit.FirstFit.timeraw_import_and_first_fit(library=fastlr-empty-cache)",
+                    "bench_kernels.Compile.timeraw_compile_first_call")
+
+
+def _case(name, idx, case_id):
+    if case_id.startswith(FROM_EMPTY_CACHE):
+        return pytest.param(name, idx, id=case_id, marks=pytest.mark.slow_asv)
+    return pytest.param(name, idx, id=case_id)
+
+
+@pytest.mark.parametrize(("name", "param_idx"), [_case(*case) for case in CASES])
 def test_benchmark(name, param_idx):
     outcome = "failed"
     try:

@@ -97,7 +97,7 @@ def test_one_vs_rest_reports_a_task_per_class_with_its_iterations():
     X, y = make_classification(n_samples=300, n_features=4, n_informative=3, n_redundant=0,
                                n_classes=3, random_state=0)
     cb = Recorder()
-    model = fastlr.LogisticRegression(multi_class="ovr").set_callbacks(cb).fit(X, y)
+    model = fastlr.LogisticRegression(multi_class="ovr", solver="lbfgs").set_callbacks(cb).fit(X, y)
     classes = [f"class {c!r} vs rest" for c in model.classes_]
     assert [r[1] for r in cb.hooks("begin") if r[3] == "fit"] == classes
     for k, name in enumerate(classes):
@@ -110,7 +110,7 @@ def test_one_vs_rest_reports_a_task_per_class_with_its_iterations():
 def test_a_failing_callback_stops_the_fit_and_is_torn_down():
     X, y = _binary()
     cb = Recorder(fail_at_end_of=("lbfgs-iter", 2))
-    model = fastlr.LogisticRegression().set_callbacks(cb)
+    model = fastlr.LogisticRegression(solver="lbfgs").set_callbacks(cb)
     with pytest.raises(RuntimeError, match="callback exploded"):
         model.fit(X, y)
     assert len(cb.hooks("teardown")) == 1
@@ -120,7 +120,7 @@ def test_a_failing_callback_stops_the_fit_and_is_torn_down():
 
 def test_warnings_still_point_at_the_callers_line():
     X, y = _binary()
-    model = fastlr.LogisticRegression(max_iter=1).set_callbacks(Recorder())
+    model = fastlr.LogisticRegression(max_iter=1, solver="lbfgs").set_callbacks(Recorder())
     with pytest.warns(Warning, match="failed to converge") as caught:
         model.fit(X, y)
     assert caught[0].filename == __file__

@@ -566,8 +566,8 @@ def test_a_contender_over_the_budget_stops_and_is_reported(monkeypatch):
 
 
 def test_contenders_follow_the_problem(monkeypatch):
-    """Binary: fastlr lbfgs/newton/newton-cg, scikit-learn lbfgs/newton-cholesky/newton-cg/
-    liblinear; multinomial: no liblinear, no newton-cg of fastlr; CSR adds saga; Newton-Cholesky
+    """Binary: fastlr auto/lbfgs/newton/newton-cg, scikit-learn lbfgs/newton-cholesky/newton-cg/
+    liblinear; multinomial: no liblinear; CSR adds saga; Newton-Cholesky
     methods only up to NEWTON_PARAMS parameters; glum only when installed, binary only."""
     pytest.importorskip("sklearn")
     from fastlr.bench.fit import NEWTON_PARAMS, contenders
@@ -576,13 +576,13 @@ def test_contenders_follow_the_problem(monkeypatch):
     _, _, X, y = make_problem(100, 5)
     notes = []
     assert [c.label for c in contenders(X, y, notes=notes)] == [
-        "fastlr lbfgs", "fastlr newton", "fastlr newton-cg", "sklearn lbfgs",
-        "sklearn newton-cholesky", "sklearn newton-cg", "sklearn liblinear"]
+        "fastlr auto (default)", "fastlr lbfgs", "fastlr newton", "fastlr newton-cg",
+        "sklearn lbfgs", "sklearn newton-cholesky", "sklearn newton-cg", "sklearn liblinear"]
     assert any("glum is not installed" in n for n in notes)
     _, _, Xm, ym = make_multinomial_problem(300, 5, 3)
     assert [c.label for c in contenders(Xm, ym)] == [
-        "fastlr lbfgs", "fastlr newton", "sklearn lbfgs", "sklearn newton-cholesky",
-        "sklearn newton-cg"]
+        "fastlr auto (default)", "fastlr lbfgs", "fastlr newton", "fastlr newton-cg",
+        "sklearn lbfgs", "sklearn newton-cholesky", "sklearn newton-cg"]
     _, _, Xs, ys = make_csr_problem(100, NEWTON_PARAMS, 0.05)  # NEWTON_PARAMS + 1 parameters
     labels = [c.label for c in contenders(Xs, ys)]
     assert "sklearn saga" in labels and "fastlr newton" not in labels

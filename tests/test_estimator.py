@@ -310,7 +310,8 @@ def test_dask_collections_go_to_the_dask_backend(monkeypatch):
     (dict(penalty="l1"), ValueError, "penalty"),
     (dict(l1_ratio=0.5), ValueError, "supports only .l2. or None penalties, got elasticnet"),
     (dict(l1_ratio=2.0), ValueError, "l1_ratio must be a number in"),
-    (dict(dual=True), ValueError, "Solver lbfgs supports only dual=False"),
+    (dict(dual=True), ValueError, "Solver auto supports only dual=False"),
+    (dict(dual=True, solver="lbfgs"), ValueError, "Solver lbfgs supports only dual=False"),
     (dict(solver="sag"), ValueError, "solver"),
     (dict(solver="liblinear"), ValueError, "solver"),
     (dict(max_iter=-1), ValueError, "max_iter"),
@@ -466,7 +467,7 @@ def test_warm_start_with_other_data_does_what_sklearn_does(change, fit_intercept
     first, second = {"n_features": ((X, y2), (X[:, :3], y2)),
                      "binary->3": ((X, y2), (X, y3)), "3->binary": ((X, y3), (X, y2)),
                      "3->4": ((X, y3), (X, y4)), "relabelled": ((X, y3), (X, y3 + 10))}[change]
-    params = dict(fit_intercept=fit_intercept, max_iter=5)
+    params = dict(fit_intercept=fit_intercept, max_iter=5, solver="lbfgs")  # 5 lbfgs steps each
     ours = _warm_outcome(LogisticRegression, *first, *second, **params)
     ref = _warm_outcome(SkLogisticRegression, *first, *second, **params)
     assert ours[0] == ref[0]
@@ -474,7 +475,7 @@ def test_warm_start_with_other_data_does_what_sklearn_does(change, fit_intercept
         assert ours[1].startswith(ref[1]), (ours[1], ref[1])
         return
     # relabelled: both start from the first fit's rows; fastlr's curve starts at their objective
-    start = LogisticRegression(max_iter=5, fit_intercept=fit_intercept)
+    start = LogisticRegression(max_iter=5, fit_intercept=fit_intercept, solver="lbfgs")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         start.fit(*first)

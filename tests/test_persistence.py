@@ -193,7 +193,7 @@ def test_file_contents(fitted_ovr, tmp_path):
                            "loss_history_1", "loss_history_2"}
     assert str(fields["format"]) == "fastlr.LogisticRegression"
     assert int(fields["version"]) == 2
-    assert str(fields["multi_class"]) == "ovr" and str(fields["solver"]) == "lbfgs"
+    assert str(fields["multi_class"]) == "ovr" and str(fields["solver"]) == fitted_ovr.solver_
     params = json.loads(str(fields["params"]))
     assert params["multi_class"] == "ovr" and params["max_iter"] == 300
     assert params["C"] == 1.0 and params["class_weight"] is None

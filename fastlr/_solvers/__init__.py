@@ -22,7 +22,9 @@ objective:
 * ``"gd"`` — the slides' batch gradient descent x := x − α·g (``gd``);
 * ``"lbfgs"`` — L-BFGS with L-BFGS-B's iteration, line search and stopping rules (``lbfgs``);
 * ``"newton"`` — Newton with a Cholesky step and Armijo backtracking (``newton``);
-* ``"newton-cg"`` — the same with a preconditioned-CG step on H·v products (``newton``, ``cg``).
+* ``"newton-cg"`` — the same with a preconditioned-CG step on H·v products (``newton``, ``cg``);
+* ``"lbfgs+newton-cg"`` — L-BFGS for up to 20 iterations, then Newton-CG from where it stopped
+  (``hybrid``): the estimator's default on large dense data.
 
 Each solver function states the capabilities it needs (``NEEDS``); :func:`make_solver` checks
 them against the objective's before anything runs. ``x0`` is the float64 parameter vector
@@ -35,7 +37,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import gd as _gd, lbfgs as _lbfgs, newton as _newton
+from . import gd as _gd, hybrid as _hybrid, lbfgs as _lbfgs, newton as _newton
 from .common import SolverResult
 from .driver import CallablesObjective, Lockstep, solve
 
@@ -45,7 +47,7 @@ __all__ = ["FUNCTIONS", "SOLVERS", "CallablesObjective", "Lockstep", "SolverResu
 #: solver name -> generator function (the submodules keep their names: ``_solvers.lbfgs`` is
 #: the module)
 FUNCTIONS = {"gd": _gd.gd, "lbfgs": _lbfgs.lbfgs, "newton": _newton.newton,
-             "newton-cg": _newton.newton_cg}
+             "newton-cg": _newton.newton_cg, "lbfgs+newton-cg": _hybrid.lbfgs_then_newton_cg}
 SOLVERS = tuple(FUNCTIONS)
 
 
@@ -65,7 +67,7 @@ def make_solver(name: str, x0, *, capabilities, tol: float, max_iter: int,
         if learning_rate is None or not learning_rate > 0:
             raise ValueError(f"solver='gd' needs learning_rate > 0, got {learning_rate!r}")
         return function(x0, tol=tol, max_iter=max_iter, learning_rate=learning_rate)
-    if name == "newton-cg":
+    if name in ("newton-cg", "lbfgs+newton-cg"):
         return function(x0, tol=tol, max_iter=max_iter,
                          precondition="diagonal" in capabilities)
     return function(x0, tol=tol, max_iter=max_iter)

@@ -140,11 +140,11 @@ def contenders(X, y, C: float = 1.0, threads: int | None = None, notes=None) -> 
             return lambda tol: Fast(C=C, tol=tol, max_iter=max_iter, solver=solver,
                                     n_threads=threads)
 
+        out.append(FitContender("fastlr auto (default)", "fastlr", fast("auto", 500)))
         out.append(FitContender("fastlr lbfgs", "fastlr", fast("lbfgs", 5000)))
         if n_params <= NEWTON_PARAMS:
             out.append(FitContender("fastlr newton", "fastlr", fast("newton", 500)))
-        if binary:
-            out.append(FitContender("fastlr newton-cg", "fastlr", fast("newton-cg", 500)))
+        out.append(FitContender("fastlr newton-cg", "fastlr", fast("newton-cg", 500)))
     try:
         from sklearn.linear_model import LogisticRegression as Sk
     except ImportError:
