@@ -8,6 +8,9 @@ scikit-learn, Dask or matplotlib:
 * :mod:`fastlr.course` — the course-style API (X of shape (n_x, m))
 * :func:`fastlr.check_grad` — finite-difference gradient check
 * :class:`fastlr.LogisticRegression` — the scikit-learn-compatible estimator (loads scikit-learn)
+* :class:`fastlr.LogisticRegressionCV`, :func:`fastlr.logistic_regression_path` — C chosen by
+  cross-validation, and the models of a grid of C, the whole grid per pass over X (loads
+  scikit-learn)
 * :func:`fastlr.load` — read a model written by ``LogisticRegression.save``
 * :mod:`fastlr.distributed` — the fit on Dask (loads Dask only when given Dask input)
 * :func:`fastlr.warmup` — compile the common kernels into the disk cache ahead of use
@@ -29,6 +32,8 @@ _ATTRIBUTES = {
     "check_grad": ("gradcheck", "check_grad"),
     "GradCheck": ("gradcheck", "GradCheck"),
     "LogisticRegression": ("estimator", "LogisticRegression"),
+    "LogisticRegressionCV": ("cv", "LogisticRegressionCV"),
+    "logistic_regression_path": ("cv", "logistic_regression_path"),
     "load": ("persistence", "load"),
     "warmup": ("warmup", "warmup"),
 }
