@@ -27,7 +27,8 @@ __version__ = "0.1.0"
 # Numba's fork-safe threading layer in place before anyone launches it (see fastlr._forksafe)
 _forksafe.install()
 
-_SUBMODULES = {"kernels", "reference", "course", "gradcheck", "implementations", "distributed"}
+_SUBMODULES = {"kernels", "reference", "course", "gradcheck", "implementations", "distributed",
+               "cv"}
 _ATTRIBUTES = {
     "check_grad": ("gradcheck", "check_grad"),
     "GradCheck": ("gradcheck", "GradCheck"),

@@ -16,6 +16,18 @@ Binary and one-vs-rest: one batch (``fastlr._objective``, model="batch")
     C·Σ_train sᵢ·Lᵢ + ½‖w‖² divided by C·S_k (S_k = the fold's Σ sᵢ·class_weight), so its
     optimum is the one ``LogisticRegression(C=C)`` finds on the fold's training rows.
 
+    Two schedules (``WARM_PATH``): one stage per C — the models of all folds at Cs[c] as one
+    batch, each started at its fold's optimum for Cs[c − 1] (scikit-learn's warm start along
+    Cs; the default) — or the whole grid as one batch from zero. Measured
+    (benchmarks/cv_vs_sklearn.py, binary dense 100,000 × 50 float64, 5 folds × 10 Cs, tol 1e-4,
+    2 threads): warm path 0.89 s (30 passes of 5 models), whole grid 1.20 s (8 passes of up to
+    50 models); scikit-learn 8.21 s (n_jobs=2). The warm path also lands where scikit-learn's
+    lands at a loose tol (scores equal to 2e-15; from zero: 5e-5 at tol 1e-4) and on
+    problems without a finite optimum (a training fold of one class): there every C after
+    the first starts at the previous one's point and stops at once, as in scikit-learn. Either
+    way a pass evaluates every model of its batch, and the iterations (``n_iter``) are
+    scikit-learn's count: 0 for a warm start that is already converged.
+
     Memory: the batch holds per model O(n_features) solver state (L-BFGS: ~25·(n_features + 1)
     doubles), and newton-cg keeps one curvature per model and sample (n_samples doubles),
     Newton-Cholesky two (n_features + 1)² Hessians. The grid is cut into chunks of models so
@@ -51,6 +63,10 @@ from ._objective import Datafit, Objective
 from ._penalties import from_sklearn
 
 __all__ = ["GRID_MEMORY_BYTES", "Grid", "fit_grid", "fold_patterns", "score_grid"]
+
+#: batched grid: all models from zero in one stage (False), or one stage per C, all folds
+#: together, each model started at its fold's optimum for the previous C (True)
+WARM_PATH = True
 
 #: bound on the solver state of one batch of grid models (see the module docstring)
 GRID_MEMORY_BYTES = 512 * 2**20
@@ -142,7 +158,8 @@ def _quiet(options):
     return replace(options, verbose=int(options.verbose > 2))
 
 
-def fit_grid(X, y_index, n_classes, sample_weight, train_masks, Cs, options, class_w, kind):
+def fit_grid(X, y_index, n_classes, sample_weight, train_masks, Cs, options, class_w, kind,
+             warm_path=None):
     """Fit every (fold, C) model; see the module docstring.
 
     X validated (dense float32/float64 or CSR); ``y_index`` (m,) int64 class positions;
@@ -152,11 +169,14 @@ def fit_grid(X, y_index, n_classes, sample_weight, train_masks, Cs, options, cla
     if kind == "multinomial":
         return _multinomial_grid(X, y_index, n_classes, sample_weight, train_masks, Cs,
                                  options, class_w)
+    if warm_path is None:
+        warm_path = WARM_PATH
     return _batched_grid(X, y_index, n_classes, sample_weight, train_masks, Cs, options,
-                         class_w, kind)
+                         class_w, kind, warm_path)
 
 
-def _batched_grid(X, y_index, K, sample_weight, train_masks, Cs, options, class_w, kind):
+def _batched_grid(X, y_index, K, sample_weight, train_masks, Cs, options, class_w, kind,
+                  warm_path=False):
     data = ArrayData(X, y_index, sample_weight)
     F, nC, n = train_masks.shape[0], len(Cs), data.n_features
     p = n + int(options.fit_intercept)
@@ -188,32 +208,40 @@ def _batched_grid(X, y_index, K, sample_weight, train_masks, Cs, options, class_
     solver = _fit._solver_for(options, p, hessp)
     per_chunk = max(1, GRID_MEMORY_BYTES // model_bytes(solver, p, data.n_samples))
     per_chunk = max(M, per_chunk - per_chunk % M)  # a (fold, C)'s classes stay together
+    number = np.arange(P).reshape(F, nC, M)
+    if warm_path:  # stage c: every fold's models at Cs[c], started at their Cs[c - 1] optimum
+        stages = [number[:, c].ravel() for c in range(nC)]
+    else:  # one stage: the whole grid from zero
+        stages = [number.ravel()]
+    chunks = [stage[i:i + per_chunk] for stage in stages
+              for i in range(0, len(stage), per_chunk)]
     solve_options = _quiet(options)
     xs = np.zeros((P, p))
     n_iter = np.zeros(P, dtype=np.int32)
     passes = {}
-    starts = range(0, P, per_chunk)
-    for number, start in enumerate(starts):
-        index = np.arange(start, min(P, start + per_chunk))
+    for count, index in enumerate(chunks):
         datafit = Datafit("batched", groups, labels=labels[index], factors=factors[index])
         penalty = from_sklearn(C_of[index], weight_sums[index], penalize=options.penalize)
         objective = Objective(data, datafit, penalty, model="batch",
                               fit_intercept=options.fit_intercept)
-        problems = [_fit._Problem(_name(k, nC, M, positives, Cs, kind), np.zeros(p), solver)
-                    for k in index]
+        # warm path: problem k = (f, c, j) starts at (f, c - 1, j), already solved (zeros at c = 0)
+        warm = warm_path and index[0] // M % nC > 0
+        starts = xs[index - M] if warm else np.zeros((len(index), p))
+        problems = [_fit._Problem(_name(k, nC, M, positives, Cs, kind), x0, solver)
+                    for k, x0 in zip(index, starts)]
         solving = objective
         if options.verbose:
-            solving = _Progress(objective, f"chunk {number + 1} of {len(starts)}"
-                                if len(starts) > 1 else f"{P} models")
+            solving = _Progress(objective, f"chunk {count + 1} of {len(chunks)}"
+                                if len(chunks) > 1 else f"{P} models")
         results = _fit._solve_all(data, solving, problems, solve_options)
         _fit._warn_unconverged(results, problems, options)
         for k, res in zip(index, results):
             xs[k] = res.x
-            n_iter[k] = _fit._n_iter(res, options)
+            n_iter[k] = min(options.max_iter, res.n_iter)
         _add_passes(passes, objective.passes)
     coefs = xs.reshape(F, nC, M, p)
     n_iter = n_iter.reshape(F, nC, M)
-    return Grid(coefs, n_iter, kind, passes, len(starts))
+    return Grid(coefs, n_iter, kind, passes, len(chunks))
 
 
 def _name(k, nC, M, positives, Cs, kind):
@@ -254,7 +282,7 @@ def _multinomial_grid(X, y_index, K, sample_weight, train_masks, Cs, options, cl
             coefs[f, c, :, :n] = W
             if fit_intercept:
                 coefs[f, c, :, n] = x[K * n:] - x[K * n:].mean()
-            n_iter[f, c, 0] = _fit._n_iter(res, options)
+            n_iter[f, c, 0] = min(options.max_iter, res.n_iter)
             _add_passes(passes, objective.passes)
             if options.verbose:
                 print(f"[LogisticRegressionCV] fold {f + 1} of {F}, C={C:.6g}: "
