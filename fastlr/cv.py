@@ -17,6 +17,7 @@ import numbers
 import warnings
 
 import numpy as np
+from sklearn.utils import metadata_routing
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
@@ -157,6 +158,9 @@ class LogisticRegressionCV(LogisticRegression):
         one-vs-rest). ``coefs_paths_`` are float64; ``coef_``/``intercept_`` in X's dtype.
     multi_class_ : "binary", "multinomial" or "ovr"
     """
+
+    # scikit-learn's: score's sample_weight goes to the scorer (routing), not to self
+    __metadata_request__score = {"sample_weight": metadata_routing.UNUSED}
 
     def __init__(self, *, Cs=10, l1_ratios="warn", fit_intercept=True, cv=None, dual=False,
                  penalty="deprecated", scoring="warn", solver="lbfgs", tol=1e-4, max_iter=100,
