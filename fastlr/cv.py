@@ -57,7 +57,7 @@ def _not_in_cv_yet(solver, penalty):
                       "L1 and elastic net are not yet in the CV engine.")
 
 
-def _fit_options(est, solver_params):
+def _fit_options(solver_params):
     """fastlr's checked FitOptions from the CV estimator's parameters (C is per model)."""
     params = dict(solver_params, C=1.0, l1_ratio=0.0, penalty="deprecated", warm_start=False,
                   n_jobs=None)
@@ -288,7 +288,7 @@ class LogisticRegressionCV(LogisticRegression):
         legacy = self._legacy()
         if not isinstance(self.refit, (bool, np.bool_)):
             raise TypeError(f"refit must be a bool, got {self.refit!r}")
-        options = _fit_options(self, {
+        options = _fit_options({
             "solver": self.solver, "dual": self.dual, "tol": self.tol,
             "max_iter": self.max_iter, "fit_intercept": self.fit_intercept,
             "intercept_scaling": self.intercept_scaling, "class_weight": self.class_weight,
@@ -333,18 +333,24 @@ class LogisticRegressionCV(LogisticRegression):
         for f, (train, _) in enumerate(folds):
             train_masks[f, train] = True
         kind = _kind(K, self.multi_class)
-        grid = _cv.fit_grid(X, y_index, K, sample_weight, train_masks, Cs, options, class_w,
-                            kind)
-        scores = _cv.score_grid(X, y, y_index, folds, grid, classes, scoring, sample_weight,
-                                routed.scorer.score)
-        self._set_attributes(X, y, sample_weight, grid, scores, Cs, l1_ratios, legacy,
+        # one grid (folds × Cs) per l1_ratio; L2 only so far — an L1/elastic-net grid is one
+        # more fit_grid call here with its l1_ratio (the engine's penalty: _penalties.from_sklearn)
+        grids = [_cv.fit_grid(X, y_index, K, sample_weight, train_masks, Cs, options,
+                              class_w, kind) for _ in ([None] if l1_ratios is None else l1_ratios)]
+        scores = np.stack([_cv.score_grid(X, y, y_index, folds, grid, classes, scoring,
+                                          sample_weight, routed.scorer.score)
+                           for grid in grids], axis=-1)  # (folds, Cs, l1_ratios)
+        self._set_attributes(X, y, sample_weight, grids, scores, Cs, l1_ratios, legacy,
                              options, class_weight, kind, len(folds))
-        self.grid_passes_ = dict(grid.passes)
+        self.grid_passes_ = {}
+        for grid in grids:
+            _cv._add_passes(self.grid_passes_, grid.passes)
         return self
 
-    def _set_attributes(self, X, y, sample_weight, grid, scores, Cs, l1_ratios, legacy,
+    def _set_attributes(self, X, y, sample_weight, grids, scores, Cs, l1_ratios, legacy,
                         options, class_weight, kind, n_folds):
-        """scikit-learn's attribute assembly (its ``fit`` after the folds), on the grid."""
+        """scikit-learn's attribute assembly (its ``fit`` after the folds), on the grids (one
+        per l1_ratio) and their scores (folds, Cs, l1_ratios)."""
         classes = self.classes_
         is_binary = len(classes) == 2
         n_classes = 1 if is_binary else len(classes)
@@ -352,16 +358,16 @@ class LogisticRegressionCV(LogisticRegression):
         n = X.shape[1]
         nC = len(Cs)
         l1_ratios_ = [None] if l1_ratios is None else list(l1_ratios)
-        n_l1 = len(l1_ratios_)  # 1: L2 only so far
+        n_l1 = len(l1_ratios_)
         self.Cs_ = Cs
         # (classes, folds, Cs, l1_ratios, n_dof) as scikit-learn builds them
-        paths = np.moveaxis(grid.coefs[:, :, None], 3, 0)
-        n_iter = np.moveaxis(grid.n_iter[:, :, None], 3, 0)
+        paths = np.moveaxis(np.stack([g.coefs for g in grids], axis=2), 3, 0)
+        n_iter = np.moveaxis(np.stack([g.n_iter for g in grids], axis=2), 3, 0)
         self.n_iter_ = n_iter
-        score_grid = np.tile(scores[None, :, :, None], (n_classes, 1, 1, 1))
+        score_grid = np.tile(scores[None], (n_classes, 1, 1, 1))
         self.scores_ = dict(zip(keys, score_grid))
         self.coefs_paths_ = dict(zip(keys, paths))
-        fold_scores = scores[:, :, None]  # (folds, Cs, l1_ratios)
+        fold_scores = scores  # (folds, Cs, l1_ratios)
         self.C_, self.l1_ratio_ = [], []
         if self.refit:
             best = np.unravel_index(np.argmax(fold_scores.sum(axis=0)), (nC, n_l1))

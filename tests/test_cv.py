@@ -180,7 +180,7 @@ def test_one_pass_over_x_per_evaluation_for_the_whole_grid(cancer):
     for f, (train, _) in enumerate(folds):
         masks[f, train] = True
     Cs = np.array([0.01, 0.3, 10.0])
-    options = fastlr.cv._fit_options(None, dict(
+    options = fastlr.cv._fit_options(dict(
         solver="lbfgs", dual=False, tol=1e-8, max_iter=500, fit_intercept=True,
         intercept_scaling=1, class_weight=None, random_state=None, verbose=0,
         learning_rate=0.1, n_threads=None, multi_class="auto"))

@@ -170,7 +170,8 @@ NOT_APPLICABLE = {
     "test_LogisticRegressionCV_elasticnet_attribute_shapes": _CV_SKLEARN + " (saga, elastic-net)",
     "test_scores_attribute_layout_elasticnet": _CV_SKLEARN + " (saga, elastic-net)",
     "test_elasticnet_l1_ratio_err_helpful": _L1 + "; saga",
-    "test_logistic_cv_multinomial_score": ("compares with scikit-learn's private _log_reg_scoring_path called with the "
+    "test_logistic_cv_multinomial_score": (
+        "compares with scikit-learn's private _log_reg_scoring_path called with the "
         "estimator's get_params(), which cannot take fastlr's extra parameters "
         "(learning_rate, n_threads, multi_class)"),
     # _logistic_regression_path
