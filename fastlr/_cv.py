@@ -115,8 +115,9 @@ def model_bytes(solver: str, n_params: int, n_samples: int) -> int:
 
 class _Progress:
     """The objective, printing a line for passes that evaluate gradients (``verbose``): the
-    pass number, how many of the chunk's models are still running, the time so far. A line
-    every 10 passes, and whenever the number of running models changes."""
+    pass number, how many of the batch's models are still running, the time so far. A line
+    every 10 passes and whenever the number of running models changes, and one when the batch
+    (a C of the warm path, or a chunk of the grid) is done."""
 
     def __init__(self, objective, label: str):
         self._objective = objective
@@ -136,6 +137,11 @@ class _Progress:
             print(f"[LogisticRegressionCV] {self._label}: pass {self._passes}, {q} of "
                   f"{self._objective.n_problems} models running, "
                   f"{time.perf_counter() - self._start:.2f}s", flush=True)
+
+    def done(self, n_iter):
+        print(f"[LogisticRegressionCV] {self._label}: {self._objective.n_problems} models done "
+              f"after {self._passes} passes over X, at most {n_iter} iterations, "
+              f"{time.perf_counter() - self._start:.2f}s", flush=True)
 
     def loss_grad(self, index, x):
         self._report(index)
@@ -234,9 +240,12 @@ def _batched_grid(X, y_index, K, sample_weight, train_masks, Cs, options, class_
                     for k, x0 in zip(index, starts)]
         solving = objective
         if options.verbose:
-            solving = _Progress(objective, f"chunk {count + 1} of {len(chunks)}"
-                                if len(chunks) > 1 else f"{P} models")
+            label = f"C={Cs[index[0] // M % nC]:.6g}, all folds" if warm_path else \
+                f"chunk {count + 1} of {len(chunks)}"
+            solving = _Progress(objective, label)
         results = _fit._solve_all(data, solving, problems, solve_options)
+        if options.verbose:
+            solving.done(max(res.n_iter for res in results))
         _fit._warn_unconverged(results, problems, options)
         for k, res in zip(index, results):
             xs[k] = res.x
