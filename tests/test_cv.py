@@ -290,3 +290,21 @@ def test_float32_in_float32_out(cancer):
     X, y = cancer
     model = fastlr.LogisticRegressionCV(Cs=2, cv=2, **QUIET).fit(X.astype(np.float32), y)
     assert model.coef_.dtype == np.float32 and model.predict_proba(X[:3]).shape == (3, 2)
+
+
+def test_one_vs_rest_scores_equal_grid_search_cv(iris):
+    """One-vs-rest: one C for all classes, the one-vs-rest model scored as a whole — what
+    GridSearchCV over LogisticRegression(multi_class="ovr") computes on the same folds."""
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = iris
+    folds = _fold_rows(X, y)
+    Cs = [0.1, 1.0, 10.0]
+    ours = fastlr.LogisticRegressionCV(Cs=Cs, cv=folds, tol=1e-10, max_iter=2000,
+                                       multi_class="ovr", **QUIET).fit(X, y)
+    search = GridSearchCV(fastlr.LogisticRegression(tol=1e-10, max_iter=2000, multi_class="ovr"),
+                          {"C": Cs}, cv=folds, scoring="neg_log_loss").fit(X, y)
+    theirs = np.array([search.cv_results_[f"split{f}_test_score"] for f in range(len(folds))])
+    np.testing.assert_allclose(ours.scores_[0][:, :, 0], theirs, rtol=1e-7)
+    assert ours.C_[0] == search.best_params_["C"]
+    assert ours.n_iter_.shape == (3, len(folds), len(Cs), 1)
