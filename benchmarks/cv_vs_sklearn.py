@@ -87,19 +87,8 @@ def run_case(case, args):
           f"threads, scikit-learn n_jobs={args.sklearn_jobs}", flush=True)
     t_sk, sk = timed(lambda: SklearnCV(n_jobs=args.sklearn_jobs, **grid).fit(X, y),
                      fit_once=True)
-    rows = [("scikit-learn LogisticRegressionCV lbfgs", t_sk, sk)]
-    for warm in (False, True):
-        _cv.WARM_PATH = warm
-        t, model = timed(lambda: fastlr.LogisticRegressionCV(**grid).fit(X, y))
-        label = "warm along Cs" if warm else "every model from zero"
-        rows.append((f"fastlr LogisticRegressionCV ({label})", t, model))
-    _cv.WARM_PATH = False
-    if not args.no_gridsearch:
-        t, search = timed(lambda: GridSearchCV(
-            fastlr.LogisticRegression(tol=tol), {"C": list(np.logspace(-4, 4, 10))}, cv=folds,
-            scoring="neg_log_loss").fit(X, y), fit_once=True)
-        rows.append(("fastlr GridSearchCV(LogisticRegression)", t, search))
-    for label, t, model in rows:
+
+    def show(label, t, model):
         if hasattr(model, "scores_"):
             extra = (f"C_={model.C_:.4g}  max|scores_ - sklearn's| "
                      f"{np.abs(model.scores_ - sk.scores_).max():.2e}"
@@ -108,6 +97,19 @@ def run_case(case, args):
         else:
             extra = f"C={model.best_params_['C']:.4g}"
         print(f"  {label:46s} {t:8.2f} s  x{t_sk / t:6.2f}  {extra}", flush=True)
+
+    show("scikit-learn LogisticRegressionCV lbfgs", t_sk, sk)
+    for warm in (True, False):
+        _cv.WARM_PATH = warm
+        t, model = timed(lambda: fastlr.LogisticRegressionCV(**grid).fit(X, y))
+        label = "warm along Cs" if warm else "every model from zero"
+        show(f"fastlr LogisticRegressionCV ({label})", t, model)
+    _cv.WARM_PATH = True
+    if not args.no_gridsearch:
+        t, search = timed(lambda: GridSearchCV(
+            fastlr.LogisticRegression(tol=tol), {"C": list(np.logspace(-4, 4, 10))}, cv=folds,
+            scoring="neg_log_loss").fit(X, y), fit_once=True)
+        show("fastlr GridSearchCV(LogisticRegression)", t, search)
 
 
 def main(argv=None):
