@@ -100,9 +100,11 @@ def test_each_grid_model_equals_its_solo_fit(cancer, iris, case):
                 assert got == pytest.approx(want, rel=1e-8, abs=1e-10), (f, C, positive)
 
 
-@pytest.mark.parametrize("load", [load_iris, load_wine, load_breast_cancer],
-                         ids=["iris", "wine", "breast_cancer"])
-@pytest.mark.parametrize("refit", [True, False])
+@pytest.mark.parametrize("load, refit", [
+    pytest.param(load_iris, True, id="iris"), pytest.param(load_wine, True, id="wine"),
+    pytest.param(load_breast_cancer, True, id="breast_cancer"),
+    pytest.param(load_iris, False, id="iris-no-refit"),
+    pytest.param(load_breast_cancer, False, id="breast_cancer-no-refit")])
 def test_matches_sklearn_logistic_regression_cv(load, refit):
     """C_, scores_ and the refitted model equal scikit-learn's on the same (default) folds."""
     X, y = _standardised(load)
@@ -308,3 +310,13 @@ def test_one_vs_rest_scores_equal_grid_search_cv(iris):
     np.testing.assert_allclose(ours.scores_[0][:, :, 0], theirs, rtol=1e-7)
     assert ours.C_[0] == search.best_params_["C"]
     assert ours.n_iter_.shape == (3, len(folds), len(Cs), 1)
+
+
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+
+@parametrize_with_checks([fastlr.LogisticRegressionCV(Cs=2, cv=2, l1_ratios=(0,), scoring=None,
+                                                      use_legacy_attributes=False)])
+def test_sklearn_estimator_checks(estimator, check):
+    """scikit-learn's estimator checks, with no expected failures."""
+    check(estimator)
