@@ -333,25 +333,18 @@ def _margins(X_test, coefs_fold, n):
 def _fast_scores(Z, kind, y_test, sw_test, scoring):
     """The scores of the n_Cs models of one fold from their margins Z (n_test, n_Cs, M), as
     scikit-learn's ``accuracy_score`` on ``predict`` and ``log_loss`` on ``predict_proba``
-    (probabilities clipped to [eps, 1 − eps]) compute them."""
-    nC = Z.shape[1]
-    out = np.empty(nC)
-    for c in range(nC):
-        z = Z[:, c, :]
-        if scoring in (None, "accuracy"):
-            predicted = (z[:, 0] > 0).astype(np.int64) if kind == "binary" else z.argmax(axis=1)
-            out[c] = np.average(predicted == y_test, weights=sw_test)
-            continue
-        if kind == "binary":
-            log_p = np.column_stack([log_expit(-z[:, 0]), log_expit(z[:, 0])])
-        elif kind == "multinomial":
-            log_p = log_softmax(z, axis=1)
-        else:  # one-vs-rest: the normalised sigmoids, as predict_proba
-            log_p = log_softmax(log_expit(z), axis=1)
-        proba = np.exp(log_p[np.arange(z.shape[0]), y_test])
-        eps = np.finfo(proba.dtype).eps
-        out[c] = -np.average(-np.log(np.clip(proba, eps, 1 - eps)), weights=sw_test)
-    return out
+    (probabilities clipped to [eps, 1 − eps]) compute them; all Cs at once."""
+    if scoring in (None, "accuracy"):
+        predicted = (Z[:, :, 0] > 0).astype(np.int64) if kind == "binary" else Z.argmax(axis=2)
+        return np.average(predicted == y_test[:, None], axis=0, weights=sw_test)
+    if kind == "binary":  # log P(y) = log σ(±z)
+        log_py = log_expit(np.where(y_test == 1, 1.0, -1.0)[:, None] * Z[:, :, 0])
+    else:  # multinomial: log softmax(z); one-vs-rest: the normalised sigmoids, as predict_proba
+        log_p = log_softmax(Z if kind == "multinomial" else log_expit(Z), axis=2)
+        log_py = np.take_along_axis(log_p, y_test[:, None, None], axis=2)[:, :, 0]
+    proba = np.exp(log_py)
+    eps = np.finfo(proba.dtype).eps
+    return -np.average(-np.log(np.clip(proba, eps, 1 - eps)), axis=0, weights=sw_test)
 
 
 def _model(classes, kind, coef, intercept, n_features, dtype):

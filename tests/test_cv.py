@@ -320,3 +320,22 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 def test_sklearn_estimator_checks(estimator, check):
     """scikit-learn's estimator checks, with no expected failures."""
     check(estimator)
+
+
+@pytest.mark.parametrize("multi_class", ["binary", "ovr", "multinomial"])
+@pytest.mark.parametrize("name", ["neg_log_loss", "accuracy"])
+def test_grid_scores_equal_the_scorer_on_each_model(iris, multi_class, name):
+    """The scores computed for a whole fold at once (scorer names) equal scikit-learn's scorer
+    object called on each model (a callable takes that path), weighted."""
+    from sklearn.metrics import get_scorer
+
+    X, y = iris
+    if multi_class == "binary":
+        X, y = X[y > 0], y[y > 0]
+    sw = np.random.default_rng(2).uniform(0.5, 2.0, len(y))
+    kw = dict(Cs=[0.01, 1.0, 100.0], cv=3, l1_ratios=(0,), use_legacy_attributes=False,
+              multi_class="ovr" if multi_class == "ovr" else "auto")
+    fast = fastlr.LogisticRegressionCV(scoring=name, **kw).fit(X, y, sample_weight=sw)
+    slow = fastlr.LogisticRegressionCV(scoring=get_scorer(name), **kw).fit(X, y,
+                                                                       sample_weight=sw)
+    np.testing.assert_allclose(fast.scores_, slow.scores_, rtol=1e-12, atol=1e-14)
