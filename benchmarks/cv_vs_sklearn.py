@@ -10,8 +10,8 @@ over the folds), with fastlr (its default: one batch per C over all folds, warm-
 the previous C; ``--both-modes`` adds ``fastlr._cv.WARM_PATH=False``, every model from zero —
 for binary the whole grid as one batch) and with ``GridSearchCV`` over
 ``fastlr.LogisticRegression`` (same folds and Cs, ``n_jobs=1``). It prints one line per
-contender: seconds (the minimum of ``--repeat`` fits; fastlr's kernels are compiled before, on
-a 2,000-row slice), the speed-up over scikit-learn, C_ and the largest difference of scores_
+contender: seconds (the minimum of ``--repeat`` fits, taken in interleaved rounds of one fit per
+contender; fastlr's kernels are compiled before, on a 2,000-row slice), the speed-up over scikit-learn, C_ and the largest difference of scores_
 from scikit-learn's. Threads: fastlr's Numba threads ``--threads``; BLAS is left as it is
 (fastlr's grid runs with BLAS on one thread).
 
@@ -73,14 +73,6 @@ def run_case(case, args):
                 use_legacy_attributes=False)
     numba.set_num_threads(args.threads)
 
-    def timed(make, fit_once=False):
-        best, model = np.inf, None
-        for _ in range(1 if fit_once else args.repeat):
-            start = time.perf_counter()
-            model = make(X, y)
-            best = min(best, time.perf_counter() - start)
-        return best, model
-
     # compile fastlr's kernels for this layout and dtype on a small slice (not timed)
     small = slice(0, 2000)
     fastlr.LogisticRegressionCV(**{**grid, "cv": 2, "Cs": 2}).fit(X[small], y[small])
@@ -88,10 +80,39 @@ def run_case(case, args):
     print(f"\n{case}: X {X.shape} {X.dtype} {'CSR' if hasattr(X, 'tocsr') else 'dense'}, "
           f"{len(np.unique(y))} classes, 5 folds x 10 Cs, tol {tol}, fastlr {args.threads} Numba "
           f"threads, scikit-learn n_jobs={args.sklearn_jobs}", flush=True)
-    t_sk, sk = timed(lambda X, y: SklearnCV(n_jobs=args.sklearn_jobs, **grid).fit(X, y),
-                     fit_once=True)
+    # contenders: (label, make); with --repeat r the fits run in r interleaved rounds (one fit
+    # of each contender per round, so that a burst of other load hits all alike); the minimum
+    contenders = [("scikit-learn LogisticRegressionCV lbfgs",
+                   lambda: SklearnCV(n_jobs=args.sklearn_jobs, **grid).fit(X, y))]
 
-    def show(label, t, model):
+    def fastlr_cv(warm):
+        def make():
+            _cv.WARM_PATH = warm
+            try:
+                return fastlr.LogisticRegressionCV(**grid).fit(X, y)
+            finally:
+                _cv.WARM_PATH = True
+        return make
+
+    contenders.append(("fastlr LogisticRegressionCV (warm along Cs)", fastlr_cv(True)))
+    if args.both_modes:
+        contenders.append(("fastlr LogisticRegressionCV (every model from zero)",
+                           fastlr_cv(False)))
+    if not args.no_gridsearch:
+        contenders.append(("fastlr GridSearchCV(LogisticRegression)", lambda: GridSearchCV(
+            fastlr.LogisticRegression(tol=tol), {"C": list(np.logspace(-4, 4, 10))}, cv=folds,
+            scoring="neg_log_loss").fit(X, y)))
+    best = {label: np.inf for label, _ in contenders}
+    models = {}
+    for _ in range(args.repeat):
+        for label, make in contenders:
+            start = time.perf_counter()
+            models[label] = make()
+            best[label] = min(best[label], time.perf_counter() - start)
+    sk = models[contenders[0][0]]
+    t_sk = best[contenders[0][0]]
+    for label, _ in contenders:
+        model, t = models[label], best[label]
         if hasattr(model, "scores_"):
             extra = (f"C_={model.C_:.4g}  max|scores_ - sklearn's| "
                      f"{np.abs(model.scores_ - sk.scores_).max():.2e}"
@@ -99,20 +120,7 @@ def run_case(case, args):
                         else ""))
         else:
             extra = f"C={model.best_params_['C']:.4g}"
-        print(f"  {label:46s} {t:8.2f} s  x{t_sk / t:6.2f}  {extra}", flush=True)
-
-    show("scikit-learn LogisticRegressionCV lbfgs", t_sk, sk)
-    for warm in (True, False)[:2 if args.both_modes else 1]:
-        _cv.WARM_PATH = warm
-        t, model = timed(lambda X, y: fastlr.LogisticRegressionCV(**grid).fit(X, y))
-        label = "warm along Cs" if warm else "every model from zero"
-        show(f"fastlr LogisticRegressionCV ({label})", t, model)
-    _cv.WARM_PATH = True
-    if not args.no_gridsearch:
-        t, search = timed(lambda X, y: GridSearchCV(
-            fastlr.LogisticRegression(tol=tol), {"C": list(np.logspace(-4, 4, 10))}, cv=folds,
-            scoring="neg_log_loss").fit(X, y), fit_once=True)
-        show("fastlr GridSearchCV(LogisticRegression)", t, search)
+        print(f"  {label:52s} {t:8.2f} s  x{t_sk / t:6.2f}  {extra}", flush=True)
 
 
 def main(argv=None):
