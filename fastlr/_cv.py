@@ -20,8 +20,10 @@ Binary and one-vs-rest: one batch (``fastlr._objective``, model="batch")
     batch, each started at its fold's optimum for Cs[c − 1] (scikit-learn's warm start along
     Cs; the default) — or the whole grid as one batch from zero. Measured
     (benchmarks/cv_vs_sklearn.py, binary dense 100,000 × 50 float64, 5 folds × 10 Cs, tol 1e-4,
-    2 threads): warm path 0.89 s (30 passes of 5 models), whole grid 1.20 s (8 passes of up to
-    50 models); scikit-learn 8.21 s (n_jobs=2). The warm path also lands where scikit-learn's
+    2 threads, min of 3 interleaved, load ~4): warm path 1.23 s (30 passes of 5 models), whole
+    grid 1.31 s (8 passes of up to 50 models; a pass of 50 models costs 2.5 ms per model, of 5
+    4.4, of 1 11: it needs fewer passes but more model-iterations from zero); scikit-learn
+    4.55 s (n_jobs=2). The warm path also lands where scikit-learn's
     lands at a loose tol (scores equal to 2e-15; from zero: 5e-5 at tol 1e-4) and on
     problems without a finite optimum (a training fold of one class): there every C after
     the first starts at the previous one's point and stops at once, as in scikit-learn. Either
