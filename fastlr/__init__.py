@@ -8,6 +8,9 @@ scikit-learn, Dask or matplotlib:
 * :mod:`fastlr.course` — the course-style API (X of shape (n_x, m))
 * :func:`fastlr.check_grad` — finite-difference gradient check
 * :class:`fastlr.LogisticRegression` — the scikit-learn-compatible estimator (loads scikit-learn)
+* :class:`fastlr.LogisticRegressionCV`, :func:`fastlr.logistic_regression_path` — C chosen by
+  cross-validation, and the models of a grid of C, the whole grid per pass over X (loads
+  scikit-learn)
 * :func:`fastlr.load` — read a model written by ``LogisticRegression.save``
 * :mod:`fastlr.distributed` — the fit on Dask (loads Dask only when given Dask input)
 * :func:`fastlr.warmup` — compile the common kernels into the disk cache ahead of use
@@ -24,11 +27,14 @@ __version__ = "0.1.0"
 # Numba's fork-safe threading layer in place before anyone launches it (see fastlr._forksafe)
 _forksafe.install()
 
-_SUBMODULES = {"kernels", "reference", "course", "gradcheck", "implementations", "distributed"}
+_SUBMODULES = {"kernels", "reference", "course", "gradcheck", "implementations", "distributed",
+               "cv"}
 _ATTRIBUTES = {
     "check_grad": ("gradcheck", "check_grad"),
     "GradCheck": ("gradcheck", "GradCheck"),
     "LogisticRegression": ("estimator", "LogisticRegression"),
+    "LogisticRegressionCV": ("cv", "LogisticRegressionCV"),
+    "logistic_regression_path": ("cv", "logistic_regression_path"),
     "load": ("persistence", "load"),
     "warmup": ("warmup", "warmup"),
 }

@@ -74,9 +74,9 @@ class LogisticRegression(_callbacks.CallbackSupportMixin, ClassifierMixin, BaseE
       ``"auto"``, which converges where lbfgs stops at max_iter);
     * binary and multinomial models, sample and class weights, warm starts, callbacks.
 
-    Not yet: L1 and elastic-net penalties (``l1_ratio > 0``), the ``"liblinear"``, ``"sag"`` and
-    ``"saga"`` solvers, and ``LogisticRegressionCV``: the first two raise a ``ValueError`` that
-    says what to use instead.
+    Not yet: L1 and elastic-net penalties (``l1_ratio > 0``) and the ``"liblinear"``, ``"sag"``
+    and ``"saga"`` solvers: they raise a ``ValueError`` that says what to use instead. C chosen
+    by cross-validation: ``fastlr.LogisticRegressionCV``.
 
     Parameters
     ----------

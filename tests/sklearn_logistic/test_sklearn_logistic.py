@@ -6,9 +6,11 @@ tolerances — with that module's ``LogisticRegression`` replaced by
 ``sklearn_adapter.LogisticRegression``: fastlr's estimator, or scikit-learn's own for
 ``solver="liblinear"/"sag"/"saga"``, which then serve as the reference that fastlr's fits are
 compared against (see ``sklearn_adapter.py``). Each run test must fit fastlr at least once.
+Its ``LogisticRegressionCV`` likewise becomes ``sklearn_adapter.LogisticRegressionCV``: fastlr's
+CV estimator, or scikit-learn's for its own solvers and for L1/elastic-net grids.
 Parametrised tests keep the parameter sets that reach fastlr: solvers lbfgs, newton-cg and
-newton-cholesky (fastlr's lbfgs and Newton), and ``LogisticRegression`` rather than
-``LogisticRegressionCV`` where the class is a parameter. scikit-learn's ``filterwarnings`` and
+newton-cholesky (fastlr's lbfgs and Newton); scikit-learn's ``LogisticRegression`` and
+``LogisticRegressionCV`` passed as a parameter become fastlr's. scikit-learn's ``filterwarnings`` and
 ``skipif`` marks come along. ``global_random_seed`` is scikit-learn's default seed, 42;
 ``SKLEARN_TESTS_GLOBAL_RANDOM_SEED=all`` runs seeds 0-99 as scikit-learn's CI can (all passed
 when this module was written: 3072 passed, 908 xfailed, in 3 minutes).
@@ -47,6 +49,7 @@ from sklearn.linear_model import LogisticRegressionCV  # noqa: E402
 from .sklearn_adapter import (  # noqa: E402
     FASTLR_SOLVERS,
     LogisticRegression,
+    LogisticRegressionCV as FastlrCV,
     liblinear_as_lbfgs,
     make_test,
 )
@@ -77,16 +80,12 @@ def _fastlr_solver(params):
     return params.get("solver", "lbfgs") in FASTLR_SOLVERS
 
 
-def _not_cv(params):
-    return LogisticRegressionCV not in [v for v in params.values() if isinstance(v, type)]
-
-
 def _default_keep(params):
-    return _fastlr_solver(params) and _not_cv(params)
+    return _fastlr_solver(params)
 
 
 #: scikit-learn's class passed as a parameter (``LR``, ``Estimator``, ``est``) becomes fastlr's
-SUBSTITUTE = {SklearnLogisticRegression: LogisticRegression}
+SUBSTITUTE = {SklearnLogisticRegression: LogisticRegression, LogisticRegressionCV: FastlrCV}
 
 #: name -> options of ``sklearn_adapter.make_test`` (keep, xfail, factory) for the tests run
 APPLICABLE = {
@@ -110,9 +109,7 @@ APPLICABLE = {
     "test_logistic_regression_solvers": {},
     "test_logistic_regression_solvers_multiclass": {},
     "test_logistic_regression_solvers_multiclass_unpenalized": {},
-    # problem="cv" fits LogisticRegressionCV only
-    "test_logistic_regression_sample_weights": {
-        "keep": lambda p: _fastlr_solver(p) and p["problem"] == "single"},
+    "test_logistic_regression_sample_weights": {},
     "test_logistic_regression_solver_class_weights": {},
     "test_logistic_regression_class_weights": {},
     # checks that a zero decision function predicts the negative class (a scikit-learn
@@ -141,9 +138,23 @@ APPLICABLE = {
     # scikit-learn 1.9's callback API (sklearn.callback): set_callbacks, the task tree per iteration
     "test_logistic_regression_callback_support": {},
     "test_logistic_regression_callback_fitted_estimator": {},
+    # LogisticRegressionCV (fastlr's, L2 grids; scikit-learn's for saga/liblinear, L1)
+    "test_logistic_cv_refit_false_non_elasticnet": {},
+    "test_logistic_cv_mock_scorer": {},
+    "test_multinomial_cv_iris": {},
+    "test_logistic_cv_sparse": {},
+    "test_logistic_regressioncv_class_weights": {},
+    "test_lr_cv_scores_differ_when_sample_weight_is_requested": {},
+    "test_lr_cv_scores_without_enabling_metadata_routing": {},
+    "test_passing_params_without_enabling_metadata_routing": {},
+    "test_logisticregressioncv_warns_with_use_legacy_attributes": {},
+    "test_lr_scoring_warns": {},
+    # constructs the estimator and asks for its default scorer: no fit
+    "test_get_default_scorer": {"fits": False},
 }
 
-_CV = "LogisticRegressionCV only (fastlr has no CV estimator)"
+_CV_SKLEARN = ("LogisticRegressionCV with scikit-learn's solvers or an L1/elastic-net grid "
+               "only (fastlr's CV fits L2 grids with lbfgs/Newton)")
 _PATH = "scikit-learn's private _logistic_regression_path only"
 _L1 = "L1 / elastic-net penalty (fastlr fits the L2 penalty only)"
 _LIBLINEAR = "liblinear specifics"
@@ -151,35 +162,23 @@ _ARRAY_API = "array API dispatch (fastlr takes NumPy, pandas, scipy.sparse and D
 
 #: name -> why scikit-learn's test does not apply to fastlr.LogisticRegression
 NOT_APPLICABLE = {
-    # LogisticRegressionCV
-    "test_logistic_cv": _CV + " (and liblinear)",
-    "test_logistic_cv_refit_false_non_elasticnet": _CV,
-    "test_logistic_cv_mock_scorer": _CV,
-    "test_multinomial_cv_iris": _CV + "; LogisticRegression appears only in the one-vs-rest "
-                                      "baseline that the CV model must beat",
-    "test_logistic_cv_sparse": _CV,
-    "test_logistic_regressioncv_class_weights": _CV,
-    "test_logistic_regression_cv_refit": _CV + " (saga, L1)",
-    "test_LogisticRegressionCV_GridSearchCV_elastic_net": _CV + " (saga, elastic-net)",
-    "test_LogisticRegressionCV_no_refit": _CV + " (saga, elastic-net)",
-    "test_LogisticRegressionCV_elasticnet_attribute_shapes": _CV + " (saga, elastic-net)",
-    "test_scores_attribute_layout_elasticnet": _CV + " (saga, elastic-net)",
-    "test_lr_cv_scores_differ_when_sample_weight_is_requested": _CV + " (metadata routing)",
-    "test_lr_cv_scores_without_enabling_metadata_routing": _CV + " (metadata routing)",
-    "test_passing_params_without_enabling_metadata_routing": _CV + " (metadata routing)",
-    "test_logisticregressioncv_warns_with_use_legacy_attributes": _CV,
-    "test_lr_scoring_warns": _CV,
-    "test_get_default_scorer": _CV,
-    "test_logistic_cv_multinomial_score":
+    # LogisticRegressionCV grids that only scikit-learn's solvers or penalties reach
+    "test_logistic_cv": _CV_SKLEARN + " (liblinear, and L1 with liblinear)",
+    "test_logistic_regression_cv_refit": _CV_SKLEARN + " (saga, L1)",
+    "test_LogisticRegressionCV_GridSearchCV_elastic_net": _CV_SKLEARN + " (saga, elastic-net)",
+    "test_LogisticRegressionCV_no_refit": _CV_SKLEARN + " (saga, elastic-net)",
+    "test_LogisticRegressionCV_elasticnet_attribute_shapes": _CV_SKLEARN + " (saga, elastic-net)",
+    "test_scores_attribute_layout_elasticnet": _CV_SKLEARN + " (saga, elastic-net)",
+    "test_elasticnet_l1_ratio_err_helpful": _L1 + "; saga",
+    "test_logistic_cv_multinomial_score": (
         "compares with scikit-learn's private _log_reg_scoring_path called with the "
         "estimator's get_params(), which cannot take fastlr's extra parameters "
-        "(learning_rate, n_threads, multi_class); LogisticRegressionCV machinery",
+        "(learning_rate, n_threads, multi_class)"),
     # _logistic_regression_path
     "test_logistic_regression_path_convergence_fail": _PATH,
     "test_logistic_regression_path_coefs_multinomial": _PATH + " (saga, L1)",
     "test_logistic_regression_path_init_coefs": _PATH,
     # L1 / elastic-net (saga, liblinear)
-    "test_elasticnet_l1_ratio_err_helpful": _L1 + "; saga",
     "test_logreg_l1": _L1 + "; liblinear vs saga",
     "test_saga_vs_liblinear": _L1 + "; liblinear vs saga",
     "test_elastic_net_coeffs": _L1 + "; saga",
@@ -212,7 +211,8 @@ for _name, _options in APPLICABLE.items():
     _keep = _options.get("keep", _default_keep)
     globals()[_name] = make_test(skt, _name, keep=_keep, substitute=SUBSTITUTE,
                                  xfail=_options.get("xfail"),
-                                 factory=_options.get("factory", LogisticRegression))
+                                 factory=_options.get("factory", LogisticRegression),
+                                 fits=_options.get("fits", True))
 
 
 def test_every_sklearn_test_is_accounted_for():

@@ -1,0 +1,341 @@
+"""fastlr.LogisticRegressionCV and fastlr.logistic_regression_path.
+
+Checked against independent computations: every (fold, C) model against a fit of that model
+alone with ``fastlr.LogisticRegression`` on the fold's training rows, compared in the objective
+(C·Σ sᵢ·Lᵢ + ½‖w‖² over C·Σ sᵢ, evaluated here in NumPy/SciPy); ``C_``, ``scores_`` and the
+attributes against scikit-learn's ``LogisticRegressionCV`` on the same folds; the number of
+passes over X for the whole grid against the passes of the grid's slowest model fitted alone.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.special import log_expit, logsumexp
+from sklearn.datasets import load_breast_cancer, load_iris, load_wine
+from sklearn.linear_model import LogisticRegressionCV as SklearnCV
+from sklearn.model_selection import StratifiedKFold
+from sklearn.preprocessing import StandardScaler
+
+import fastlr
+from fastlr import _cv
+
+QUIET = dict(l1_ratios=(0,), use_legacy_attributes=True, scoring="neg_log_loss")
+
+
+def _standardised(load, rows=None):
+    X, y = load(return_X_y=True)
+    if rows is not None:
+        X, y = X[rows], y[rows]
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    return _standardised(load_breast_cancer, slice(0, 300))
+
+
+@pytest.fixture(scope="module")
+def iris():
+    return _standardised(load_iris)
+
+
+def _objective(X, y01_or_index, sw, C, coef, intercept, kind):
+    """scikit-learn's objective divided by C·S (S = Σ sᵢ), in NumPy: binary (y 0/1) or
+    multinomial (y class index, coef (K, n))."""
+    S = sw.sum()
+    if kind == "binary":
+        z = X @ coef + intercept
+        loss = -(y01_or_index * log_expit(z) + (1 - y01_or_index) * log_expit(-z))
+    else:
+        Z = X @ coef.T + intercept
+        loss = logsumexp(Z, axis=1) - Z[np.arange(len(Z)), y01_or_index]
+    return float(sw @ loss) / S + 0.5 * float(np.sum(coef ** 2)) / (C * S)
+
+
+def _fold_rows(X, y, n_splits=3):
+    return list(StratifiedKFold(n_splits).split(X, y))
+
+
+@pytest.mark.parametrize("case", ["binary", "ovr", "multinomial", "binary-weights"])
+def test_each_grid_model_equals_its_solo_fit(cancer, iris, case):
+    """Every (fold, C) model of the grid is the optimum that LogisticRegression finds on the
+    fold's training rows alone: equal objectives to 1e-8."""
+    X, y = cancer if case.startswith("binary") else iris
+    rng = np.random.default_rng(0)
+    sw = rng.uniform(0.5, 2.0, len(y)) if case == "binary-weights" else np.ones(len(y))
+    class_weight = {0: 2.0, 1: 0.5} if case == "binary-weights" else None
+    multi_class = "ovr" if case == "ovr" else "auto"
+    Cs = [0.01, 1.0, 30.0]
+    folds = _fold_rows(X, y)
+    cv = fastlr.LogisticRegressionCV(Cs=Cs, cv=folds, tol=1e-10, max_iter=5000,
+                                     class_weight=class_weight, multi_class=multi_class,
+                                     **QUIET).fit(X, y, sample_weight=sw)
+    classes = cv.classes_
+    cw = np.array([1.0 if class_weight is None else class_weight[c] for c in classes])
+    for f, (train, _) in enumerate(folds):
+        Xt, yt = X[train], y[train]
+        swt = sw[train] * cw[np.searchsorted(classes, yt)]
+        for c, C in enumerate(Cs):
+            solo = fastlr.LogisticRegression(C=C, tol=1e-10, max_iter=5000,
+                                             class_weight=class_weight,
+                                             multi_class=multi_class).fit(Xt, yt, sw[train])
+            if case == "multinomial":
+                path = np.stack([cv.coefs_paths_[k][f, c, 0] for k in classes])
+                got = _objective(Xt, np.searchsorted(classes, yt), swt, C, path[:, :-1],
+                                 path[:, -1], "multinomial")
+                want = _objective(Xt, np.searchsorted(classes, yt), swt, C, solo.coef_,
+                                  solo.intercept_, "multinomial")
+                assert got == pytest.approx(want, rel=1e-8, abs=1e-10)
+                continue
+            positives = classes[1:] if len(classes) == 2 else classes
+            for j, positive in enumerate(positives):
+                path = cv.coefs_paths_[positive][f, c, 0]
+                y01 = (yt == positive).astype(float)
+                got = _objective(Xt, y01, swt, C, path[:-1], path[-1], "binary")
+                want = _objective(Xt, y01, swt, C, solo.coef_[j], solo.intercept_[j], "binary")
+                assert got == pytest.approx(want, rel=1e-8, abs=1e-10), (f, C, positive)
+
+
+@pytest.mark.parametrize("load, refit", [
+    pytest.param(load_iris, True, id="iris"), pytest.param(load_wine, True, id="wine"),
+    pytest.param(load_breast_cancer, True, id="breast_cancer"),
+    pytest.param(load_iris, False, id="iris-no-refit"),
+    pytest.param(load_breast_cancer, False, id="breast_cancer-no-refit")])
+def test_matches_sklearn_logistic_regression_cv(load, refit):
+    """C_, scores_ and the refitted model equal scikit-learn's on the same (default) folds."""
+    X, y = _standardised(load)
+    kw = dict(Cs=np.logspace(-2, 1, 4), tol=1e-8, max_iter=1000, refit=refit, **QUIET)
+    ours = fastlr.LogisticRegressionCV(**kw).fit(X, y)
+    theirs = SklearnCV(**kw).fit(X, y)
+    np.testing.assert_array_equal(ours.C_, theirs.C_)
+    for key in theirs.scores_:
+        # both stop at max|grad| <= 1e-8: at C = 10 on breast_cancer (condition number ~1e5)
+        # that leaves scores 3e-7 apart
+        np.testing.assert_allclose(ours.scores_[key], theirs.scores_[key], rtol=1e-5,
+                                   atol=1e-6)
+        np.testing.assert_allclose(ours.coefs_paths_[key], theirs.coefs_paths_[key],
+                                   atol=2e-5)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=2e-5)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, atol=2e-5)
+    np.testing.assert_array_equal(ours.Cs_, theirs.Cs_)
+    assert ours.n_iter_.shape == theirs.n_iter_.shape
+
+
+def test_sample_weights_and_csr_match_sklearn(cancer):
+    """Weighted fits and weighted scores (accuracy through score(), as scikit-learn's default)
+    on CSR input, against scikit-learn on the same folds; CSR equals dense."""
+    X, y = cancer
+    Xs = sp.csr_matrix(np.where(np.abs(X) > 0.8, X, 0.0))
+    sw = np.random.default_rng(1).integers(1, 4, len(y)).astype(float)
+    kw = dict(Cs=[0.01, 0.1, 1.0], tol=1e-9, max_iter=1000, l1_ratios=(0,),
+              use_legacy_attributes=False, scoring=None, cv=4)
+    ours = fastlr.LogisticRegressionCV(**kw).fit(Xs, y, sample_weight=sw)
+    dense = fastlr.LogisticRegressionCV(**kw).fit(Xs.toarray(), y, sample_weight=sw)
+    theirs = SklearnCV(**kw).fit(Xs, y, sample_weight=sw)
+    assert ours.C_ == theirs.C_
+    np.testing.assert_allclose(ours.scores_, theirs.scores_, atol=1e-12)
+    np.testing.assert_allclose(ours.coefs_paths_, theirs.coefs_paths_, atol=1e-5)
+    np.testing.assert_allclose(ours.coefs_paths_, dense.coefs_paths_, atol=1e-9)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-5)
+
+
+@pytest.mark.parametrize("legacy", [True, False])
+@pytest.mark.parametrize("l1_ratios", [None, (0.0,)])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_attribute_shapes_are_sklearns(iris, legacy, l1_ratios, n_classes):
+    X, y = iris
+    if n_classes == 2:
+        X, y = X[y < 2], y[y < 2]
+    kw = dict(Cs=3, cv=3, max_iter=50, l1_ratios=l1_ratios, use_legacy_attributes=legacy,
+              scoring="accuracy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = fastlr.LogisticRegressionCV(**kw).fit(X, y)
+        theirs = SklearnCV(**kw).fit(X, y)
+    for name in ("C_", "l1_ratio_", "coef_", "intercept_", "Cs_", "l1_ratios_", "n_iter_",
+                 "classes_"):
+        a, b = getattr(ours, name), getattr(theirs, name)
+        assert np.shape(a) == np.shape(b), name
+        assert type(a) is type(b), name
+    for name in ("scores_", "coefs_paths_"):
+        a, b = getattr(ours, name), getattr(theirs, name)
+        if legacy:
+            assert list(a) == list(b)
+            assert all(a[k].shape == b[k].shape for k in b), name
+        else:
+            assert a.shape == b.shape, name
+    if l1_ratios is None and legacy:
+        assert ours.l1_ratio_.tolist() == theirs.l1_ratio_.tolist()
+
+
+def test_one_pass_over_x_per_evaluation_for_the_whole_grid(cancer):
+    """The grid's passes over X are those of its slowest model fitted alone: all fold × C
+    models share each pass (lockstep), and a finished model adds none."""
+    X, y = cancer
+    y_index = (y == 1).astype(np.int64)
+    folds = _fold_rows(X, y)
+    masks = np.zeros((len(folds), len(y)), dtype=bool)
+    for f, (train, _) in enumerate(folds):
+        masks[f, train] = True
+    Cs = np.array([0.01, 0.3, 10.0])
+    options = fastlr.cv._fit_options(dict(
+        solver="lbfgs", dual=False, tol=1e-8, max_iter=500, fit_intercept=True,
+        intercept_scaling=1, class_weight=None, random_state=None, verbose=0,
+        learning_rate=0.1, n_threads=None, multi_class="auto"))
+    grid = _cv.fit_grid(X, y_index, 2, None, masks, Cs, options, np.ones(2), "binary",
+                        warm_path=False)
+    solo = [_cv.fit_grid(X, y_index, 2, None, masks[f:f + 1], Cs[c:c + 1], options,
+                         np.ones(2), "binary").passes["gradient"]
+            for f in range(len(folds)) for c in range(len(Cs))]
+    assert grid.passes == {"gradient": max(solo)}
+    assert sum(solo) > 2 * max(solo)  # sequential fits would have read X this often
+    # warm path: one batch per C over all folds; fewer passes than each fold's own warm path
+    warm = _cv.fit_grid(X, y_index, 2, None, masks, Cs, options, np.ones(2), "binary",
+                        warm_path=True)
+    per_fold = [_cv.fit_grid(X, y_index, 2, None, masks[f:f + 1], Cs, options, np.ones(2),
+                             "binary", warm_path=True).passes["gradient"]
+                for f in range(len(folds))]
+    assert max(per_fold) <= warm.passes["gradient"] < sum(per_fold)
+    np.testing.assert_allclose(warm.coefs, grid.coefs, atol=1e-4)  # both at max|g| <= 1e-8
+
+
+def test_logistic_regression_path_equals_solo_fits(iris):
+    X, y = iris
+    Cs = [0.05, 1.0, 20.0]
+    coefs, Cs_out, n_iter = fastlr.logistic_regression_path(X, y, Cs=Cs, tol=1e-10,
+                                                            max_iter=5000, multi_class="ovr")
+    assert coefs.shape == (3, 3, X.shape[1] + 1) and n_iter.shape == (3, 3)
+    np.testing.assert_array_equal(Cs_out, Cs)
+    for c, C in enumerate(Cs):
+        solo = fastlr.LogisticRegression(C=C, tol=1e-10, max_iter=5000,
+                                         multi_class="ovr").fit(X, y)
+        for k in range(3):
+            y01 = (y == k).astype(float)
+            got = _objective(X, y01, np.ones(len(y)), C, coefs[c, k, :-1], coefs[c, k, -1],
+                             "binary")
+            want = _objective(X, y01, np.ones(len(y)), C, solo.coef_[k], solo.intercept_[k],
+                              "binary")
+            assert got == pytest.approx(want, rel=1e-8)
+    binary, _, n_iter = fastlr.logistic_regression_path(X[y < 2], y[y < 2], Cs=2)
+    assert binary.shape == (2, X.shape[1] + 1) and n_iter.shape == (2,)
+
+
+def test_default_warnings_are_sklearns(cancer):
+    X, y = cancer
+    with pytest.warns(FutureWarning) as record:
+        fastlr.LogisticRegressionCV(Cs=2, cv=2).fit(X, y)
+    messages = " ".join(str(w.message) for w in record)
+    for phrase in ("default value for l1_ratios will change", "'scoring' will change from None",
+                   "use_legacy_attributes=False"):
+        assert phrase in messages
+
+
+def test_verbose_prints_progress(cancer, iris, capsys):
+    fastlr.LogisticRegressionCV(Cs=2, cv=2, verbose=1, **QUIET).fit(*cancer)
+    out = capsys.readouterr().out
+    assert "models running" in out and "C=10000, all folds: 2 models done" in out
+    fastlr.LogisticRegressionCV(Cs=2, cv=2, verbose=1, **QUIET).fit(*iris)
+    assert "fold 2 of 2, C=" in capsys.readouterr().out
+
+
+def test_grid_in_chunks_equals_one_batch(cancer, monkeypatch):
+    X, y = cancer
+    kw = dict(Cs=[0.01, 0.1, 1.0], cv=3, tol=1e-10, max_iter=1000, **QUIET)
+    whole = fastlr.LogisticRegressionCV(**kw).fit(X, y)
+    monkeypatch.setattr(_cv, "GRID_MEMORY_BYTES", 1)  # one model per chunk
+    chunked = fastlr.LogisticRegressionCV(**kw).fit(X, y)
+    # the K-function pass may round differently for another K: equal to the solver's tolerance
+    np.testing.assert_allclose(whole.coefs_paths_[1], chunked.coefs_paths_[1], atol=1e-8)
+
+
+@pytest.mark.parametrize("params, error, match", [
+    (dict(l1_ratios=(0.5,)), ValueError, "not yet in the CV engine"),
+    (dict(l1_ratios=(1,)), ValueError, "Solver lbfgs supports only 'l2' or None penalties"),
+    (dict(penalty="l1"), ValueError, "L1 and elastic net are not yet"),
+    (dict(Cs=0), ValueError, "Cs must be"),
+    (dict(Cs=[1.0, -1.0]), ValueError, "Cs must be"),
+    (dict(scoring="bogus"), ValueError, "scoring must be"),
+    (dict(class_weight={7: 1.0}), ValueError, "class_weight dict must have the class labels"),
+    (dict(solver="saga"), ValueError, "solver must be one of"),
+    (dict(dual=True), ValueError, "supports only dual=False"),
+    (dict(refit="yes"), TypeError, "refit must be a bool"),
+    (dict(use_legacy_attributes=1), TypeError, "use_legacy_attributes must be a bool"),
+])
+def test_bad_parameters_raise(cancer, params, error, match):
+    X, y = cancer
+    kw = {**QUIET, "Cs": 2, "cv": 2, **params}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        with pytest.raises(error, match=match):
+            fastlr.LogisticRegressionCV(**kw).fit(X, y)
+
+
+def test_bad_data_raise(cancer):
+    X, y = cancer
+    with pytest.raises(ValueError, match="only one class"):
+        fastlr.LogisticRegressionCV(Cs=2, cv=2, **QUIET).fit(X, np.zeros(len(y)))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        fastlr.LogisticRegressionCV(Cs=2, cv=2, **QUIET).fit(X, np.linspace(0, 1, len(y)))
+    with pytest.raises(ValueError, match="sample_weight|inconsistent"):
+        fastlr.LogisticRegressionCV(Cs=2, cv=2, **QUIET).fit(X, y, sample_weight=np.ones(3))
+    X_before, y_before = X.copy(), y.copy()
+    fastlr.LogisticRegressionCV(Cs=2, cv=2, **QUIET).fit(X, y)
+    np.testing.assert_array_equal(X, X_before)  # inputs never modified
+    np.testing.assert_array_equal(y, y_before)
+
+
+def test_float32_in_float32_out(cancer):
+    X, y = cancer
+    model = fastlr.LogisticRegressionCV(Cs=2, cv=2, **QUIET).fit(X.astype(np.float32), y)
+    assert model.coef_.dtype == np.float32 and model.predict_proba(X[:3]).shape == (3, 2)
+
+
+def test_one_vs_rest_scores_equal_grid_search_cv(iris):
+    """One-vs-rest: one C for all classes, the one-vs-rest model scored as a whole — what
+    GridSearchCV over LogisticRegression(multi_class="ovr") computes on the same folds."""
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = iris
+    folds = _fold_rows(X, y)
+    Cs = [0.1, 1.0, 10.0]
+    ours = fastlr.LogisticRegressionCV(Cs=Cs, cv=folds, tol=1e-10, max_iter=2000,
+                                       multi_class="ovr", **QUIET).fit(X, y)
+    search = GridSearchCV(fastlr.LogisticRegression(tol=1e-10, max_iter=2000, multi_class="ovr"),
+                          {"C": Cs}, cv=folds, scoring="neg_log_loss").fit(X, y)
+    theirs = np.array([search.cv_results_[f"split{f}_test_score"] for f in range(len(folds))])
+    np.testing.assert_allclose(ours.scores_[0][:, :, 0], theirs, rtol=1e-7)
+    assert ours.C_[0] == search.best_params_["C"]
+    assert ours.n_iter_.shape == (3, len(folds), len(Cs), 1)
+
+
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+
+@parametrize_with_checks([fastlr.LogisticRegressionCV(Cs=2, cv=2, l1_ratios=(0,), scoring=None,
+                                                      use_legacy_attributes=False)])
+def test_sklearn_estimator_checks(estimator, check):
+    """scikit-learn's estimator checks, with no expected failures."""
+    check(estimator)
+
+
+@pytest.mark.parametrize("multi_class", ["binary", "ovr", "multinomial"])
+@pytest.mark.parametrize("name", ["neg_log_loss", "accuracy"])
+def test_grid_scores_equal_the_scorer_on_each_model(iris, multi_class, name):
+    """The scores computed for a whole fold at once (scorer names) equal scikit-learn's scorer
+    object called on each model (a callable takes that path), weighted."""
+    from sklearn.metrics import get_scorer
+
+    X, y = iris
+    if multi_class == "binary":
+        X, y = X[y > 0], y[y > 0]
+    sw = np.random.default_rng(2).uniform(0.5, 2.0, len(y))
+    kw = dict(Cs=[0.01, 1.0, 100.0], cv=3, l1_ratios=(0,), use_legacy_attributes=False,
+              multi_class="ovr" if multi_class == "ovr" else "auto")
+    fast = fastlr.LogisticRegressionCV(scoring=name, **kw).fit(X, y, sample_weight=sw)
+    slow = fastlr.LogisticRegressionCV(scoring=get_scorer(name), **kw).fit(X, y,
+                                                                       sample_weight=sw)
+    np.testing.assert_allclose(fast.scores_, slow.scores_, rtol=1e-12, atol=1e-14)
