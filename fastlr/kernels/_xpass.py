@@ -283,7 +283,8 @@ def csr_scatter_1(X, start, count, D, G):
 # K functions: each row's K margins (or K values of dZ) live in a contiguous buffer while its
 # nonzeros are visited, so a nonzero touches one row of Wt (or Gt) and the buffer, never K
 # strided entries of the class-major Z. 40,000 x 100,000 text-like (14 nonzeros a row), K = 20,
-# one thread: 132 -> see bench_kernels.MultinomialTextLossGrad (scipy's X @ W + X.T @ Z: 49 ms).
+# the whole loss and gradient, 1 thread: 193 ms against scipy's X @ W and X.T @ Z alone 214 ms
+# (load ~3; bench_kernels.MultinomialTextLossGrad).
 @jit()
 def csr_margins_k(X, start, count, Wt, b, Z):
     """Wt: (n, K), feature-major."""
