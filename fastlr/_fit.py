@@ -87,6 +87,10 @@ NEWTON_CHOLESKY_MAX_PARAMS = 1000
 #: newton-cg 0.77 s against newton 1.22 s).
 AUTO_CHOLESKY_MAX_WORK = 2e7
 
+#: parameters (over all problems of a fit) from which the fit holds BLAS on one thread even for a
+#: small X: NumPy's BLAS-1 calls on vectors this long start OpenBLAS's threads (see _solve_all)
+WIDE_PARAMS = 10_000
+
 
 @dataclass(frozen=True)
 class FitOptions:
@@ -402,10 +406,14 @@ def _solve_all(data, objective, problems, options):
     # (Newton's Cholesky, NumPy's dot products) wake OpenBLAS's threads, which then spin on the
     # cores the Numba kernels need. Measured (2 cores, CSR 200,000 x 2,000 at 1 %): 20 ms per
     # loss_grad inside an L-BFGS fit with OpenBLAS threads spinning, 8.5 ms with BLAS on one
-    # thread. Fits whose kernels run on one thread skip it (threadpoolctl's first call scans the
-    # loaded libraries: tens of milliseconds of a fresh process's first fit).
+    # thread. Wide problems need it whatever the size of X: the penalty's and the solvers' dot
+    # products over long parameter vectors are where OpenBLAS threads (text CSR 30,000 x 100,000,
+    # 15 MB, C = 10, 2 threads: lbfgs 4.5 -> 1.9 s, newton-cg 2.3 -> 0.8 s with the limit). Small,
+    # narrow fits skip it (threadpoolctl's first call scans the loaded libraries: tens of
+    # milliseconds of a fresh process's first fit).
     limits = nullcontext()
-    if getattr(data, "nbytes", PARALLEL_MIN_BYTES) >= PARALLEL_MIN_BYTES:
+    if (getattr(data, "nbytes", PARALLEL_MIN_BYTES) >= PARALLEL_MIN_BYTES
+            or objective.n_params * objective.n_problems >= WIDE_PARAMS):
         from threadpoolctl import threadpool_limits
 
         limits = threadpool_limits(limits=1, user_api="blas")
