@@ -22,7 +22,12 @@ objective:
 * ``"gd"`` — the slides' batch gradient descent x := x − α·g (``gd``);
 * ``"lbfgs"`` — L-BFGS with L-BFGS-B's iteration, line search and stopping rules (``lbfgs``);
 * ``"newton"`` — Newton with a Cholesky step and Armijo backtracking (``newton``);
-* ``"newton-cg"`` — the same with a preconditioned-CG step on H·v products (``newton``, ``cg``).
+* ``"newton-cg"`` — the same with a preconditioned-CG step on H·v products (``newton``, ``cg``);
+* ``"fista"`` — proximal gradient with momentum, backtracking and restart, for penalties with an
+  L1 part (``fista``): it asks for ``smooth_loss_grad`` and takes the non-smooth part as a
+  ``proximal`` (``Objective.proximal(k)``), stopping when the minimal subgradient's max|·| ≤ tol;
+* ``"prox-newton"`` — working sets and proximal Newton with coordinate descent, binary problems
+  held in memory (``prox_newton``): it works on the data itself, yielding only events.
 
 Each solver function states the capabilities it needs (``NEEDS``); :func:`make_solver` checks
 them against the objective's before anything runs. ``x0`` is the float64 parameter vector
@@ -35,7 +40,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import gd as _gd, lbfgs as _lbfgs, newton as _newton
+from . import fista as _fista, gd as _gd, lbfgs as _lbfgs, newton as _newton
 from .common import SolverResult
 from .driver import CallablesObjective, Lockstep, solve
 
@@ -45,14 +50,15 @@ __all__ = ["FUNCTIONS", "SOLVERS", "CallablesObjective", "Lockstep", "SolverResu
 #: solver name -> generator function (the submodules keep their names: ``_solvers.lbfgs`` is
 #: the module)
 FUNCTIONS = {"gd": _gd.gd, "lbfgs": _lbfgs.lbfgs, "newton": _newton.newton,
-             "newton-cg": _newton.newton_cg}
+             "newton-cg": _newton.newton_cg, "fista": _fista.fista}
 SOLVERS = tuple(FUNCTIONS)
 
 
 def make_solver(name: str, x0, *, capabilities, tol: float, max_iter: int,
-                learning_rate: float | None = None):
+                learning_rate: float | None = None, proximal=None):
     """The generator of solver ``name`` from x0 (copied), for an objective with
-    ``capabilities``: a clear ValueError when the solver needs one it lacks."""
+    ``capabilities``: a clear ValueError when the solver needs one it lacks. ``proximal``: the
+    problem's non-smooth part (``Objective.proximal(k)``), for "fista"."""
     if name not in FUNCTIONS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {name!r}")
     function = FUNCTIONS[name]
@@ -68,6 +74,10 @@ def make_solver(name: str, x0, *, capabilities, tol: float, max_iter: int,
     if name == "newton-cg":
         return function(x0, tol=tol, max_iter=max_iter,
                          precondition="diagonal" in capabilities)
+    if name == "fista":
+        if proximal is None:
+            raise ValueError("solver='fista' needs the problem's proximal part")
+        return function(x0, tol=tol, max_iter=max_iter, proximal=proximal)
     return function(x0, tol=tol, max_iter=max_iter)
 
 
