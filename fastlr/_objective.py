@@ -122,6 +122,8 @@ class Objective:
         else:
             self.weight_sums = np.full(1, float(backend.weight_sum))
         smooth = getattr(penalty, "smooth", True)
+        # the curvature paths know neither an L1 part nor liblinear's penalised intercept
+        smooth = smooth and self.intercept_penalty is None
         self.capabilities = frozenset(c for c in backend.capabilities
                                       if c in ("hessian", "hessp", "diagonal") and smooth)
         # per problem: (curvature handle, row in it) of its last loss_grad_curvature
@@ -175,10 +177,9 @@ class Objective:
 
     # ------------------------------------------------------------------ the solvers' protocol
     def _check_smooth(self):
-        if self.prox_penalty is not None or self.intercept_penalty is not None:
-            raise TypeError(f"{self.penalty!r} has an L1 part (or the intercept is penalised): "
-                            "the objective is not smooth; proximal solvers use "
-                            "smooth_loss_grad and proximal(k)")
+        if self.prox_penalty is not None:
+            raise TypeError(f"{self.penalty!r} has an L1 part: the objective is not smooth; "
+                            "proximal solvers use smooth_loss_grad and proximal(k)")
 
     def smooth_loss_grad(self, index, x):
         """(f_s (q,), g_s (q, p)) of the smooth part — the data term plus the penalty's L2 part
@@ -213,8 +214,10 @@ class Objective:
 
     def loss_grad(self, index, x):
         """(f (q,), g (q, p)) of the problems ``index`` at the rows of x: one pass over X."""
-        index = np.asarray(index)
         self._check_smooth()
+        if self.intercept_penalty is not None:  # liblinear's L2 objective
+            return self.smooth_loss_grad(index, x)
+        index = np.asarray(index)
         sums, _ = self._run(index, x, "gradient")
         f, g, _ = self._data_term(index, sums)
         return self._add_penalty(index, x, f, g)
@@ -225,7 +228,13 @@ class Objective:
         sums, _ = self._run(index, x, "loss")
         f, _, _ = self._data_term(index, sums)
         with np.errstate(over="ignore"):
-            return f + self.penalty.value(self._coef(x), index)
+            f = f + self.penalty.value(self._coef(x), index)
+            if self.intercept_penalty is not None:
+                b = np.asarray(x, dtype=np.float64).reshape(-1, self.n_params)[:, -1:]
+                for part in self._intercept_parts:
+                    if part is not None:
+                        f += part.value(b, index)
+            return f
 
     def loss_grad_curvature(self, index, x):
         """``loss_grad``, keeping each problem's curvature at x for ``hessp`` and

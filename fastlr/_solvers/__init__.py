@@ -41,6 +41,7 @@ from typing import Callable
 import numpy as np
 
 from . import fista as _fista, gd as _gd, lbfgs as _lbfgs, newton as _newton
+from . import prox_newton as _prox_newton
 from .common import SolverResult
 from .driver import CallablesObjective, Lockstep, solve
 
@@ -50,15 +51,18 @@ __all__ = ["FUNCTIONS", "SOLVERS", "CallablesObjective", "Lockstep", "SolverResu
 #: solver name -> generator function (the submodules keep their names: ``_solvers.lbfgs`` is
 #: the module)
 FUNCTIONS = {"gd": _gd.gd, "lbfgs": _lbfgs.lbfgs, "newton": _newton.newton,
-             "newton-cg": _newton.newton_cg, "fista": _fista.fista}
+             "newton-cg": _newton.newton_cg, "fista": _fista.fista,
+             "prox-newton": _prox_newton.prox_newton}
 SOLVERS = tuple(FUNCTIONS)
 
 
 def make_solver(name: str, x0, *, capabilities, tol: float, max_iter: int,
-                learning_rate: float | None = None, proximal=None):
+                learning_rate: float | None = None, proximal=None, problem=None):
     """The generator of solver ``name`` from x0 (copied), for an objective with
     ``capabilities``: a clear ValueError when the solver needs one it lacks. ``proximal``: the
-    problem's non-smooth part (``Objective.proximal(k)``), for "fista"."""
+    problem's non-smooth part (``Objective.proximal(k)``), for "fista" and "prox-newton";
+    ``problem``: the data of a binary problem in memory (``prox_newton.LogisticProblem``), for
+    "prox-newton"."""
     if name not in FUNCTIONS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {name!r}")
     function = FUNCTIONS[name]
@@ -78,6 +82,10 @@ def make_solver(name: str, x0, *, capabilities, tol: float, max_iter: int,
         if proximal is None:
             raise ValueError("solver='fista' needs the problem's proximal part")
         return function(x0, tol=tol, max_iter=max_iter, proximal=proximal)
+    if name == "prox-newton":
+        if proximal is None or problem is None:
+            raise ValueError("solver='prox-newton' needs the problem's data and proximal part")
+        return function(x0, tol=tol, max_iter=max_iter, problem=problem, proximal=proximal)
     return function(x0, tol=tol, max_iter=max_iter)
 
 
