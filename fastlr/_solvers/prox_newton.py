@@ -70,11 +70,37 @@ class LogisticProblem:
     lam_b: float = 0.0
 
 
-def _columns(X, ws):
-    """X[:, ws] as float64: a dense (n, |ws|) array, or CSC for sparse X."""
-    if hasattr(X, "tocsc"):
-        return X[:, ws].astype(np.float64).tocsc()
-    return np.asarray(X[:, ws], dtype=np.float64)
+class _Columns:
+    """X[:, ws] as float64 — a dense (n, |ws|) array, or CSC for sparse X — from a cache of
+    the columns extracted so far. Gathering columns of C-ordered X reads about all of X (every
+    row's cache lines), ~40 ms at 100,000 × 200 float64, as much as the Gram of the working set:
+    the working sets of consecutive outer iterations mostly share their columns, so only the
+    missing ones are gathered (the cache is dropped past ``limit`` columns)."""
+
+    def __init__(self, X, limit):
+        self.X = X
+        self.limit = limit
+        self.features = np.empty(0, dtype=np.int64)
+        self.block = None
+
+    def __call__(self, ws):
+        X = self.X
+        if hasattr(X, "tocsc"):
+            return X[:, ws].astype(np.float64).tocsc()
+        missing = np.setdiff1d(ws, self.features, assume_unique=True)
+        if missing.size:
+            new = np.asarray(X[:, missing], dtype=np.float64)
+            if self.block is None or self.features.size + missing.size > self.limit:
+                self.features, self.block = missing, new
+            else:
+                self.features = np.concatenate([self.features, missing])
+                self.block = np.hstack([self.block, new])
+            if missing.size == ws.size:
+                order = np.argsort(self.features)
+                if np.array_equal(self.features[order], ws):
+                    return self.block[:, order] if np.any(np.diff(order) != 1) else self.block
+        where = {f: i for i, f in enumerate(self.features.tolist())}
+        return self.block[:, [where[f] for f in ws.tolist()]]
 
 
 def _gram(Xw, h, fit_intercept):
@@ -115,6 +141,7 @@ def prox_newton(x0, *, tol: float, max_iter: int, problem: LogisticProblem, prox
     m_samples = P.X.shape[0]
     r = np.empty(m_samples)
     h = np.empty(m_samples)
+    columns = _Columns(P.X, limit=max(4 * P0, 64))
     it = n_iter
     message = "max_iter reached"
     while True:
@@ -131,7 +158,7 @@ def prox_newton(x0, *, tol: float, max_iter: int, problem: LogisticProblem, prox
         score[support] = np.inf
         size = min(n, max(P0, 2 * support.size))
         ws = np.sort(np.argpartition(score, n - size)[n - size:]) if size < n else np.arange(n)
-        Xw = _columns(P.X, ws)
+        Xw = columns(ws)
         m = ws.size
         u = np.concatenate([x[ws], x[n:n + 1]]) if fi else x[ws].copy()
         alpha = np.full(u.shape[0], P.alpha)
