@@ -169,10 +169,10 @@ class _Glum:
     def __init__(self, C, tol, m, solver, l1_ratio=0.0, fit_intercept=True):
         from glum import GeneralizedLinearRegressor
 
+        extra = {} if fit_intercept else {"fit_intercept": False}
         self.model = GeneralizedLinearRegressor(family="binomial", alpha=1.0 / (C * m),
                                                 l1_ratio=l1_ratio, gradient_tol=tol,
-                                                solver=solver, max_iter=1000,
-                                                fit_intercept=fit_intercept)
+                                                solver=solver, max_iter=1000, **extra)
 
     def fit(self, X, y):
         self.classes_ = np.unique(y)
