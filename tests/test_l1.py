@@ -256,3 +256,23 @@ def test_sag_and_saga_l2_fit_the_lbfgs_model_and_sparsify():
     model.sparsify()
     assert sp.issparse(model.coef_) and model.coef_.nnz == np.count_nonzero(model.coef_.toarray())
     np.testing.assert_allclose(model.predict_proba(X), dense)
+
+
+def test_working_sets_past_the_column_cache_satisfy_kkt():
+    """Working sets grow past prox-newton's column cache (64 columns: it starts afresh), on
+    C- and F-ordered X; the optimum's KKT conditions checked with NumPy."""
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((1500, 150))
+    w = rng.standard_normal(150) * (rng.random(150) < 0.6)
+    y = (rng.random(1500) < expit(X @ w / 3)).astype(int)
+    C = 30.0 / np.max(np.abs(X.T @ (y - 0.5)))
+    scale = C * X.shape[0]
+    for order in ("C", "F"):
+        model = LogisticRegression(C=C, l1_ratio=1.0, solver="liblinear", fit_intercept=False,
+                                   tol=1e-10).fit(np.asarray(X, order=order), y)
+        coef = model.coef_[0]
+        assert 64 < np.count_nonzero(coef) < 150
+        grad = C * X.T @ (expit(X @ coef) - y)
+        zero = coef == 0
+        assert np.all(np.abs(grad[zero]) <= 1 + 1e-8 * scale)
+        np.testing.assert_allclose(grad[~zero], -np.sign(coef[~zero]), atol=1e-8 * scale)
