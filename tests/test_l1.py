@@ -276,3 +276,16 @@ def test_working_sets_past_the_column_cache_satisfy_kkt():
         zero = coef == 0
         assert np.all(np.abs(grad[zero]) <= 1 + 1e-8 * scale)
         np.testing.assert_allclose(grad[~zero], -np.sign(coef[~zero]), atol=1e-8 * scale)
+
+
+def test_l1_models_save_and_load(tmp_path):
+    import fastlr
+
+    X, y = BINARY
+    for solver, data in (("liblinear", BINARY), ("saga", MULTI)):
+        model = LogisticRegression(C=0.1, l1_ratio=1.0, solver=solver).fit(*data)
+        model.save(tmp_path / f"{solver}.npz")
+        loaded = fastlr.load(tmp_path / f"{solver}.npz")
+        assert loaded.solver_ == model.solver_
+        np.testing.assert_array_equal(loaded.coef_, model.coef_)
+        np.testing.assert_array_equal(loaded.predict_proba(data[0]), model.predict_proba(data[0]))
