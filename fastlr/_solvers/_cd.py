@@ -97,3 +97,46 @@ def cd_quadratic(H, g, u, alpha, tol, max_epochs, delta):
 def l1_norm(alpha, u) -> float:
     """Σⱼ αⱼ|uⱼ|."""
     return float(np.dot(alpha, np.abs(u)))
+
+
+@jit()
+def csr_select(indptr, indices, data, position):
+    """The columns j with position[j] ≥ 0 of a CSR matrix, renumbered position[j], as CSR
+    arrays (indptr, indices, float64 data): two passes over X's entries, no sort (the column
+    order within a row follows X's)."""
+    m = indptr.shape[0] - 1
+    out_ptr = np.zeros(m + 1, dtype=np.int64)
+    for i in range(m):
+        count = 0
+        for k in range(indptr[i], indptr[i + 1]):
+            if position[indices[k]] >= 0:
+                count += 1
+        out_ptr[i + 1] = out_ptr[i] + count
+    out_idx = np.empty(out_ptr[m], dtype=np.int64)
+    out_val = np.empty(out_ptr[m], dtype=np.float64)
+    for i in range(m):
+        at = out_ptr[i]
+        for k in range(indptr[i], indptr[i + 1]):
+            p = position[indices[k]]
+            if p >= 0:
+                out_idx[at] = p
+                out_val[at] = data[k]
+                at += 1
+    return out_ptr, out_idx, out_val
+
+
+@jit()
+def csr_gram(indptr, indices, data, h, size):
+    """Σᵢ hᵢ·xᵢxᵢᵀ (size × size) of a CSR matrix with ``size`` columns, row by row over each
+    row's pairs of entries: O(Σᵢ nnzᵢ²), in row order (reproducible)."""
+    G = np.zeros((size, size))
+    for i in range(indptr.shape[0] - 1):
+        hi = h[i]
+        if hi == 0.0:
+            continue
+        for a in range(indptr[i], indptr[i + 1]):
+            va = hi * data[a]
+            ja = indices[a]
+            for b in range(indptr[i], indptr[i + 1]):
+                G[ja, indices[b]] += va * data[b]
+    return G

@@ -88,8 +88,14 @@ class _Columns:
 
     def __call__(self, ws):
         X = self.X
-        if hasattr(X, "tocsc"):
-            return X[:, ws].astype(np.float64).tocsc()
+        if hasattr(X, "tocsc"):  # CSR: one compiled pass (scipy's X[:, ws] and .tocsc() took
+            # 3/4 of a text fit: 100,000 x 100,000, 0.01 λ_max, 2.7 s)
+            import scipy.sparse as sp
+
+            position = np.full(X.shape[1], -1, dtype=np.int64)
+            position[ws] = np.arange(ws.size)
+            arrays = _cd.csr_select(X.indptr, X.indices, X.data, position)
+            return sp.csr_matrix(arrays[::-1], shape=(X.shape[0], ws.size))
         missing = np.setdiff1d(ws, self.features, assume_unique=True)
         if missing.size:
             if self.block is None or self.features.size + missing.size > self.limit:
@@ -106,7 +112,7 @@ class _Columns:
 def _gram(Xw, h, fit_intercept):
     """X̃ᵀ·diag(h)·X̃ for X̃ = [Xw, 1] (without the 1 when there is no intercept)."""
     if hasattr(Xw, "tocsc"):
-        G = (Xw.T @ Xw.multiply(h[:, None]).tocsc()).toarray()
+        G = _cd.csr_gram(Xw.indptr, Xw.indices, Xw.data, h, Xw.shape[1])
     else:
         G = Xw.T @ (Xw * h[:, None])
     if not fit_intercept:
