@@ -128,7 +128,8 @@ def csr_select(indptr, indices, data, position):
 @jit()
 def csr_gram(indptr, indices, data, h, size):
     """Σᵢ hᵢ·xᵢxᵢᵀ (size × size) of a CSR matrix with ``size`` columns, row by row over each
-    row's pairs of entries: O(Σᵢ nnzᵢ²), in row order (reproducible)."""
+    row's pairs of entries — one triangle, mirrored at the end: O(Σᵢ nnzᵢ²/2), in row order
+    (reproducible)."""
     G = np.zeros((size, size))
     for i in range(indptr.shape[0] - 1):
         hi = h[i]
@@ -137,6 +138,13 @@ def csr_gram(indptr, indices, data, h, size):
         for a in range(indptr[i], indptr[i + 1]):
             va = hi * data[a]
             ja = indices[a]
-            for b in range(indptr[i], indptr[i + 1]):
-                G[ja, indices[b]] += va * data[b]
+            for b in range(a, indptr[i + 1]):
+                jb = indices[b]
+                if jb >= ja:
+                    G[ja, jb] += va * data[b]
+                else:
+                    G[jb, ja] += va * data[b]
+    for j in range(size):
+        for k in range(j + 1, size):
+            G[k, j] = G[j, k]
     return G

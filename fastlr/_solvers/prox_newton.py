@@ -92,7 +92,7 @@ class _Columns:
             # 3/4 of a text fit: 100,000 x 100,000, 0.01 λ_max, 2.7 s)
             import scipy.sparse as sp
 
-            position = np.full(X.shape[1], -1, dtype=np.int64)
+            position = np.full(X.shape[1], -1, dtype=np.int32)  # int32: half the cache lines
             position[ws] = np.arange(ws.size)
             arrays = _cd.csr_select(X.indptr, X.indices, X.data, position)
             return sp.csr_matrix(arrays[::-1], shape=(X.shape[0], ws.size))
