@@ -338,7 +338,13 @@ def _solver_for(options, n_params: int, hessp: bool, proximal: str | None = None
 def _l1_solver(data, K, options) -> str:
     """The solver of an L1 or elastic-net problem: working-set proximal Newton for binary and
     one-vs-rest problems held in memory (its CD works on X's columns), FISTA — which needs only
-    the fused loss and gradient — for the multinomial model and on Dask."""
+    the fused loss and gradient — for the multinomial model and on Dask.
+
+    Measured (tol 1e-6, no intercept, 1 thread, median of 3, shared 2-core machine): dense
+    30,000 × 200 with 20 true nonzeros, 0.1 / 0.01 λ_max: prox-newton 0.24 / 0.30 s, FISTA
+    0.37 / 0.92 s; text-like CSR 30,000 × 100,000: prox-newton 0.21 / 0.34 s, FISTA
+    4.4 / 23.6 s. FISTA's multinomial step size: its L shrinks by 0.7 before each step (0.5:
+    1.6x slower, 0.9: 1.2x, 1.0: 3.5x; multinomial 30,000 × 100, 10 classes)."""
     multinomial = K > 2 and options.multi_class in ("auto", "multinomial")
     if not multinomial and isinstance(data, ArrayData):
         return "prox-newton"
