@@ -7,7 +7,8 @@ plus the L2 part ½λ₂‖w‖² (θ = [w, b], the intercept unpenalised, or pe
 Outer loop (one full pass over X, a ``smooth_loss_grad`` request — batched with the other
 problems of a one-vs-rest fit): the minimal subgradient ∂ of every coefficient; stop when
 max|∂| ≤ tol. Else the working set: the support of w and the features of largest |∂|, 2·|support|
-in all, at least ``P0``; its columns are copied once into X_ws (n × |ws|, float64).
+in all (4· on CSR: ``GROWTH_SPARSE``), at least ``P0``; its columns are gathered into X_ws (n × |ws|,
+float64: dense, or CSR).
 
 Inner loop on the working set (proximal Newton, each a counted iteration): at the margins
 z = X_ws·w_ws + b (kept up to date), r = s·(σ(z) − y)/S, h = s·σ(1 − σ)/S; the gradient
@@ -42,6 +43,13 @@ __all__ = ["LogisticProblem", "prox_newton"]
 
 #: smallest working set
 P0 = 10
+#: the working set holds GROWTH × the support (dense X, skglm's 2) or GROWTH_SPARSE × (CSR): on
+#: CSR each outer iteration selects the columns in a pass over X's entries and the extra
+#: columns (rare terms) add little to the Gram. Measured (tol 1e-6, 1 thread, median of 3):
+#: text-like CSR 100,000 × 100,000 at 0.1 / 0.01 λ_max 0.52 / 2.32 s with 2, 0.46 / 1.79 s with
+#: 4; dense 50,000 × 200 (20 true nonzeros) 0.39 / 0.88 s with 2, 1.12 / 0.99 s with 4
+GROWTH = 2
+GROWTH_SPARSE = 4
 #: the inner loop stops at INNER_RATIO × the outer violation (skglm's EPS_TOL)
 INNER_RATIO = 0.3
 #: Newton steps per working set, CD epochs per step, halvings per line search
@@ -148,6 +156,7 @@ def prox_newton(x0, *, tol: float, max_iter: int, problem: LogisticProblem, prox
     r = np.empty(m_samples)
     h = np.empty(m_samples)
     columns = _Columns(P.X, limit=max(4 * P0, 64))
+    growth = GROWTH_SPARSE if hasattr(P.X, "tocsr") else GROWTH
     it = n_iter
     message = "max_iter reached"
     while True:
@@ -162,7 +171,7 @@ def prox_newton(x0, *, tol: float, max_iter: int, problem: LogisticProblem, prox
         score = np.abs(sub[:n])
         support = np.flatnonzero(x[:n])
         score[support] = np.inf
-        size = min(n, max(P0, 2 * support.size))
+        size = min(n, max(P0, growth * support.size))
         ws = np.sort(np.argpartition(score, n - size)[n - size:]) if size < n else np.arange(n)
         Xw = columns(ws)
         m = ws.size
