@@ -3,6 +3,8 @@
     python benchmarks/fit_vs_sklearn.py [--threads 1] [--repeat 3] [--budget 120] [--no-memory]
         [--cases dense200k,dense1m,float32,sparse,text,text1m,multinomial,
                  breast_cancer,wine,digits,illcond,corpus20]
+    python benchmarks/fit_vs_sklearn.py --cases l1dense-0.1,l1dense-0.01,l1text-0.1,...
+        [--scale 0.2]   (L1 / elastic-net cases: see L1_CASES; --scale shrinks their rows)
 
 The protocol, the contenders and the table are ``fastlr.bench.fit`` (this script imports them; the
 same code makes ``fastlr bench``'s fit tables), in short:
@@ -87,11 +89,39 @@ def make_multinomial(m, n, K, seed=0):
     return X, y
 
 
-def run_case(name, X, y, C, threads, repeat, memory=True, budget=120.0):
+def make_sparse_truth(m, n, k=20, seed=0):
+    """Dense X (m, n) float64, labels from a model with k nonzero coefficients (the L1 cases)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((m, n))
+    w = np.zeros(n)
+    w[rng.choice(n, k, replace=False)] = rng.standard_normal(k) * 2.0
+    y = (rng.random(m) < 1.0 / (1.0 + np.exp(-(X @ w)))).astype(np.int64)
+    return X, y
+
+
+def l1_C(X, y, fraction, l1_ratio=1.0):
+    """C such that the L1 strength is ``fraction`` of λ_max, without an intercept: w = 0 is
+    optimal for C·max|Xᵀ(y01 − ½)|∞ ≤ ρ (multinomial: the gradient at W = 0, y one-hot − 1/K),
+    so C = ρ / (fraction · that maximum)."""
+    import numpy as np
+
+    classes = np.unique(y)
+    if classes.shape[0] == 2:
+        G = X.T @ ((y == classes[1]) - 0.5)
+    else:
+        Y = (np.asarray(y)[:, None] == classes[None, :]) - 1.0 / classes.shape[0]
+        G = X.T @ Y
+    return l1_ratio / (fraction * float(np.max(np.abs(G))))
+
+
+def run_case(name, X, y, C, threads, repeat, memory=True, budget=120.0, l1_ratio=0.0):
     """The protocol of ``fastlr.bench.fit`` on one problem; prints its table and returns it."""
     from fastlr.bench.fit import equal_optimum, format_fit_table
 
-    case = equal_optimum(X, y, C, threads=threads, repeat=repeat, memory=memory, budget=budget)
+    case = equal_optimum(X, y, C, threads=threads, repeat=repeat, memory=memory, budget=budget,
+                         l1_ratio=l1_ratio)
     print("\n".join(format_fit_table(case, title=f"## {name}")), flush=True)
     return case
 
@@ -145,6 +175,24 @@ CASES = {
 }
 
 
+#: the L1 and elastic-net cases (issue 18): key -> (name, make(scale), fraction of λ_max,
+#: l1_ratio); every contender fits without an intercept (see fastlr.bench.fit.l1_contenders)
+L1_CASES = {}
+for _fraction in (0.1, 0.01):
+    L1_CASES[f"l1dense-{_fraction:g}"] = (
+        f"L1, dense 100,000 x 200 float64, 20 true nonzeros, λ = {_fraction:g} λ_max",
+        lambda scale: make_sparse_truth(int(100_000 * scale), 200), _fraction, 1.0)
+    L1_CASES[f"l1text-{_fraction:g}"] = (
+        f"L1, text-like CSR 100,000 x 100,000, Zipf, λ = {_fraction:g} λ_max",
+        lambda scale: make_text(int(100_000 * scale), 100_000), _fraction, 1.0)
+    L1_CASES[f"l1multinomial-{_fraction:g}"] = (
+        f"L1, multinomial 100,000 x 100, 10 classes, λ = {_fraction:g} λ_max",
+        lambda scale: make_multinomial(int(100_000 * scale), 100, 10), _fraction, 1.0)
+    L1_CASES[f"enet-dense-{_fraction:g}"] = (
+        f"elastic net l1_ratio=0.5, dense 100,000 x 200, λ = {_fraction:g} λ_max",
+        lambda scale: make_sparse_truth(int(100_000 * scale), 200), _fraction, 0.5)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
@@ -154,14 +202,25 @@ def main(argv=None):
                         help="seconds: a contender whose fit takes longer stops climbing the ladder "
                              "(0: no limit)")
     parser.add_argument("--cases", default="dense200k,dense1m,float32,sparse,text,multinomial",
-                        help=f"comma-separated, from: {', '.join(CASES)}")
+                        help=f"comma-separated, from: {', '.join(CASES)}, {', '.join(L1_CASES)}")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="the L1 cases' rows, as a fraction of their size (shared machines)")
     args = parser.parse_args(argv)
-    unknown = [key for key in args.cases.split(",") if key not in CASES]
+    unknown = [key for key in args.cases.split(",") if key not in CASES and key not in L1_CASES]
     if unknown:
-        parser.error(f"unknown case(s) {', '.join(unknown)}; choose from {', '.join(CASES)}")
+        parser.error(f"unknown case(s) {', '.join(unknown)}; choose from "
+                     f"{', '.join(CASES)}, {', '.join(L1_CASES)}")
     os.environ.setdefault("NUMBA_NUM_THREADS", str(max(args.threads, 1)))
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}", flush=True)
     for key in args.cases.split(","):
+        if key in L1_CASES:
+            name, make, fraction, l1_ratio = L1_CASES[key]
+            X, y = make(args.scale)
+            if args.scale != 1.0:
+                name += f" (rows x {args.scale:g}: {X.shape[0]:,})"
+            run_case(name, X, y, l1_C(X, y, fraction, l1_ratio), args.threads, args.repeat,
+                     memory=not args.no_memory, budget=args.budget or None, l1_ratio=l1_ratio)
+            continue
         name, make, C = CASES[key]
         X, y = make()
         run_case(name, X, y, C, args.threads, args.repeat, memory=not args.no_memory,

@@ -14,7 +14,7 @@ Where
 Upgrades and edits
     ``<digest>`` hashes fastlr's version and the source of every kernel module and of the
     compile flags (``fastlr/kernels/*.py``, ``fastlr/_jit.py``, this file, and the solvers'
-    compiled module ``fastlr/_solvers/_sweeps.py``). Numba's own index only
+    compiled modules ``fastlr/_solvers/_sweeps.py`` and ``fastlr/_solvers/_cd.py``). Numba's own index only
     checks the time stamp of the file that defines a function, so an edit to a *callee* in
     another module would load stale machine code; here any edit anywhere in the kernels gives a
     new directory, and the index checks the digest, too.
@@ -90,7 +90,8 @@ def source_digest() -> str:
 
     h = hashlib.sha256(__version__.encode())
     for path in sorted([*(_PACKAGE / "kernels").glob("*.py"), _PACKAGE / "_jit.py",
-                        _PACKAGE / "_cache.py", _PACKAGE / "_solvers" / "_sweeps.py"]):
+                        _PACKAGE / "_cache.py", _PACKAGE / "_solvers" / "_sweeps.py",
+                        _PACKAGE / "_solvers" / "_cd.py"]):
         h.update(path.relative_to(_PACKAGE).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]

@@ -31,6 +31,7 @@ import numpy as np
 from . import _interrupt, _solvers
 from ._jit import numba_threads
 from ._objective import Datafit, Objective
+from ._data import ArrayData
 from ._penalties import from_sklearn
 
 __all__ = ["FitOptions", "FitResult", "WarmStart", "check_params", "fit"]
@@ -69,9 +70,15 @@ def resolve_threads(n_threads):
     return min(int(n_threads), numba.config.NUMBA_NUM_THREADS)
 
 
-#: fastlr's solvers and the scikit-learn names that map to them
+#: fastlr's solvers and the scikit-learn names that map to them: "sag" and "saga" (and
+#: "liblinear" for an L2 penalty) run L-BFGS on their L2 objective; with an L1 part, "saga" and
+#: "liblinear" run the proximal solvers (``_solver_for``); "auto" (the default) is chosen per
+#: problem (``_solver_for``)
 SOLVER_NAMES = {"auto": "auto", "lbfgs": "lbfgs", "newton": "newton",
-                "newton-cholesky": "newton", "newton-cg": "newton-cg", "gd": "gd"}
+                "newton-cholesky": "newton", "newton-cg": "newton-cg", "gd": "gd", "sag": "lbfgs",
+                "saga": "lbfgs", "liblinear": "lbfgs"}
+#: the scikit-learn solvers that fit an L1 part (scikit-learn's _check_solver)
+L1_SOLVERS = ("liblinear", "saga")
 
 #: Newton's Cholesky step needs the (P × P) Hessian, P = the number of parameters, built in one
 #: pass at O(n_samples·P²) and held once per task. Above this P, solver="newton" takes its
@@ -108,19 +115,21 @@ class FitOptions:
     verbose: int
     multi_class: str = "auto"
     solver_name: str = "lbfgs"  # as the user wrote it ("newton-cholesky", …), for messages
+    #: the L1 share of the penalty the fit uses (scikit-learn's: 1 for penalty="l1", 0 for "l2")
+    l1_ratio: float = 0.0
+    #: liblinear penalises the intercept as the coefficient of a constant feature of this value
+    intercept_scaling: float | None = None
 
     @classmethod
     def from_params(cls, params: dict, warn: bool = True) -> "FitOptions":
-        """Check the estimator's parameters the way scikit-learn's ``LogisticRegression`` does
-        (its current signature: ``penalty`` deprecated in favour of ``C=np.inf`` and
-        ``l1_ratio``); ``TypeError``/``ValueError`` naming the bad one. ``warn``: emit
-        scikit-learn's FutureWarnings (``penalty``, ``n_jobs``) and its penalty=None warning."""
+        """Check the estimator's parameters the way scikit-learn's ``LogisticRegression`` (1.9)
+        does: ``penalty`` deprecated in favour of ``C=np.inf`` and ``l1_ratio``, and mapped as
+        scikit-learn maps it (penalty="l1" fits the L1 penalty whatever ``l1_ratio`` says, with
+        its warnings); ``TypeError``/``ValueError`` naming the bad one. ``warn``: emit
+        scikit-learn's FutureWarnings (``penalty``, ``n_jobs``) and its UserWarnings."""
         solver = params["solver"]
         if not _is_one_of(solver, SOLVER_NAMES):
-            raise ValueError(f"solver must be one of {sorted(SOLVER_NAMES)}, got {solver!r}. "
-                             "fastlr has no liblinear, sag or saga solver yet: leave solver at "
-                             "'lbfgs' (the same L2 model), or fit this one with "
-                             "sklearn.linear_model.LogisticRegression for now")
+            raise ValueError(f"solver must be one of {sorted(SOLVER_NAMES)}, got {solver!r}")
         C = params["C"]
         if not _is_real(C):
             raise TypeError(f"C must be a positive real number, got {type(C).__name__}")
@@ -132,32 +141,46 @@ class FitOptions:
             raise ValueError(f"l1_ratio must be a number in [0, 1], got {l1_ratio!r}")
         penalty = params["penalty"]
         if _is_one_of(penalty, ("deprecated",)):
-            if l1_ratio is None and warn:
-                warnings.warn("'l1_ratio=None' was deprecated in version 1.8 and will trigger an "
-                              "error in 1.10. Use 0<=l1_ratio<=1 instead.", FutureWarning,
-                              stacklevel=4)
-            if l1_ratio not in (None, 0):
-                raise ValueError(_l2_only(solver, "l1" if l1_ratio == 1 else "elasticnet"))
-            penalize = not np.isinf(C)
+            if l1_ratio is None or l1_ratio == 0:
+                effective = "l2"
+                if l1_ratio is None and warn:
+                    warnings.warn("'l1_ratio=None' was deprecated in version 1.8 and will "
+                                  "trigger an error in 1.10. Use 0<=l1_ratio<=1 instead.",
+                                  FutureWarning, stacklevel=4)
+            else:
+                effective = "l1" if l1_ratio == 1 else "elasticnet"
+            if np.isinf(C):
+                effective = None
         else:
-            if not (penalty is None or _is_one_of(penalty, ("l2",))):
-                raise ValueError(_l2_only(solver, penalty))
+            if not (penalty is None or _is_one_of(penalty, ("l1", "l2", "elasticnet"))):
+                raise ValueError(f"penalty must be 'l1', 'l2', 'elasticnet' or None (it is "
+                                 f"deprecated: leave it and use l1_ratio and C), got "
+                                 f"{penalty!r}")
+            effective = penalty
             if warn:
                 warnings.warn("'penalty' was deprecated in version 1.8 and will be removed in "
                               "1.10. To avoid this warning, leave 'penalty' set to its default "
                               "value and use 'l1_ratio' or 'C' instead. Use l1_ratio=0 instead of "
-                              "penalty='l2' and C=np.inf instead of penalty=None.", FutureWarning,
-                              stacklevel=4)
-                if penalty is None and C != 1.0:
-                    warnings.warn("Setting penalty=None will ignore the C and l1_ratio "
-                                  "parameters", UserWarning, stacklevel=4)
-            if l1_ratio not in (None, 0):
-                raise ValueError(_l2_only(solver, "l1" if l1_ratio == 1 else "elasticnet"))
-            penalize = penalty == "l2" and not np.isinf(C)
+                              "penalty='l2', l1_ratio=1 instead of penalty='l1', l1_ratio set to "
+                              "a float between 0 and 1 instead of penalty='elasticnet', and "
+                              "C=np.inf instead of penalty=None.", FutureWarning, stacklevel=4)
         if not isinstance(params["dual"], (bool, np.bool_)):
             raise TypeError(f"dual must be a bool, got {params['dual']!r}")
-        if params["dual"]:
-            raise ValueError(f"Solver {solver} supports only dual=False, got dual=True")
+        _check_solver(solver, effective, bool(params["dual"]))
+        if warn and effective != "elasticnet" and l1_ratio is not None and 0 < l1_ratio < 1:
+            warnings.warn("l1_ratio parameter is only used when penalty is 'elasticnet'. Got "
+                          f"(penalty={effective})", UserWarning, stacklevel=4)
+        if warn and ((penalty == "l2" and l1_ratio != 0) or (penalty == "l1" and l1_ratio != 1)):
+            warnings.warn(f"Inconsistent values: penalty={penalty} with l1_ratio={l1_ratio}. "
+                          "penalty is deprecated. Please use l1_ratio only.", UserWarning,
+                          stacklevel=4)
+        if effective == "elasticnet" and l1_ratio is None:
+            raise ValueError("l1_ratio must be specified when penalty is elasticnet.")
+        if penalty is None and warn and C != 1.0:
+            warnings.warn("Setting penalty=None will ignore the C and l1_ratio parameters",
+                          UserWarning, stacklevel=4)
+        penalize = effective is not None and not np.isinf(C)
+        share = {"l1": 1.0, "elasticnet": float(l1_ratio or 0.0)}.get(effective, 0.0)
         scaling = params["intercept_scaling"]
         if not (_is_real(scaling) and 0 < float(scaling) < np.inf):
             raise ValueError(f"intercept_scaling must be a finite number > 0, got {scaling!r}")
@@ -211,15 +234,32 @@ class FitOptions:
                    solver=SOLVER_NAMES[solver], max_iter=int(max_iter), tol=float(tol),
                    learning_rate=learning_rate, class_weight=class_weight,
                    n_threads=resolve_threads(params["n_threads"]), verbose=int(verbose),
-                   multi_class=multi_class, solver_name=solver)
+                   multi_class=multi_class, solver_name=solver,
+                   l1_ratio=share if penalize else 0.0,
+                   intercept_scaling=float(scaling) if solver == "liblinear" else None)
 
 
-def _l2_only(solver: str, penalty) -> str:
-    """scikit-learn's message (code filters on it), and fastlr's reason."""
-    return (f"Solver {solver} supports only 'l2' or None penalties, got {penalty} penalty. "
-            "fastlr fits the L2 penalty (l1_ratio=0) or none (C=np.inf) so far: use l1_ratio=0, "
-            "or sklearn.linear_model.LogisticRegression(solver='saga', l1_ratio=...) for an L1 "
-            "or elastic-net penalty for now.")
+def _check_solver(solver: str, penalty, dual: bool) -> None:
+    """scikit-learn's ``_check_solver``, with its messages (code filters on them) and fastlr's
+    advice: only "liblinear" and "saga" take an L1 part, only "saga" the elastic net, only
+    "liblinear" dual=True (fastlr then solves the primal problem: the same optimum), and
+    "liblinear" needs a penalty. fastlr's "auto" takes every penalty."""
+    if solver != "auto" and solver not in L1_SOLVERS and penalty not in ("l2", None):
+        raise ValueError(f"Solver {solver} supports only 'l2' or None penalties, got {penalty} "
+                         "penalty. fastlr fits L1 and elastic-net penalties under the names "
+                         "scikit-learn gives them: solver='saga' (or 'liblinear' for l1_ratio=1).")
+    if solver != "liblinear" and dual:
+        raise ValueError(f"Solver {solver} supports only dual=False, got dual={dual}")
+    if penalty == "elasticnet" and solver not in ("saga", "auto"):
+        raise ValueError(f"Only 'saga' solver supports elasticnet penalty, got solver={solver}.")
+    if solver == "liblinear" and penalty is None:
+        raise ValueError("C=np.inf as well as penalty=None is not supported for the liblinear "
+                         "solver")
+    if solver == "liblinear" and dual and penalty == "l1":
+        # liblinear's own refusal, as scikit-learn raises it
+        raise ValueError("Unsupported set of arguments: The combination of penalty='l1' and "
+                         "loss='logistic_regression' are not supported when dual=True, "
+                         "Parameters: penalty='l1', loss='logistic_regression', dual=True")
 
 
 def check_params(params: dict, warn: bool = True) -> FitOptions:
@@ -294,13 +334,16 @@ class _Problem:
     callback: object = None  # the solver's per-iteration hook (fastlr._callbacks), if any
 
 
-def _solver_for(options, n_params: int, data) -> str:
+def _solver_for(options, n_params: int, data, proximal: str | None = None) -> str:
     """The solver a problem runs: ``options.solver``, with Newton's step chosen by size (see
-    ``NEWTON_CHOLESKY_MAX_PARAMS``) where Hessian-vector products exist; for "auto", Newton-CG
-    on sparse X (text-like columns span orders of magnitude: lbfgs stops at max_iter there,
-    benchmarks/fit_vs_sklearn.py --cases text), Newton-Cholesky on small dense problems
+    ``NEWTON_CHOLESKY_MAX_PARAMS``) where Hessian-vector products exist; ``proximal`` (the
+    L1 solver of the problem, ``_l1_solver``) where the penalty has an L1 part; for "auto",
+    Newton-CG on sparse X (text-like columns span orders of magnitude: lbfgs stops at max_iter
+    there, benchmarks/fit_vs_sklearn.py --cases text), Newton-Cholesky on small dense problems
     (``AUTO_CHOLESKY_MAX_WORK``), else L-BFGS with the switch to Newton-CG
     (``_solvers.hybrid``)."""
+    if proximal:
+        return proximal
     solver = options.solver
     hessp = "hessp" in data.capabilities
     if solver == "auto":
@@ -319,6 +362,47 @@ def _solver_for(options, n_params: int, data) -> str:
     return solver
 
 
+def _l1_solver(data, K, options) -> str:
+    """The solver of an L1 or elastic-net problem: working-set proximal Newton for binary and
+    one-vs-rest problems held in memory (its CD works on X's columns), FISTA — which needs only
+    the fused loss and gradient — for the multinomial model and on Dask.
+
+    Measured (tol 1e-6, no intercept, 1 thread, median of 3, shared 2-core machine): dense
+    30,000 × 200 with 20 true nonzeros, 0.1 / 0.01 λ_max: prox-newton 0.24 / 0.30 s, FISTA
+    0.37 / 0.92 s; text-like CSR 30,000 × 100,000: prox-newton 0.21 / 0.34 s, FISTA
+    4.4 / 23.6 s. FISTA's multinomial step size: its L shrinks by 0.7 before each step (0.5:
+    1.6x slower, 0.9: 1.2x, 1.0: 3.5x; multinomial 30,000 × 100, 10 classes)."""
+    multinomial = K > 2 and options.multi_class in ("auto", "multinomial")
+    if not multinomial and isinstance(data, ArrayData):
+        return "prox-newton"
+    return "fista"
+
+
+def _logistic_problem(data, objective, k):
+    """Problem k of a binary or one-vs-rest objective as ``prox_newton.LogisticProblem``."""
+    from ._solvers.prox_newton import LogisticProblem
+
+    fit = objective.datafit
+    s = data.sample_weight
+    if fit.kind == "batched":
+        y = np.asarray(fit.labels[k], dtype=np.float64)[fit.target]
+        factors = np.asarray(fit.factors[k], dtype=np.float64)[fit.target]
+        if not np.all(factors == 1.0):
+            s = factors if s is None else s * factors
+    else:
+        y = np.asarray(fit.target, dtype=np.float64)
+    alpha = float(objective.prox_penalty.strength[k])
+    smooth = objective.smooth_penalty
+    lam = 0.0 if smooth is None else float(smooth.strength[k])
+    alpha_b = lam_b = 0.0
+    if objective.intercept_penalty is not None:
+        scale = objective.intercept_penalty
+        alpha_b, lam_b = alpha / scale, lam / scale**2
+    return LogisticProblem(X=data.X, y=y, s=np.empty(0) if s is None else np.asarray(s, float),
+                           S=float(objective.weight_sums[k]), alpha=alpha, lam=lam,
+                           fit_intercept=objective.fit_intercept, alpha_b=alpha_b, lam_b=lam_b)
+
+
 def _problems(data, classes, options, warm):
     """The problems of a fit and the one objective over them: one binary problem, one
     multinomial problem (three or more classes by default), or — ``multi_class="ovr"`` — one
@@ -327,6 +411,12 @@ def _problems(data, classes, options, warm):
     K, n = classes.shape[0], data.n_features
     fit_intercept = options.fit_intercept
     warm_ok = warm is not None  # its shape checked by _check_warm_start, as scikit-learn does
+    proximal = _l1_solver(data, K, options) if options.l1_ratio > 0 else None
+    if K > 2 and options.solver_name == "liblinear" and options.multi_class != "ovr":
+        raise ValueError("The 'liblinear' solver does not support multiclass classification "
+                         "(n_classes >= 3). Either use another solver or wrap the estimator in a "
+                         "OneVsRestClassifier to keep applying a one-versus-rest scheme (or, "
+                         "with fastlr, set multi_class='ovr').")
 
     if K > 2 and options.multi_class in ("auto", "multinomial"):
         x0 = np.zeros(K * n + (K if fit_intercept else 0))
@@ -335,10 +425,11 @@ def _problems(data, classes, options, warm):
             if fit_intercept:
                 x0[K * n:] = warm.intercept
         objective = Objective(data, Datafit("softmax", data.class_target(classes)),
-                              from_sklearn(options.C, data.weight_sum, penalize=options.penalize),
+                              from_sklearn(options.C, data.weight_sum, options.l1_ratio,
+                                           penalize=options.penalize),
                               model="multinomial", n_classes=K, fit_intercept=fit_intercept)
         return "multinomial", objective, [
-            _Problem("multinomial", x0, _solver_for(options, x0.shape[0], data))]
+            _Problem("multinomial", x0, _solver_for(options, x0.shape[0], data, proximal))]
 
     positives = classes[1:] if K == 2 else classes
     problems = []
@@ -349,16 +440,17 @@ def _problems(data, classes, options, warm):
             if fit_intercept:
                 x0[n] = warm.intercept[k]
         problems.append(_Problem("" if K == 2 else f"class {label!r} vs rest", x0,
-                                 _solver_for(options, x0.shape[0], data)))
+                                 _solver_for(options, x0.shape[0], data, proximal)))
     if K == 2:
         datafit, model = Datafit("logistic", data.target(classes[1])), "binary"
     else:
         datafit = Datafit("batched", data.class_target(classes), labels=np.eye(K),
                           factors=np.ones((K, K)))
         model = "batch"
-    penalty = from_sklearn(np.full(len(problems), options.C), data.weight_sum,
+    penalty = from_sklearn(np.full(len(problems), options.C), data.weight_sum, options.l1_ratio,
                            penalize=options.penalize)
-    objective = Objective(data, datafit, penalty, model=model, fit_intercept=fit_intercept)
+    objective = Objective(data, datafit, penalty, model=model, fit_intercept=fit_intercept,
+                          intercept_penalty=options.intercept_scaling)
     return ("binary" if K == 2 else "ovr"), objective, problems
 
 
@@ -394,8 +486,13 @@ def _solve_all(data, objective, problems, options):
     solvers = [_solvers.make_solver(problem.solver, problem.x0,
                                     capabilities=objective.capabilities, tol=options.tol,
                                     max_iter=options.max_iter,
-                                    learning_rate=options.learning_rate)
-               for problem in problems]
+                                    learning_rate=options.learning_rate,
+                                    proximal=(objective.proximal(k)
+                                              if problem.solver in ("fista", "prox-newton")
+                                              else None),
+                                    problem=(_logistic_problem(data, objective, k)
+                                             if problem.solver == "prox-newton" else None))
+               for k, problem in enumerate(problems)]
     hooks = [problem.callback for problem in problems]
 
     def callback(i, iteration, x, f, g):
@@ -435,7 +532,11 @@ def _convergence_message(problem, res, options) -> str:
     n_iter = _n_iter(res, options)
     if solver == "lbfgs+newton-cg":  # solver="auto": the message of the solver that ran last
         solver = "newton-cg" if "L-BFGS iterations" in res.message else "lbfgs"
-    if solver == "lbfgs":
+    if options.solver_name == "liblinear":
+        head = "Liblinear failed to converge, increase the number of iterations"
+    elif options.solver_name in ("sag", "saga"):
+        head = "The max_iter was reached which means the coef_ did not converge"
+    elif solver == "lbfgs":
         head = f"lbfgs failed to converge after {n_iter} iteration(s)"
     elif solver == "newton-cg":
         f = res.loss_history[-1] if res.loss_history else float("nan")
@@ -443,6 +544,8 @@ def _convergence_message(problem, res, options) -> str:
                 "iterations")
     elif solver == "newton":
         head = f"Newton solver did not converge after {n_iter} iterations"
+    elif solver in ("fista", "prox-newton"):
+        head = f"{solver} did not converge after {n_iter} iterations"
     else:
         head = f"gd (gradient descent) did not converge after {n_iter} iterations"
     where = f" ({problem.name})" if problem.name else ""

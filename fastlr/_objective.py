@@ -23,6 +23,13 @@ problems ``index`` at the rows of x (q, p) in **one pass over X**. Three models:
   one-vs-rest, folds, a grid of C). Each problem has its own labels, weights, S and strength.
 
 Without an intercept θ is just the coefficients.
+
+A penalty with an L1 part is not smooth: the proximal solvers split f into its smooth part
+(the data term plus the penalty's L2 part, ``smooth_loss_grad``) and the L1 part, which they
+reach through ``proximal(k)`` — its value, prox and minimal subgradient on θ of problem k (the
+intercept, unpenalised, passes through). ``intercept_penalty=s`` penalises the intercept as
+liblinear does, as a coefficient of a constant feature s: the penalty of b is the penalty's of
+b/s (L1 strength α/s, L2 strength λ/s²) — on those two paths only.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ import numpy as np
 
 from . import _interrupt
 
-__all__ = ["Datafit", "Objective", "normalise"]
+__all__ = ["Datafit", "Objective", "Proximal", "normalise"]
 
 
 def normalise(sums, weight_sum):
@@ -77,10 +84,24 @@ class Objective:
     loss_grad_curvature, hessp, hessian_diagonal, each over an ``index`` of problems)."""
 
     def __init__(self, backend, datafit: Datafit, penalty, *, model: str, n_classes: int = 1,
-                 fit_intercept: bool = True):
+                 fit_intercept: bool = True, intercept_penalty: float | None = None):
         self.backend = backend
         self.datafit = datafit
         self.penalty = penalty
+        split = getattr(penalty, "split", None)
+        self.smooth_penalty, self.prox_penalty = split() if split else (penalty, None)
+        self.intercept_penalty = None
+        if intercept_penalty is not None and fit_intercept:
+            if model == "multinomial":
+                raise ValueError("a penalised intercept (liblinear's intercept_scaling) is for "
+                                 "binary and one-vs-rest problems only")
+            s = float(intercept_penalty)
+            from ._penalties import L1, L2
+
+            self.intercept_penalty = s
+            self._intercept_parts = (
+                None if self.smooth_penalty is None else L2(self.smooth_penalty.strength / s**2),
+                None if self.prox_penalty is None else L1(self.prox_penalty.strength / s))
         self.model = model
         self.fit_intercept = bool(fit_intercept)
         n = self.n_features = int(backend.n_features)
@@ -101,6 +122,8 @@ class Objective:
         else:
             self.weight_sums = np.full(1, float(backend.weight_sum))
         smooth = getattr(penalty, "smooth", True)
+        # the curvature paths know neither an L1 part nor liblinear's penalised intercept
+        smooth = smooth and self.intercept_penalty is None
         self.capabilities = frozenset(c for c in backend.capabilities
                                       if c in ("hessian", "hessp", "diagonal") and smooth)
         # per problem: (curvature handle, row in it) of its last loss_grad_curvature
@@ -153,8 +176,47 @@ class Objective:
         return f, g
 
     # ------------------------------------------------------------------ the solvers' protocol
+    def _check_smooth(self):
+        if self.prox_penalty is not None:
+            raise TypeError(f"{self.penalty!r} has an L1 part: the objective is not smooth; "
+                            "proximal solvers use smooth_loss_grad and proximal(k)")
+
+    def smooth_loss_grad(self, index, x):
+        """(f_s (q,), g_s (q, p)) of the smooth part — the data term plus the penalty's L2 part
+        (and the intercept's, with ``intercept_penalty``) — at the rows of x: one pass over X.
+        For an L2 penalty it is ``loss_grad``."""
+        if self.prox_penalty is None and self.intercept_penalty is None:
+            return self.loss_grad(index, x)
+        index = np.asarray(index)
+        sums, _ = self._run(index, x, "gradient")
+        f, g, _ = self._data_term(index, sums)
+        smooth = self.smooth_penalty
+        if smooth is not None:
+            W = self._coef(x)
+            with np.errstate(over="ignore"):
+                f += smooth.value(W, index)
+                g[:, :self.n_coef] += smooth.gradient(W, index)
+        part = self._intercept_parts[0] if self.intercept_penalty is not None else None
+        if part is not None:
+            b = np.asarray(x, dtype=np.float64).reshape(-1, self.n_params)[:, -1:]
+            with np.errstate(over="ignore"):
+                f += part.value(b, index)
+                g[:, -1:] += part.gradient(b, index)
+        return f, g
+
+    def proximal(self, k: int) -> "Proximal":
+        """The non-smooth part of problem k on its θ: value, prox, minimal subgradient."""
+        parts = [(slice(0, self.n_coef), self.prox_penalty)]
+        if self.intercept_penalty is not None:
+            parts.append((slice(self.n_coef, self.n_params), self._intercept_parts[1]))
+        return Proximal(int(k), [(where, part) for where, part in parts if part is not None],
+                        self.n_params)
+
     def loss_grad(self, index, x):
         """(f (q,), g (q, p)) of the problems ``index`` at the rows of x: one pass over X."""
+        self._check_smooth()
+        if self.intercept_penalty is not None:  # liblinear's L2 objective
+            return self.smooth_loss_grad(index, x)
         index = np.asarray(index)
         sums, _ = self._run(index, x, "gradient")
         f, g, _ = self._data_term(index, sums)
@@ -166,12 +228,19 @@ class Objective:
         sums, _ = self._run(index, x, "loss")
         f, _, _ = self._data_term(index, sums)
         with np.errstate(over="ignore"):
-            return f + self.penalty.value(self._coef(x), index)
+            f = f + self.penalty.value(self._coef(x), index)
+            if self.intercept_penalty is not None:
+                b = np.asarray(x, dtype=np.float64).reshape(-1, self.n_params)[:, -1:]
+                for part in self._intercept_parts:
+                    if part is not None:
+                        f += part.value(b, index)
+            return f
 
     def loss_grad_curvature(self, index, x):
         """``loss_grad``, keeping each problem's curvature at x for ``hessp`` and
         ``hessian_diagonal``."""
         index = np.asarray(index)
+        self._check_smooth()
         sums, handle = self._run(index, x, "curvature")
         if self.model == "batch":  # one row of the handle per problem
             for row, k in enumerate(index):
@@ -232,6 +301,7 @@ class Objective:
     def loss_grad_hess(self, index, x):
         """(f, g, H (q, p, p)): one pass over X that also forms each problem's Hessian."""
         index = np.asarray(index)
+        self._check_smooth()
         x = np.asarray(x, dtype=np.float64).reshape(-1, self.n_params)
         sums, _ = self._run(index, x, "hessian")
         f, g, H = self._data_term(index, sums)
@@ -258,3 +328,37 @@ class Objective:
             for j in range(n):  # u = (W[:, j] = 1, …)/√K
                 index = np.arange(K) * n + j
                 H[np.ix_(index, index)] += c / K
+
+
+class Proximal:
+    """The non-smooth (L1) part h of one problem k on its θ (p,): the coefficients ``parts``
+    (slices of θ, each with its L1 penalty) and the rest passing through (the intercept, not
+    penalised). With no part, h = 0 and every method is the identity (a smooth problem)."""
+
+    def __init__(self, k: int, parts, n_params: int):
+        self.index = np.array([k])
+        self.parts = parts
+        self.n_params = n_params
+
+    def value(self, x) -> float:
+        """h(x)."""
+        total = 0.0
+        for where, part in self.parts:
+            total += float(part.value(x[None, where], self.index)[0])
+        return total
+
+    def prox(self, x, step: float):
+        """argmin_u ½‖u − x‖² + step·h(u)."""
+        out = np.array(x, dtype=np.float64)
+        for where, part in self.parts:
+            out[where] = part.prox(out[None, where], np.array([step]), self.index)[0]
+        return out
+
+    def subgradient(self, x, g):
+        """The element of g + ∂h(x) nearest 0: 0 at the optimum; max|·| is the distance of −g
+        to ∂h(x), the stopping rule of non-smooth problems."""
+        out = np.array(g, dtype=np.float64)
+        for where, part in self.parts:
+            out[where] = part.minimal_subgradient(x[None, where], out[None, where],
+                                                  self.index)[0]
+        return out

@@ -13,7 +13,11 @@ the coefficients of the problems asked for, ``W`` of shape (q, d), rows in the o
   gradient of the smooth part) to the subdifferential ∂P(w): 0 at an optimum, so its largest
   value is a stopping rule for non-smooth problems (for a smooth penalty it is |g + ∇P(w)|);
 * ``lambda_max(G0, index)`` — the smallest strength at which w = 0 is optimal, from the gradient
-  of the smooth part at w = 0 (L1 parts only).
+  of the smooth part at w = 0 (L1 parts only);
+* ``split()`` — (smooth part, prox part): the L2 part that joins the data term as a smooth
+  function (``Objective.smooth_loss_grad``) and the L1 part that proximal and coordinate solvers
+  handle by its prox; either may be None (L2: (self, None); L1: (None, self); elastic net: its
+  (½α(1 − ρ)‖w‖², αρ‖w‖₁)).
 
 With strength 0 a penalty contributes exactly nothing (‖w‖² is never formed: it may overflow).
 
@@ -85,6 +89,9 @@ class L2(_Penalty):
     def subdifferential_distance(self, W, G, index):
         return np.abs(G + self.gradient(W, index))
 
+    def split(self):
+        return self, None
+
 
 class L1(_Penalty):
     """P(w) = α·‖w‖₁ (not smooth: proximal and coordinate solvers)."""
@@ -105,6 +112,17 @@ class L1(_Penalty):
         """|g + α·sign(w)| where w ≠ 0; max(|g| − α, 0) where w = 0."""
         alpha = _rows(self.strength, index, W)
         return np.where(W != 0, np.abs(G + alpha * np.sign(W)), np.maximum(np.abs(G) - alpha, 0.0))
+
+    def minimal_subgradient(self, W, G, index):
+        """The element of g + ∂P(w) nearest 0 (its |·| is ``subdifferential_distance``):
+        g + α·sign(w) where w ≠ 0, sign(g)·max(|g| − α, 0) where w = 0 — what proximal solvers
+        report as their gradient."""
+        alpha = _rows(self.strength, index, W)
+        return np.where(W != 0, G + alpha * np.sign(W),
+                        np.sign(G) * np.maximum(np.abs(G) - alpha, 0.0))
+
+    def split(self):
+        return None, self
 
     def lambda_max(self, G0, index=None):
         """max|∇ⱼ| at w = 0, per problem: the smallest α with the all-zero solution."""
@@ -145,6 +163,13 @@ class ElasticNet(_Penalty):
 
     def subdifferential_distance(self, W, G, index):
         return self._l1.subdifferential_distance(W, G + self._l2.gradient(W, index), index)
+
+    def split(self):
+        if self.l1_ratio == 0.0:
+            return self._l2, None
+        if self.l1_ratio == 1.0:
+            return None, self._l1
+        return self._l2, self._l1
 
     def lambda_max(self, G0, index=None):
         """The smallest α with the all-zero solution: max|∇ⱼ| / ρ (inf for ρ = 0)."""

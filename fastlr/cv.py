@@ -52,13 +52,23 @@ def _check_Cs(Cs) -> np.ndarray:
 
 
 def _not_in_cv_yet(solver, penalty):
-    return ValueError(_fit._l2_only(solver, penalty) + " fastlr.LogisticRegressionCV "
-                      "cross-validates the L2 penalty only so far (l1_ratios=(0,) or None): "
-                      "L1 and elastic net are not yet in the CV engine.")
+    return ValueError(f"Solver {solver} supports only 'l2' or None penalties, got {penalty} "
+                      "penalty. fastlr.LogisticRegressionCV cross-validates the L2 penalty only "
+                      "so far (l1_ratios=(0,) or None): L1 and elastic net are not yet in the CV "
+                      "engine (fastlr.LogisticRegression fits them: l1_ratio, solver='saga').")
+
+
+#: the solvers the CV grid runs (L2 grids: scikit-learn's saga/sag/liblinear names are not
+#: taken here, as the grid would run lbfgs under them)
+CV_SOLVERS = ("lbfgs", "newton", "newton-cholesky", "newton-cg", "gd")
 
 
 def _fit_options(solver_params):
     """fastlr's checked FitOptions from the CV estimator's parameters (C is per model)."""
+    solver = solver_params["solver"]
+    if not (isinstance(solver, str) and solver in CV_SOLVERS):
+        raise ValueError(f"solver must be one of {sorted(CV_SOLVERS)} for "
+                         f"fastlr.LogisticRegressionCV, got {solver!r}")
     params = dict(solver_params, C=1.0, l1_ratio=0.0, penalty="deprecated", warm_start=False,
                   n_jobs=None)
     return _fit.check_params(params, warn=False)

@@ -60,57 +60,73 @@ def _dask_aware(method):
 
 
 class LogisticRegression(_callbacks.CallbackSupportMixin, ClassifierMixin, BaseEstimator):
-    """L2-regularised logistic regression, scikit-learn compatible, on Numba kernels.
+    """Logistic regression with L2, L1 and elastic-net penalties, scikit-learn compatible, on
+    Numba kernels.
 
     The signature is scikit-learn's current one (1.8+), plus fastlr's ``learning_rate``,
     ``n_threads`` and ``multi_class``, and it fits the same model: for two classes,
-    C·Σ sᵢ·Lᵢ + ½‖w‖²; for three or more, the multinomial (softmax) model
-    C·Σ sᵢ·(logsumexp(zᵢ) − z_{i,yᵢ}) + ½‖W‖², zᵢ = W·xᵢ + b.
+    C·Σ sᵢ·Lᵢ + ρ‖w‖₁ + ½(1 − ρ)‖w‖² (ρ = ``l1_ratio``, 0 by default: the L2 penalty); for three
+    or more, the multinomial (softmax) model C·Σ sᵢ·(logsumexp(zᵢ) − z_{i,yᵢ}) + the same penalty
+    of W, zᵢ = W·xᵢ + b. The intercept is not penalised (but for ``solver="liblinear"``).
 
     What runs unchanged from ``sklearn.linear_model.LogisticRegression`` code (today):
 
-    * penalties: L2 (``l1_ratio=0``, the default) and none (``C=np.inf``);
-    * solvers: ``"lbfgs"``, ``"newton-cholesky"``, ``"newton-cg"`` (and fastlr's default
-      ``"auto"``, which converges where lbfgs stops at max_iter);
-    * binary and multinomial models, sample and class weights, warm starts, callbacks.
+    * penalties: L2 (``l1_ratio=0``, the default), none (``C=np.inf``), L1 and elastic net
+      (``l1_ratio > 0`` with ``solver="saga"``, or ``"liblinear"`` for L1, or fastlr's default
+      ``"auto"``; deprecated ``penalty="l1"``/``"elasticnet"``);
+    * solvers: ``"lbfgs"``, ``"newton-cholesky"``, ``"newton-cg"``, ``"saga"``,
+      ``"sag"``, ``"liblinear"``, each fitting the objective scikit-learn's solver of that name
+      fits, with fastlr's algorithms (``solver_``), and fastlr's default ``"auto"``, which
+      converges where lbfgs stops at max_iter;
+    * binary and multinomial models, sample and class weights, warm starts, callbacks,
+      ``sparsify``/``densify``.
 
-    Not yet: L1 and elastic-net penalties (``l1_ratio > 0``) and the ``"liblinear"``, ``"sag"``
-    and ``"saga"`` solvers: they raise a ``ValueError`` that says what to use instead. C chosen
-    by cross-validation: ``fastlr.LogisticRegressionCV``.
+    C chosen by cross-validation: ``fastlr.LogisticRegressionCV`` (L2 grids).
 
     Parameters
     ----------
-    penalty : {"l2", None}, default="deprecated"
-        Deprecated in scikit-learn 1.8, as here: leave it and use ``C=np.inf`` for no penalty.
-        Setting it warns (FutureWarning) and still works; "l1"/"elasticnet" are not supported.
+    penalty : {"l1", "l2", "elasticnet", None}, default="deprecated"
+        Deprecated in scikit-learn 1.8, as here: leave it and use ``l1_ratio`` and ``C``.
+        Setting it warns (FutureWarning) and still works, mapped as scikit-learn 1.9 maps it
+        ("l1" fits the L1 penalty whatever ``l1_ratio`` says, with its warnings).
     C : float > 0 or np.inf, default=1.0
         Inverse regularisation strength; ``np.inf`` fits without a penalty.
-    l1_ratio : 0.0 or None, default=0.0
-        Only 0 (the L2 penalty) is supported so far; any other value raises a ValueError.
-    dual : False
-        Accepted for scikit-learn compatibility; only False (the primal problem) is supported.
+    l1_ratio : float in [0, 1], default=0.0
+        ρ of the penalty ρ‖w‖₁ + ½(1 − ρ)‖w‖²: 0 is L2, 1 is L1. ρ > 0 needs ``solver="saga"``
+        (or ``"liblinear"`` for ρ = 1), as in scikit-learn.
+    dual : bool, default=False
+        True only with ``solver="liblinear"`` and an L2 penalty (fastlr solves the primal
+        problem: the same optimum).
     tol : float, default=1e-4
-        Stop when max|∇f| ≤ tol, f being the objective divided by C·Σsᵢ (as scikit-learn's lbfgs).
+        Stop when max|∇f| ≤ tol, f being the objective divided by C·Σsᵢ (as scikit-learn's lbfgs);
+        with an L1 part, when the largest distance of ∇ to the subdifferential is ≤ tol.
     fit_intercept : bool, default=True
-    intercept_scaling, random_state : accepted, no effect (as for scikit-learn's lbfgs)
+    intercept_scaling : float, default=1
+        ``solver="liblinear"`` only: the intercept is penalised as the coefficient of a constant
+        feature of this value (liblinear's objective); no effect otherwise.
+    random_state : accepted, no effect (fastlr's solvers are deterministic)
     class_weight : dict, "balanced" or None
         Multiplies each sample's weight by its class's weight (scikit-learn's semantics).
-    solver : {"auto", "lbfgs", "newton", "newton-cholesky", "newton-cg", "gd"}, default="auto"
+    solver : {"auto", "lbfgs", "newton", "newton-cholesky", "newton-cg", "gd", "saga", "sag", \
+"liblinear"}, default="auto"
         ``"auto"`` (fastlr's default; scikit-learn's is ``"lbfgs"``) reaches scikit-learn's
         optimum where lbfgs stops at max_iter — unscaled columns, text: on sparse X it runs
         Newton-CG; on small dense problems (one Hessian pass of n_samples·P² ≤ 2e7
         multiply-adds, P the number of parameters) Newton-Cholesky; on larger dense ones, L-BFGS
         for up to 20 iterations and, if that has not converged, Newton-CG from there, within
         the same ``max_iter``. ``solver_`` says which ran (``"lbfgs+newton-cg"``: the switch was
-        available) and ``n_iter_`` counts the iterations of both. Measured in
-        ``fastlr._solvers.hybrid`` and ``fastlr._fit``. An explicit name runs that algorithm:
+        available) and ``n_iter_`` counts the iterations of both. With an L1 part it runs what
+        ``"saga"`` runs. Measured in ``fastlr._solvers.hybrid`` and ``fastlr._fit``. An explicit
+        name runs that algorithm:
         ``"lbfgs"``: L-BFGS with scipy's L-BFGS-B iteration (line search and stopping rules),
         compiled, on the fused loss/gradient kernel (one pass over X per evaluation).
         ``"newton"`` (``"newton-cholesky"``): Newton's method with a fused
         loss/gradient/Hessian kernel (one pass per iteration; O((K·n_features)²) memory per
         thread) up to 1,000 parameters, Newton-CG above; ``"newton-cg"``: Newton with
         preconditioned CG steps on Hessian-vector products. ``"gd"``: the slides' batch gradient
-        descent with ``learning_rate``.
+        descent with ``learning_rate``. scikit-learn's ``"saga"``, ``"sag"`` and
+        ``"liblinear"``: L-BFGS for an L2 penalty; with an L1 part working-set proximal Newton
+        (binary and one-vs-rest in memory) or FISTA (multinomial, Dask).
     max_iter : int >= 0, default=100
     verbose : int, default=0
         > 0 prints one line per iteration: iteration, objective, max|gradient|, elapsed seconds.
@@ -140,6 +156,9 @@ class LogisticRegression(_callbacks.CallbackSupportMixin, ClassifierMixin, BaseE
     n_features_in_, feature_names_in_ : as in scikit-learn
     n_iter_ : ndarray of shape (1,) (binary, multinomial) or (n_classes,) (one-vs-rest)
     multi_class_ : "binary", "multinomial" or "ovr": the model fitted
+    solver_ : str
+        fastlr's algorithm that ran: "lbfgs", "newton", "newton-cg", "gd", "prox-newton" or
+        "fista"
     loss_history_ : ndarray (binary, multinomial) or list of ndarrays (one-vs-rest): the
         objective divided by C·Σsᵢ — the slides' cost J (+ ½λ‖w‖²) — at the start and after
         every iteration.

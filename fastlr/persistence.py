@@ -71,7 +71,7 @@ FORMAT = "fastlr.LogisticRegression"
 VERSION = 2
 _READS = (1, 2)  # the format versions load reads
 
-_SOLVERS = ("gd", "lbfgs", "newton", "newton-cg", "lbfgs+newton-cg")
+_SOLVERS = ("gd", "lbfgs", "newton", "newton-cg", "lbfgs+newton-cg", "fista", "prox-newton")
 _KINDS = ("binary", "multinomial", "ovr")
 # params is an object (1) whose class_weight is an object (2) holding lists (3) of scalars; one
 # level more is parsed, so that a list or object where a scalar belongs gets its own message

@@ -307,13 +307,14 @@ def test_dask_collections_go_to_the_dask_backend(monkeypatch):
     (dict(C=-1.0), ValueError, "C must be"),
     (dict(C="1"), TypeError, "C must be"),
     (dict(C=0.0), ValueError, "C must be"),
-    (dict(penalty="l1"), ValueError, "penalty"),
-    (dict(l1_ratio=0.5), ValueError, "supports only .l2. or None penalties, got elasticnet"),
+    (dict(penalty="l1", solver="lbfgs"), ValueError, "penalty"),
+    (dict(l1_ratio=0.5, solver="lbfgs"), ValueError,
+     "supports only .l2. or None penalties, got elasticnet"),
     (dict(l1_ratio=2.0), ValueError, "l1_ratio must be a number in"),
     (dict(dual=True), ValueError, "Solver auto supports only dual=False"),
     (dict(dual=True, solver="lbfgs"), ValueError, "Solver lbfgs supports only dual=False"),
-    (dict(solver="sag"), ValueError, "solver"),
-    (dict(solver="liblinear"), ValueError, "solver"),
+    (dict(solver="sgd"), ValueError, "solver"),
+    (dict(solver="sag", l1_ratio=1.0), ValueError, "Solver sag supports only .l2. or None"),
     (dict(max_iter=-1), ValueError, "max_iter"),
     (dict(intercept_scaling=0), ValueError, "intercept_scaling"),
     (dict(multi_class="crammer_singer"), ValueError, "multi_class"),
@@ -334,10 +335,10 @@ def test_bad_parameters_are_rejected_in_fit(cancer, params, error, match):
 
 
 @pytest.mark.parametrize("params, advice", [
-    (dict(l1_ratio=1.0), "use l1_ratio=0, or sklearn.linear_model.LogisticRegression(solver='saga'"),
-    (dict(penalty="elasticnet"), "use l1_ratio=0"),
-    (dict(solver="saga"), "leave solver at 'lbfgs'"),
-    (dict(solver="liblinear"), "sklearn.linear_model.LogisticRegression for now"),
+    (dict(l1_ratio=1.0, solver="lbfgs"), "fastlr fits L1 and elastic-net penalties under the"),
+    (dict(penalty="elasticnet", l1_ratio=0.5, solver="newton-cg"), "solver='saga'"),
+    (dict(solver="liblinear", l1_ratio=0.5), "Only 'saga' solver supports elasticnet"),
+    (dict(solver="liblinear", C=np.inf), "not supported for the liblinear solver"),
 ])
 def test_unsupported_penalties_and_solvers_say_what_to_do_instead(cancer, params, advice):
     X, y = cancer

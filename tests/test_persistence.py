@@ -451,7 +451,7 @@ def _nested(depth):
     (_set_params(class_weight={"keys": ["setosa"], "values": [-1.0]}),
      "invalid parameters.*class_weight"),
     (_set_params(multi_class="softmax"), "invalid parameters.*multi_class"),
-    (_set_params(solver="liblinear"), "invalid parameters.*solver"),
+    (_set_params(solver="sgd"), "invalid parameters.*solver"),
     (_set_params(max_iter=-1), "invalid parameters.*max_iter"),
     (_set_params(max_iter=1.5), "invalid parameters.*max_iter"),
     (_set_params(tol={"float": "inf"}), "invalid parameters.*tol"),

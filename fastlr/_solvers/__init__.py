@@ -24,7 +24,12 @@ objective:
 * ``"newton"`` — Newton with a Cholesky step and Armijo backtracking (``newton``);
 * ``"newton-cg"`` — the same with a preconditioned-CG step on H·v products (``newton``, ``cg``);
 * ``"lbfgs+newton-cg"`` — L-BFGS for up to 20 iterations, then Newton-CG from where it stopped
-  (``hybrid``): the estimator's default on large dense data.
+  (``hybrid``): the estimator's default on large dense data;
+* ``"fista"`` — proximal gradient with momentum, backtracking and restart, for penalties with an
+  L1 part (``fista``): it asks for ``smooth_loss_grad`` and takes the non-smooth part as a
+  ``proximal`` (``Objective.proximal(k)``), stopping when the minimal subgradient's max|·| ≤ tol;
+* ``"prox-newton"`` — working sets and proximal Newton with coordinate descent, binary problems
+  held in memory (``prox_newton``): it works on the data itself, yielding only events.
 
 Each solver function states the capabilities it needs (``NEEDS``); :func:`make_solver` checks
 them against the objective's before anything runs. ``x0`` is the float64 parameter vector
@@ -37,7 +42,8 @@ from typing import Callable
 
 import numpy as np
 
-from . import gd as _gd, hybrid as _hybrid, lbfgs as _lbfgs, newton as _newton
+from . import fista as _fista, gd as _gd, hybrid as _hybrid, lbfgs as _lbfgs, newton as _newton
+from . import prox_newton as _prox_newton
 from .common import SolverResult
 from .driver import CallablesObjective, Lockstep, solve
 
@@ -47,14 +53,18 @@ __all__ = ["FUNCTIONS", "SOLVERS", "CallablesObjective", "Lockstep", "SolverResu
 #: solver name -> generator function (the submodules keep their names: ``_solvers.lbfgs`` is
 #: the module)
 FUNCTIONS = {"gd": _gd.gd, "lbfgs": _lbfgs.lbfgs, "newton": _newton.newton,
-             "newton-cg": _newton.newton_cg, "lbfgs+newton-cg": _hybrid.lbfgs_then_newton_cg}
+             "newton-cg": _newton.newton_cg, "lbfgs+newton-cg": _hybrid.lbfgs_then_newton_cg,
+             "fista": _fista.fista, "prox-newton": _prox_newton.prox_newton}
 SOLVERS = tuple(FUNCTIONS)
 
 
 def make_solver(name: str, x0, *, capabilities, tol: float, max_iter: int,
-                learning_rate: float | None = None):
+                learning_rate: float | None = None, proximal=None, problem=None):
     """The generator of solver ``name`` from x0 (copied), for an objective with
-    ``capabilities``: a clear ValueError when the solver needs one it lacks."""
+    ``capabilities``: a clear ValueError when the solver needs one it lacks. ``proximal``: the
+    problem's non-smooth part (``Objective.proximal(k)``), for "fista" and "prox-newton";
+    ``problem``: the data of a binary problem in memory (``prox_newton.LogisticProblem``), for
+    "prox-newton"."""
     if name not in FUNCTIONS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {name!r}")
     function = FUNCTIONS[name]
@@ -70,6 +80,14 @@ def make_solver(name: str, x0, *, capabilities, tol: float, max_iter: int,
     if name in ("newton-cg", "lbfgs+newton-cg"):
         return function(x0, tol=tol, max_iter=max_iter,
                          precondition="diagonal" in capabilities)
+    if name == "fista":
+        if proximal is None:
+            raise ValueError("solver='fista' needs the problem's proximal part")
+        return function(x0, tol=tol, max_iter=max_iter, proximal=proximal)
+    if name == "prox-newton":
+        if proximal is None or problem is None:
+            raise ValueError("solver='prox-newton' needs the problem's data and proximal part")
+        return function(x0, tol=tol, max_iter=max_iter, problem=problem, proximal=proximal)
     return function(x0, tol=tol, max_iter=max_iter)
 
 

@@ -37,7 +37,7 @@ def finite(f, g) -> bool:
     return math.isfinite(f) and math.isfinite(gmax(g))
 
 
-def start(x0, kind: str, max_iter: int):
+def start(x0, kind: str, max_iter: int, report=None):
     """Evaluate ``kind`` at x0 (a sub-generator: ``yield from``); returns (x, answer, n_iter,
     message).
 
@@ -45,9 +45,12 @@ def start(x0, kind: str, max_iter: int):
     as a point to converge at: with an iteration to spare, the solver restarts from x = 0 (the
     model with every coefficient zero, finite for the objectives fastlr fits) and that restart
     is its first iteration. When zero is no better, x is None: the caller reports failure.
+    ``report(x, answer) -> (f, g)``: what the "iteration" events say (proximal solvers: the whole
+    objective and the minimal subgradient); by default the answer's own f and g.
     """
+    report = report or (lambda x, answer: (answer[0], answer[1]))
     answer = yield (kind, x0)
-    yield ("iteration", x0, answer[0], answer[1])
+    yield ("iteration", x0, *report(x0, answer))
     if finite(answer[0], answer[1]):
         return x0, answer, 0, ""
     if max_iter < 1:
@@ -58,5 +61,5 @@ def start(x0, kind: str, max_iter: int):
     if not finite(restarted[0], restarted[1]):
         return None, answer, 0, ("the objective or its gradient is not finite at the starting "
                                  "point, nor at zero")
-    yield ("iteration", zero, restarted[0], restarted[1])
+    yield ("iteration", zero, *report(zero, restarted))
     return zero, restarted, 1, ""

@@ -11,6 +11,7 @@ The objective (``fastlr._objective`` implements it for logistic regression)::
 
     n_problems: int; n_params: int; capabilities: frozenset  ⊆ {"hessian", "hessp", "diagonal"}
     loss_grad(index, x)            -> f (q,), g (q, p)
+    smooth_loss_grad(index, x)     -> the same of the smooth part     (proximal solvers)
     loss_grad_hess(index, x)       -> f, g, H (q, p, p)              ("hessian")
     loss_grad_curvature(index, x)  -> f, g; keeps the curvature at x  ("hessp")
     hessp(index, v)                -> H·v (q, p) at the kept point    ("hessp")
@@ -31,9 +32,9 @@ from .common import gmax
 __all__ = ["CallablesObjective", "Lockstep", "solve"]
 
 #: the capability each request kind needs
-REQUIRES = {"loss_grad": None, "loss_grad_hess": "hessian", "loss_grad_curvature": "hessp",
+REQUIRES = {"loss_grad": None, "smooth_loss_grad": None, "loss_grad_hess": "hessian", "loss_grad_curvature": "hessp",
             "hessp": "hessp", "hessian_diagonal": "diagonal"}
-_WITH_X = ("loss_grad", "loss_grad_hess", "loss_grad_curvature")
+_WITH_X = ("loss_grad", "smooth_loss_grad", "loss_grad_hess", "loss_grad_curvature")
 
 
 class Lockstep:

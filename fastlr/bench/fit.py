@@ -55,7 +55,7 @@ from .flags import noise_flags
 from .timing import Contender, have_threadpoolctl, time_interleaved
 
 __all__ = ["GAP", "LADDER", "NEWTON_PARAMS", "FitContender", "contenders", "equal_optimum",
-           "fit_comparison", "format_fit_table", "objective", "protocol_text"]
+           "fit_comparison", "format_fit_table", "l1_contenders", "objective", "protocol_text"]
 
 #: the tolerances tried, loosest first
 LADDER = tuple(10.0 ** -k for k in range(2, 11))
@@ -66,8 +66,9 @@ GAP = 1e-6
 NEWTON_PARAMS = 1000
 
 
-def objective(model, X, y, C: float) -> float:
-    """scikit-learn's F = C·Σ Lᵢ + ½‖W‖² of a fitted binary or multinomial model, in NumPy.
+def objective(model, X, y, C: float, l1_ratio: float = 0.0) -> float:
+    """scikit-learn's F = C·Σ Lᵢ + ½‖W‖² of a fitted binary or multinomial model, in NumPy;
+    with ``l1_ratio`` ρ the elastic net's C·Σ Lᵢ + ρ‖W‖₁ + ½(1 − ρ)‖W‖².
 
     The intercept is not penalised. ``X`` may be dense or scipy.sparse; the margins are formed in
     float64 whatever X's dtype.
@@ -86,7 +87,69 @@ def objective(model, X, y, C: float) -> float:
         M = Z.max(axis=1)
         lse = M + np.log(np.sum(np.exp(Z - M[:, None]), axis=1))
         loss = lse - Z[np.arange(Z.shape[0]), np.searchsorted(classes, y)]
+    if l1_ratio:
+        return (C * float(np.sum(loss)) + l1_ratio * float(np.sum(np.abs(W)))
+                + 0.5 * (1.0 - l1_ratio) * float(np.sum(W * W)))
     return C * float(np.sum(loss)) + 0.5 * float(np.sum(W * W))
+
+
+def l1_contenders(X, y, C: float, l1_ratio: float, threads: int | None = None,
+                  notes=None) -> list:
+    """The contenders of an L1 or elastic-net problem, all without an intercept (liblinear would
+    penalise it: without one every library fits the same objective C·Σ Lᵢ + ρ‖w‖₁ +
+    ½(1 − ρ)‖w‖²): fastlr (solver="saga": working-set proximal Newton for binary, FISTA for the
+    multinomial model; it sets f*), scikit-learn saga and liblinear (binary L1), and — when
+    installed, skipped with a note otherwise — skglm's ProxNewton, celer and glum's irls-cd
+    (binary)."""
+    notes = [] if notes is None else notes
+    binary = np.unique(np.asarray(y)).shape[0] == 2
+    out = []
+    from ..estimator import LogisticRegression as Fast
+
+    out.append(FitContender("fastlr saga", "fastlr", lambda tol: Fast(
+        C=C, l1_ratio=l1_ratio, solver="saga", tol=tol, max_iter=10000, fit_intercept=False,
+        n_threads=threads)))
+    try:
+        from sklearn.linear_model import LogisticRegression as Sk
+    except ImportError:
+        notes.append("scikit-learn is not installed: no yardstick (pip install scikit-learn)")
+    else:
+        out.append(FitContender("sklearn saga", "sklearn", lambda tol: Sk(
+            C=C, l1_ratio=l1_ratio, solver="saga", tol=tol, max_iter=10000,
+            fit_intercept=False), sets_optimum=False))
+        if binary and l1_ratio == 1.0:
+            out.append(FitContender("sklearn liblinear", "sklearn", lambda tol: Sk(
+                C=C, l1_ratio=1.0, solver="liblinear", tol=tol, max_iter=10000,
+                fit_intercept=False), sets_optimum=False))
+    m = X.shape[0]
+    for module, label, make in (
+            ("skglm", "skglm ProxNewton", lambda tol: _skglm(C, l1_ratio, tol, m)),
+            ("celer", "celer", lambda tol: _celer(C, tol)),
+            ("glum", "glum irls-cd", lambda tol: _Glum(C, tol, m, "irls-cd", l1_ratio, False))):
+        if not binary or (module == "celer" and l1_ratio != 1.0):
+            continue
+        try:
+            __import__(module)
+        except ImportError:
+            notes.append(f"{module} is not installed: its contender is skipped "
+                         f"(pip install {module})")
+            continue
+        out.append(FitContender(label, module, make, sets_optimum=False))
+    return out
+
+
+def _skglm(C, l1_ratio, tol, m):
+    """skglm's objective is the mean loss + α(ρ‖w‖₁ + ½(1 − ρ)‖w‖²): α = 1/(C·m)."""
+    from skglm import SparseLogisticRegression
+
+    return SparseLogisticRegression(alpha=1.0 / (C * m), l1_ratio=l1_ratio, tol=tol,
+                                    max_iter=1000, fit_intercept=False)
+
+
+def _celer(C, tol):
+    from celer import LogisticRegression as Celer
+
+    return Celer(C=C, tol=tol, fit_intercept=False)
 
 
 @dataclass(frozen=True)
@@ -103,12 +166,13 @@ class FitContender:
 class _Glum:
     """glum's GLM with scikit-learn's objective: α = 1/(C·m), ridge only; coef_ as (1, n)."""
 
-    def __init__(self, C, tol, m, solver):
+    def __init__(self, C, tol, m, solver, l1_ratio=0.0, fit_intercept=True):
         from glum import GeneralizedLinearRegressor
 
+        extra = {} if fit_intercept else {"fit_intercept": False}
         self.model = GeneralizedLinearRegressor(family="binomial", alpha=1.0 / (C * m),
-                                                l1_ratio=0.0, gradient_tol=tol, solver=solver,
-                                                max_iter=1000)
+                                                l1_ratio=l1_ratio, gradient_tol=tol,
+                                                solver=solver, max_iter=1000, **extra)
 
     def fit(self, X, y):
         self.classes_ = np.unique(y)
@@ -233,26 +297,28 @@ def _peak_bytes(make, tol, X, y) -> int:
 def equal_optimum(X, y, C: float = 1.0, *, threads: int | None = None, repeat: int = 3,
                   ladder=LADDER, gap: float = GAP, memory: bool = True, budget: float | None = None,
                   entries=None, warmup_rows: int = 2000, progress=lambda msg: None,
-                  seed: int = 0) -> dict:
+                  seed: int = 0, l1_ratio: float = 0.0) -> dict:
     """Run the protocol of the module docstring on (X, y, C); a JSON-ready dict.
 
     ``entries``: the :class:`FitContender` list (default :func:`contenders`); ``ladder`` the
     tolerances, loosest first; ``memory`` whether to measure peak memory; ``budget`` the longest
     single fit (seconds) after which a contender stops (None: no limit). A contender that raises
-    is reported with its error and the others go on.
+    is reported with its error and the others go on. ``l1_ratio`` > 0: the L1 / elastic-net
+    problem (:func:`l1_contenders`, the objective with that penalty).
     """
     ladder = tuple(sorted((float(t) for t in ladder), reverse=True))
     if not ladder:
         raise ValueError("the tolerance ladder is empty")
     notes = []
     if entries is None:
-        entries = contenders(X, y, C, threads, notes)
+        entries = (l1_contenders(X, y, C, l1_ratio, threads, notes) if l1_ratio
+                   else contenders(X, y, C, threads, notes))
     n_classes = int(np.unique(np.asarray(y)).shape[0])
     out = {"problem": "binary" if n_classes == 2 else "multinomial",
            "n_samples": int(X.shape[0]), "n_features": int(X.shape[1]), "n_classes": n_classes,
            "input": "csr" if hasattr(X, "tocsr") else "dense", "dtype": str(X.dtype), "C": C,
            "threads": threads, "ladder": list(ladder), "gap": gap, "repeat": repeat,
-           "budget": budget, "best_objective": None,
+           "budget": budget, "best_objective": None, "l1_ratio": l1_ratio,
            "set_by": [e.label for e in entries if e.sets_optimum], "fits": [], "notes": notes}
     if threads is not None and not have_threadpoolctl():
         notes.append("threadpoolctl is not installed: BLAS and OpenMP threads not limited")
@@ -279,7 +345,7 @@ def equal_optimum(X, y, C: float = 1.0, *, threads: int | None = None, repeat: i
                 _quiet_fit(e.make, 1e-3, X[:warmup_rows], y[:warmup_rows])
                 if e.sets_optimum:
                     seconds, model = _timed_fit(e.make, ladder[-1], X, y)
-                    tight[e.label] = (model, objective(model, X, y, C))
+                    tight[e.label] = (model, objective(model, X, y, C, l1_ratio))
                     if budget is not None and seconds > budget:
                         over[e.label] = (seconds, ladder[-1])
             except Exception as exc:
@@ -306,7 +372,7 @@ def equal_optimum(X, y, C: float = 1.0, *, threads: int | None = None, repeat: i
                         seconds = 0.0
                     else:
                         seconds, model = _timed_fit(e.make, tol, X, y)
-                        f = objective(model, X, y, C)
+                        f = objective(model, X, y, C, l1_ratio)
                     rel = (f - best) / abs(best) if best else f - best
                     trail.append([tol, rel])
                     if rel <= gap:
@@ -375,11 +441,15 @@ def protocol_text(case: dict) -> str:
     """The protocol, as the table's header states it."""
     what = ("C·Σ log(1 + e^z) − y·z + ½‖w‖²" if case["problem"] == "binary"
             else "C·Σ logsumexp(z) − z_y + ½‖W‖²")
+    rho = case.get("l1_ratio") or 0.0
+    if rho:
+        what = what.replace("½‖", f"{rho:g}·‖").replace("‖²", "‖₁") + (
+            f" + {0.5 * (1 - rho):g}·‖W‖²" if rho < 1 else "") + ", no intercept"
     best = case["best_objective"]
     best_text = "f*" if best is None else f"f* = {best:.10g}"
     set_by = case.get("set_by")
     by = ("any contender" if set_by is None or len(set_by) == len(case["fits"])
-          else "the lbfgs and Newton contenders")
+          else ", ".join(set_by) if case.get("l1_ratio") else "the lbfgs and Newton contenders")
     memory = ("; peak MB: memory allocated during one more fit (tracemalloc; X not counted)"
               if any(f.get("peak_bytes") is not None for f in case["fits"]) else "")
     budget = ("" if case.get("budget") is None
@@ -404,7 +474,9 @@ def format_fit_table(case: dict, title: str | None = None) -> list[str]:
             else f"multinomial, {case['n_classes']} classes")
     input_text = "CSR " if case["input"] == "csr" else ""
     title = title or "Fit"
-    out = ["", f"{title}: LogisticRegression(C={case['C']:g}), {kind}, on {input_text}{shape} "
+    rho = case.get("l1_ratio") or 0.0
+    params = f"C={case['C']:g}" + (f", l1_ratio={rho:g}, fit_intercept=False" if rho else "")
+    out = ["", f"{title}: LogisticRegression({params}), {kind}, on {input_text}{shape} "
                f"{case['dtype']}, {thread_text}"]
     out += _wrap(protocol_text(case))
     out += [f"  note: {note}" for note in case["notes"]]

@@ -8,9 +8,9 @@ unchanged: its data, its parameters, its assertions and its tolerances.
 
 What the adapter translates, and nothing else:
 
-* ``solver="liblinear" | "sag" | "saga"`` — scikit-learn's own solvers, which fastlr does not
-  have (it raises a ValueError for them) — builds scikit-learn's real
-  ``sklearn.linear_model.LogisticRegression``. Many of scikit-learn's tests fit the same problem
+* ``solver="liblinear" | "sag" | "saga"`` — scikit-learn's own solvers — builds scikit-learn's
+  real ``sklearn.linear_model.LogisticRegression`` (fastlr fits their objectives under those
+  names too; :class:`FastlrForEverySolver` is fastlr for every name, for the tests about them). Many of scikit-learn's tests fit the same problem
   with every solver and compare the fits pairwise; there scikit-learn's solvers are the reference
   that fastlr's lbfgs and Newton fits are compared against. A test whose assertions would only
   ever reach scikit-learn's solvers is not run at all (see ``NOT_APPLICABLE`` in
@@ -92,6 +92,23 @@ class LogisticRegressionCV(fastlr.LogisticRegressionCV):
     def fit(self, X, y, sample_weight=None, **params):
         LogisticRegression.fits += 1
         return super().fit(X, y, sample_weight=sample_weight, **params)
+
+
+class FastlrForEverySolver(LogisticRegression):
+    """fastlr's estimator for every solver name, "liblinear", "sag" and "saga" included (fastlr
+    fits their objectives): for scikit-learn's L1, elastic-net and liblinear tests, whose
+    assertions compare those solvers with each other or with fixed expectations."""
+
+    def __new__(cls, *args, **kwargs):
+        return object.__new__(cls)
+
+
+FastlrForEverySolver.__name__ = "LogisticRegression"  # parameter ids stay scikit-learn's
+
+
+def fastlr_for_every_solver(*args, **kwargs):
+    """A ``LogisticRegression`` factory that never builds scikit-learn's estimator."""
+    return FastlrForEverySolver(*args, **kwargs)
 
 
 def liblinear_as_lbfgs(*args, **kwargs):
