@@ -102,27 +102,27 @@ def l1_norm(alpha, u) -> float:
 @jit()
 def csr_select(indptr, indices, data, position):
     """The columns j with position[j] ≥ 0 of a CSR matrix, renumbered position[j], as CSR
-    arrays (indptr, indices, float64 data): two passes over X's entries, no sort (the column
-    order within a row follows X's)."""
+    arrays (indptr, indices, float64 data): one pass over X's indices into outputs sized for
+    all of X's entries (np.empty: only the pages written are touched), no sort (the column
+    order within a row follows X's). One pass rather than count-then-fill: measured 30 vs
+    36-47 ms (text-like 100,000 x 100,000, 4.3M entries, |ws| = 150, 1 thread, loaded).
+    A CSC copy of X with a counting transpose of the working set's columns was slower: the
+    copy (scipy tocsc) 0.32 s once, the transpose 60 ms for 1.46M entries (scattered writes)."""
     m = indptr.shape[0] - 1
-    out_ptr = np.zeros(m + 1, dtype=np.int64)
+    out_ptr = np.empty(m + 1, dtype=indptr.dtype)  # X's index dtype: scipy takes the arrays
+    out_ptr[0] = 0                                  # as they are (mixed ones are recast)
+    out_idx = np.empty(indices.shape[0], dtype=indices.dtype)
+    out_val = np.empty(indices.shape[0], dtype=np.float64)
+    at = 0
     for i in range(m):
-        count = 0
-        for k in range(indptr[i], indptr[i + 1]):
-            if position[indices[k]] >= 0:
-                count += 1
-        out_ptr[i + 1] = out_ptr[i] + count
-    out_idx = np.empty(out_ptr[m], dtype=np.int64)
-    out_val = np.empty(out_ptr[m], dtype=np.float64)
-    for i in range(m):
-        at = out_ptr[i]
         for k in range(indptr[i], indptr[i + 1]):
             p = position[indices[k]]
             if p >= 0:
                 out_idx[at] = p
                 out_val[at] = data[k]
                 at += 1
-    return out_ptr, out_idx, out_val
+        out_ptr[i + 1] = at
+    return out_ptr, out_idx[:at], out_val[:at]
 
 
 @jit()
@@ -144,7 +144,17 @@ def csr_gram(indptr, indices, data, h, size):
                     G[ja, jb] += va * data[b]
                 else:
                     G[jb, ja] += va * data[b]
-    for j in range(size):
-        for k in range(j + 1, size):
-            G[k, j] = G[j, k]
+    mirror_upper(G)
     return G
+
+
+@jit()
+def mirror_upper(G):
+    """G[k, j] = G[j, k] for k > j, in 64 × 64 tiles (the lower triangle's writes are strided:
+    measured 29-38 vs 37-41 ms at 3,400 × 3,400 against the plain double loop)."""
+    size = G.shape[0]
+    for jb in range(0, size, 64):
+        for kb in range(jb, size, 64):
+            for k in range(kb, min(kb + 64, size)):
+                for j in range(jb, min(jb + 64, k)):
+                    G[k, j] = G[j, k]
