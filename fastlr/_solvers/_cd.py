@@ -125,25 +125,48 @@ def csr_select(indptr, indices, data, position):
     return out_ptr, out_idx[:at], out_val[:at]
 
 
+#: csr_gram's tile: the Gram is accumulated in blocks of TILE × TILE (2 MB float64, about the
+#: L2/L3 share of one core) — text-like 100,000 x 100,000, a working set of 3,400 columns (2.5M
+#: entries, 33M pairs), 1 thread, load ~5: untiled 0.44-0.50 s, tiles of 256 / 512 / 1024 /
+#: 2048: 0.49 / 0.35-0.39 / 0.37-0.42 / 0.41-0.47 s (at 700 columns all 0.075-0.08 s against
+#: 0.09 s for the former kernel, which took unsorted rows and branched on the pair's order)
+TILE = 512
+
+
 @jit()
 def csr_gram(indptr, indices, data, h, size):
-    """Σᵢ hᵢ·xᵢxᵢᵀ (size × size) of a CSR matrix with ``size`` columns, row by row over each
-    row's pairs of entries — one triangle, mirrored at the end: O(Σᵢ nnzᵢ²/2), in row order
-    (reproducible)."""
+    """Σᵢ hᵢ·xᵢxᵢᵀ (size × size) of a CSR matrix with ``size`` columns and **sorted indices**
+    in each row: over the pairs a ≤ b of each row's entries, O(Σᵢ nnzᵢ²/2), the upper triangle
+    in tiles of ``TILE`` columns (for each pair of column blocks A ≤ B, the rows' entries in A
+    times those in B: G's block stays in cache while every row adds to it), mirrored at the
+    end. Each G[j, k] sums its rows in row order (reproducible: no thread count or tile size
+    changes the order of one entry's terms)."""
+    m = indptr.shape[0] - 1
+    nb = max((size + TILE - 1) // TILE, 1)
+    cut = np.empty((m, nb + 1), dtype=np.int64)  # row i's entries in block b: cut[i, b:b + 2]
+    for i in range(m):
+        k = indptr[i]
+        end = indptr[i + 1]
+        for blk in range(nb):
+            cut[i, blk] = k
+            limit = (blk + 1) * TILE
+            while k < end and indices[k] < limit:
+                k += 1
+        cut[i, nb] = end
     G = np.zeros((size, size))
-    for i in range(indptr.shape[0] - 1):
-        hi = h[i]
-        if hi == 0.0:
-            continue
-        for a in range(indptr[i], indptr[i + 1]):
-            va = hi * data[a]
-            ja = indices[a]
-            for b in range(a, indptr[i + 1]):
-                jb = indices[b]
-                if jb >= ja:
-                    G[ja, jb] += va * data[b]
-                else:
-                    G[jb, ja] += va * data[b]
+    for A in range(nb):
+        for B in range(A, nb):
+            for i in range(m):
+                hi = h[i]
+                a0, a1 = cut[i, A], cut[i, A + 1]
+                b0, b1 = cut[i, B], cut[i, B + 1]
+                if a0 == a1 or b0 == b1 or hi == 0.0:
+                    continue
+                for a in range(a0, a1):
+                    va = hi * data[a]
+                    row = G[indices[a]]
+                    for b in range(a if A == B else b0, b1):
+                        row[indices[b]] += va * data[b]
     mirror_upper(G)
     return G
 

@@ -103,7 +103,12 @@ class _Columns:
             position = np.full(X.shape[1], -1, dtype=np.int32)  # int32: half the cache lines
             position[ws] = np.arange(ws.size)
             arrays = _cd.csr_select(X.indptr, X.indices, X.data, position)
-            return sp.csr_matrix(arrays[::-1], shape=(X.shape[0], ws.size))
+            Xw = sp.csr_matrix(arrays[::-1], shape=(X.shape[0], ws.size))
+            # csr_gram takes sorted rows; ws is sorted, so they are when X's are. Sorted once
+            # per working set, for all its Newton steps: ~17 ms for 1.2-2.5M entries
+            if not X.has_sorted_indices:
+                Xw.sort_indices()
+            return Xw
         missing = np.setdiff1d(ws, self.features, assume_unique=True)
         if missing.size:
             if self.block is None or self.features.size + missing.size > self.limit:
