@@ -304,3 +304,36 @@ def test_the_default_solver_fits_l1_and_the_elastic_net_as_saga_does():
         saga = LogisticRegression(C=0.1, l1_ratio=l1_ratio, tol=1e-8, solver="saga").fit(X, y)
         assert auto.solver_ == saga.solver_ == "prox-newton"
         np.testing.assert_array_equal(auto.coef_, saga.coef_)
+
+
+def test_csr_gram_tiles_match_scipy_and_unsorted_rows_fit_the_same_model():
+    """The working set's CSR Gram (several of its column tiles) against scipy's XᵀdiagHX; a
+    text-like CSR fit whose rows' indices are unsorted (prox-newton sorts its working set's
+    copy) reaches the sorted fit's model, both meeting the KKT conditions (NumPy)."""
+    from fastlr._solvers import _cd
+
+    rng = np.random.default_rng(7)
+    size = 2 * _cd.TILE + 37
+    X = sp.random(400, size, density=0.05, format="csr", random_state=7)
+    h = rng.random(400)
+    G = _cd.csr_gram(X.indptr, X.indices, X.data, h, size)
+    np.testing.assert_allclose(G, (X.T @ sp.diags(h) @ X).toarray(), rtol=1e-12, atol=1e-14)
+
+    X = sp.random(300, 400, density=0.05, format="csr", random_state=8)
+    y = (rng.random(300) < expit(X @ rng.standard_normal(400) * 3)).astype(int)
+    shuffled = X.copy()
+    for i in range(shuffled.shape[0]):  # reverse each row's entries: the same matrix
+        lo, hi = shuffled.indptr[i], shuffled.indptr[i + 1]
+        shuffled.indices[lo:hi] = shuffled.indices[lo:hi][::-1].copy()
+        shuffled.data[lo:hi] = shuffled.data[lo:hi][::-1].copy()
+    shuffled.has_sorted_indices = False
+    C = 20.0 / np.max(np.abs(X.T @ (y - 0.5)))
+    fits = [LogisticRegression(C=C, l1_ratio=1.0, solver="liblinear", fit_intercept=False,
+                               tol=1e-10).fit(data, y).coef_[0] for data in (X, shuffled)]
+    np.testing.assert_allclose(fits[0], fits[1], atol=1e-9)
+    coef = fits[1]
+    assert np.count_nonzero(coef) > 5
+    grad = C * (X.T @ (expit(X @ coef) - y))
+    zero = coef == 0
+    assert np.all(np.abs(grad[zero]) <= 1 + 1e-7)
+    np.testing.assert_allclose(grad[~zero], -np.sign(coef[~zero]), atol=1e-7)
