@@ -47,17 +47,10 @@ __all__ = ["FAST_FLAGS", "ThreadingLayerWarning", "jit", "max_threads", "numba_t
 #: that changes what NaN, inf or ``exp``/``log1p`` return.
 FAST_FLAGS = frozenset({"nsz", "arcp", "contract", "reassoc"})
 
-#: Work (bytes of X read, or the equivalent) below which a kernel runs on one thread.
-#: Measured on the shared 2-core VM (TBB, tasks handed out one at a time, loss_grad, float64,
-#: X n x 100, median of 21-41 interleaved calls; speed-up of 2 threads over 1): with a process
-#: spinning on one core, 1 MB 0.82, 4 MB 0.90, 8 MB 0.94, 16 MB 0.97, 32 MB 1.16-1.24, 64 MB
-#: 1.14-1.44, 256 MB 1.42 — a thread that loses its core for a time slice (~3 ms) holds the
-#: call up, which only calls of milliseconds absorb; without the spinner (other tenants still
-#: running) 2 MB 1.10, 16 MB 1.46-1.58, 32 MB 1.59-1.72, 128 MB 1.84. From 32 MB two threads win
-#: both ways; below it one thread loses at most 40 % on a quiet machine and the parallel driver
-#: is never compiled (a first fit of 100,000 x 20 compiles half as much: 7.2 -> 4.0 s).
-#: (Measured before the drivers stopped zeroing their partials with ``np.zeros``, whose
-#: element-by-element parallel schedule put the break-even at 64 MB.)
+#: Work (bytes of X read, or the equivalent) below which a kernel runs on one thread: from 32 MB
+#: two threads win on the shared 2-core machine even with a process spinning on one core (1.16-1.24x
+#: over one thread; 0.82-0.97x below 16 MB), and below it the parallel driver is never compiled.
+#: Figures in docs/user_guide/performance.rst ("Threads"); guarded by bench_kernels.LossGrad.
 PARALLEL_MIN_BYTES = 32_000_000
 
 
