@@ -54,6 +54,7 @@ from .sklearn_adapter import (  # noqa: E402
     FastlrForEverySolver,
     LogisticRegression,
     LogisticRegressionCV as FastlrCV,
+    FastlrCVForEverySolver,
     fastlr_cv_for_every_solver,
     fastlr_for_every_solver,
     liblinear_as_lbfgs,
@@ -86,19 +87,16 @@ def _fastlr_solver(params):
     return params.get("solver", "lbfgs") in FASTLR_SOLVERS
 
 
-def _not_cv(params):
-    """The parameter sets that do not pass scikit-learn's LogisticRegressionCV (fastlr's CV has
-    no L1/elastic-net grids yet)."""
-    return LogisticRegressionCV not in [v for v in params.values() if isinstance(v, type)]
-
-
 def _default_keep(params):
     return _fastlr_solver(params)
 
 
-#: options of a test that fits fastlr under every solver name (L1, elastic net, liblinear)
-_EVERY = {"factory": fastlr_for_every_solver, "keep": _not_cv,
-          "substitute": {SklearnLogisticRegression: FastlrForEverySolver}}
+#: options of a test that fits fastlr under every solver name (L1, elastic net, liblinear),
+#: LogisticRegressionCV included (its parameter sets with LR=LogisticRegressionCV run fastlr's CV)
+_EVERY = {"factory": fastlr_for_every_solver, "cv_factory": fastlr_cv_for_every_solver,
+          "keep": lambda params: True,
+          "substitute": {SklearnLogisticRegression: FastlrForEverySolver,
+                         LogisticRegressionCV: FastlrCVForEverySolver}}
 
 #: options of a test of L1, elastic-net or liblinear CV grids: fastlr's CV and fastlr's
 #: LogisticRegression under every solver name (the test compares the two, or checks shapes)
