@@ -78,6 +78,7 @@ from ._data import ArrayData
 from ._jit import numba_threads
 from ._objective import Datafit, Objective
 from ._penalties import from_sklearn
+from ._validation import is_dask_collection
 
 __all__ = ["GRID_MEMORY_BYTES", "Grid", "fit_grid", "fold_patterns", "score_grid"]
 
@@ -194,6 +195,34 @@ def _solve(objective, problems, options, data=None):
     return _solvers.solve(objective, solvers, verbose=options.verbose)
 
 
+def backend(X, y, sample_weight):
+    """The grid's data backend: ``ArrayData`` in memory; for a Dask array X (row-chunked, as
+    ``fastlr.distributed.DaskData`` leaves it), ``DaskData`` over X's row blocks, with the
+    labels and weights — in memory here, the splitter needed them — sent in X's row chunks."""
+    if not is_dask_collection(X):
+        return ArrayData(X, y, sample_weight)
+    import dask.array as da
+
+    from .distributed import DaskData
+
+    chunks = (X.chunks[0],)
+    return DaskData(X, da.from_array(np.asarray(y), chunks=chunks),
+                    None if sample_weight is None else da.from_array(sample_weight,
+                                                                     chunks=chunks))
+
+
+def _per_row(data, values):
+    """Per-sample values (m,) as the backend's handle: the array in memory, persisted row blocks
+    (X's chunks) on Dask — the folds' row masks travel as these group codes."""
+    if isinstance(data, ArrayData):
+        return values
+    import dask
+    import dask.array as da
+
+    (blocks,) = dask.persist(da.from_array(values, chunks=(data.X.chunks[0],)))
+    return blocks.to_delayed(optimize_graph=False).ravel().tolist()
+
+
 def _add_passes(total, passes):
     for kind, count in passes.items():
         total[kind] = total.get(kind, 0) + count
@@ -234,7 +263,7 @@ def fit_grid(X, y_index, n_classes, sample_weight, train_masks, Cs, options, cla
 
 def _batched_grid(X, y_index, K, sample_weight, train_masks, Cs, options, class_w, kind,
                   warm_path=False):
-    data = ArrayData(X, y_index, sample_weight)
+    data = backend(X, y_index, sample_weight)
     F, nC, n = train_masks.shape[0], len(Cs), data.n_features
     p = n + int(options.fit_intercept)
     row_pattern, patterns = fold_patterns(train_masks)
@@ -253,6 +282,7 @@ def _batched_grid(X, y_index, K, sample_weight, train_masks, Cs, options, class_
     labels, factors = labels.reshape(-1, G), np.ascontiguousarray(factors.reshape(-1, G))
     C_of = np.broadcast_to(np.asarray(Cs, dtype=np.float64)[None, :, None], (F, nC, M)).ravel()
     P = labels.shape[0]
+    groups = _per_row(data, groups)
     group_sums = data.group_weight_sums(groups, G)
     weight_sums = factors @ group_sums
     empty = np.flatnonzero(~(weight_sums > 0))
@@ -261,7 +291,8 @@ def _batched_grid(X, y_index, K, sample_weight, train_masks, Cs, options, class_
         raise ValueError(f"fold {f} has no training sample of positive weight "
                          "(sample_weight × class_weight sums to zero on its training rows)")
 
-    proximal = "prox-newton" if options.l1_ratio > 0 else None
+    # prox-newton in memory, FISTA on Dask (``_fit._l1_solver``, for binary problems)
+    proximal = _fit._l1_solver(data, 2, options) if options.l1_ratio > 0 else None
     solver = _fit._solver_for(options, p, data, proximal)
     per_chunk = max(1, GRID_MEMORY_BYTES // model_bytes(solver, p, data.n_samples))
     per_chunk = max(M, per_chunk - per_chunk % M)  # a (fold, C)'s classes stay together
@@ -329,8 +360,9 @@ def _multinomial_grid(X, y_index, K, sample_weight, train_masks, Cs, options, cl
         weights = class_w[target]
         if sample_weight is not None:
             weights = weights * sample_weight[train]
-        data = ArrayData(X[train], target, None if np.all(weights == 1.0) else weights)
+        data = backend(X[train], target, None if np.all(weights == 1.0) else weights)
         solver = _fit._solver_for(options, p, data, "fista" if options.l1_ratio > 0 else None)
+        target = _per_row(data, target)
         x = np.zeros(p)
         for c, C in enumerate(Cs):
             start = time.perf_counter()

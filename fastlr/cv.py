@@ -29,7 +29,6 @@ from sklearn.utils.metadata_routing import (
 )
 
 from . import _cv, _fit
-from ._data import ArrayData
 from ._validation import is_dask_collection
 from .estimator import _ACCEPT_SPARSE, _DTYPES, LogisticRegression, _validate_data
 
@@ -335,14 +334,26 @@ class LogisticRegressionCV(LogisticRegression):
         if self.n_jobs is not None and not _fit._is_int(self.n_jobs):
             raise TypeError(f"n_jobs must be None or an int, got {self.n_jobs!r}")
         Cs = _check_Cs(self.Cs)
-        if is_dask_collection(X) or is_dask_collection(y):
-            raise TypeError("fastlr.LogisticRegressionCV takes in-memory X and y (NumPy, pandas, "
-                            "scipy.sparse) so far; for Dask input use sklearn's GridSearchCV "
-                            "over fastlr.LogisticRegression, or compute() the collections")
-        X, y = _validate_data(self, X, y, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES,
-                              order=None, copy=False, accept_large_sparse=True)
-        if hasattr(X, "tocsr"):
-            X = X.tocsr()  # row slices for the folds and the scoring
+        if is_dask_collection(X):
+            # X stays on the cluster (checked and row-chunked by DaskData, as a Dask fit); the
+            # labels and weights — n_samples values — come here: the splitter needs them, and
+            # the folds become group codes sent back in X's row chunks (fastlr._cv.backend)
+            from .distributed import DaskData, feature_stand_in
+
+            checked = DaskData(X, y, sample_weight, estimator_name=type(self).__name__)
+            _validate_data(self, feature_stand_in(X), reset=True, skip_check_array=True)
+            X = checked.X
+            y = np.asarray(checked.y.compute())
+            if sample_weight is not None:
+                sample_weight = np.asarray(checked.sample_weight.compute())
+        elif is_dask_collection(y):
+            raise TypeError("y is a Dask collection but X is not: pass both as Dask "
+                            "collections or both in memory")
+        else:
+            X, y = _validate_data(self, X, y, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES,
+                                  order=None, copy=False, accept_large_sparse=True)
+            if hasattr(X, "tocsr"):
+                X = X.tocsr()  # row slices for the folds and the scoring
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
         classes = self.classes_ = encoder.classes_
@@ -367,7 +378,9 @@ class LogisticRegressionCV(LogisticRegression):
                 score_kwargs["sample_weight"] = sample_weight
             routed = _manual_routing({"splitter": {}, "scorer": {"score": score_kwargs}})
         cv = check_cv(self.cv, y, classifier=True)
-        folds = list(cv.split(X, y, **routed.splitter.split))
+        # the splitter sees n_samples rows (a stand-in for Dask X: it reads only its length)
+        split_X = np.empty((X.shape[0], 0)) if is_dask_collection(X) else X
+        folds = list(cv.split(split_X, y, **routed.splitter.split))
         class_w, class_weight = _class_weights(self.class_weight, classes, y, sample_weight)
 
         m = X.shape[0]
@@ -427,7 +440,7 @@ class LogisticRegressionCV(LogisticRegression):
                                                             if not np.isinf(C_) else 0.0),
                                                "class_weight": class_weight,
                                                "verbose": max(0, options.verbose - 1)})
-            result = _fit.fit(ArrayData(X, y, sample_weight), refit_options, warm)
+            result = _fit.fit(_cv.backend(X, y, sample_weight), refit_options, warm)
             coef, intercept = result.coef, result.intercept
             self.solver_ = result.solver
         else:
