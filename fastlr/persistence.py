@@ -42,7 +42,7 @@ distinct and sorted (as fit sorts them) and classification labels; ``n_iter`` in
 feature names distinct; each learning curve non-empty, finite after its first entry (the first,
 the objective at the starting point, may be +inf or NaN where a warm start's margins overflow:
 fit records that); the parameters JSON nested at most 4 deep, without duplicate keys, and
-passing the estimator's own validation (``fastlr._fit.check_params``, without its warnings).
+passing the estimator's own validation (``fastlr._params.check_params``, without its warnings).
 ``save`` runs the same checks before writing, so it never writes a file that ``load`` refuses:
 a model whose parameters or coefficients fail them raises ``ValueError`` and no file is written.
 
