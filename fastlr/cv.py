@@ -28,7 +28,7 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 
-from . import _cv, _fit
+from . import _cv, _fit, _params
 from ._validation import is_dask_collection
 from .estimator import _ACCEPT_SPARSE, _DTYPES, LogisticRegression, _validate_data
 
@@ -52,7 +52,7 @@ def _check_Cs(Cs) -> np.ndarray:
 
 
 #: the solvers the CV grid runs: fastlr's, and scikit-learn's names with the objectives
-#: scikit-learn's solvers of those names fit (``_fit.SOLVER_NAMES``): "saga" (every penalty;
+#: scikit-learn's solvers of those names fit (``_params.SOLVER_NAMES``): "saga" (every penalty;
 #: L1 and elastic net by the proximal solvers, L2 by L-BFGS), "liblinear" (L1 or L2, binary and
 #: one-vs-rest, its intercept penalised as a constant feature of ``intercept_scaling``), "sag"
 #: (L2)
@@ -253,7 +253,7 @@ class LogisticRegressionCV(LogisticRegression):
                           "penalty='l2', l1_ratios=(1,) instead of penalty='l1', l1_ratios set "
                           "to floats between 0 and 1 instead of penalty='elasticnet', and "
                           "Cs=(np.inf,) instead of penalty=None.", FutureWarning, stacklevel=3)
-        _fit._check_solver(self.solver, penalty, self.dual)
+        _params._check_solver(self.solver, penalty, self.dual)
         if penalty == "elasticnet" and (
                 l1_ratios is None or np.ndim(l1_ratios) != 1 or len(l1_ratios) == 0
                 or any(not isinstance(r, numbers.Number) or isinstance(r, bool) or r < 0
