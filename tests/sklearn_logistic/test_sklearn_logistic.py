@@ -10,7 +10,9 @@ compared against (see ``sklearn_adapter.py``). The L1, elastic-net and liblinear
 objectives, and those tests' assertions are fixed expectations, the objective, or agreement
 between the solvers. Each run test must fit fastlr at least once.
 Its ``LogisticRegressionCV`` likewise becomes ``sklearn_adapter.LogisticRegressionCV``: fastlr's
-CV estimator, or scikit-learn's for its own solvers and for L1/elastic-net grids.
+CV estimator, or scikit-learn's for its own solver names; the tests of L1, elastic-net and
+liblinear grids (``_CV_EVERY``, and the ``_EVERY`` tests' CV parameter sets) build fastlr's CV
+under every solver name.
 Parametrised tests keep the parameter sets that reach fastlr: solvers lbfgs, newton-cg and
 newton-cholesky (fastlr's lbfgs and Newton); scikit-learn's ``LogisticRegression`` and
 ``LogisticRegressionCV`` passed as a parameter become fastlr's. scikit-learn's ``filterwarnings`` and
@@ -160,7 +162,7 @@ APPLICABLE = {
     # scikit-learn 1.9's callback API (sklearn.callback): set_callbacks, the task tree per iteration
     "test_logistic_regression_callback_support": {},
     "test_logistic_regression_callback_fitted_estimator": {},
-    # LogisticRegressionCV (fastlr's, L2 grids; scikit-learn's for saga/liblinear, L1)
+    # LogisticRegressionCV (fastlr's; scikit-learn's for the saga/sag/liblinear names)
     "test_logistic_cv_refit_false_non_elasticnet": {},
     "test_logistic_cv_mock_scorer": {},
     "test_multinomial_cv_iris": {},
