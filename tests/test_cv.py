@@ -495,3 +495,18 @@ def test_dask_input_equals_in_memory(dask_client, cancer, iris, case):
     np.testing.assert_allclose(got.scores_, memory.scores_, rtol=1e-7, atol=1e-10)
     np.testing.assert_allclose(got.coefs_paths_, memory.coefs_paths_, atol=1e-5)
     np.testing.assert_allclose(got.coef_, memory.coef_, atol=1e-5)
+
+
+@pytest.mark.parametrize("l1_ratio", [0.0, 1.0])
+def test_liblinear_grid_matches_sklearn_liblinear(noisy, l1_ratio):
+    """solver="liblinear" (L2 and L1): the intercept penalised as a constant feature of
+    intercept_scaling, as scikit-learn's liblinear grid on the same folds."""
+    X, y = noisy
+    kw = dict(Cs=[0.1, 1.0], cv=_fold_rows(X, y), l1_ratios=(l1_ratio,), solver="liblinear",
+              tol=1e-10, max_iter=5000, use_legacy_attributes=False, scoring="neg_log_loss",
+              intercept_scaling=2.0)
+    ours = fastlr.LogisticRegressionCV(**kw).fit(X, y)
+    theirs = SklearnCV(**kw).fit(X, y)
+    assert ours.C_ == theirs.C_
+    np.testing.assert_allclose(ours.scores_, theirs.scores_, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(ours.coefs_paths_, theirs.coefs_paths_, atol=1e-6)
