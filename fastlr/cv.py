@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from dataclasses import replace
 
 import numpy as np
 from sklearn.utils import metadata_routing
@@ -27,8 +28,7 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 
-from . import _cv, _fit
-from ._data import ArrayData
+from . import _cv, _fit, _params
 from ._validation import is_dask_collection
 from .estimator import _ACCEPT_SPARSE, _DTYPES, LogisticRegression, _validate_data
 
@@ -51,20 +51,18 @@ def _check_Cs(Cs) -> np.ndarray:
     return values
 
 
-def _not_in_cv_yet(solver, penalty):
-    return ValueError(f"Solver {solver} supports only 'l2' or None penalties, got {penalty} "
-                      "penalty. fastlr.LogisticRegressionCV cross-validates the L2 penalty only "
-                      "so far (l1_ratios=(0,) or None): L1 and elastic net are not yet in the CV "
-                      "engine (fastlr.LogisticRegression fits them: l1_ratio, solver='saga').")
-
-
-#: the solvers the CV grid runs (L2 grids: scikit-learn's saga/sag/liblinear names are not
-#: taken here, as the grid would run lbfgs under them)
-CV_SOLVERS = ("lbfgs", "newton", "newton-cholesky", "newton-cg", "gd")
+#: the solvers the CV grid runs: fastlr's, and scikit-learn's names with the objectives
+#: scikit-learn's solvers of those names fit (``_params.SOLVER_NAMES``): "saga" (every penalty;
+#: L1 and elastic net by the proximal solvers, L2 by L-BFGS), "liblinear" (L1 or L2, binary and
+#: one-vs-rest, its intercept penalised as a constant feature of ``intercept_scaling``), "sag"
+#: (L2)
+CV_SOLVERS = ("lbfgs", "newton", "newton-cholesky", "newton-cg", "gd", "saga", "sag",
+              "liblinear")
 
 
 def _fit_options(solver_params):
-    """fastlr's checked FitOptions from the CV estimator's parameters (C is per model)."""
+    """fastlr's checked FitOptions from the CV estimator's parameters (C and the L1 share are
+    per grid: ``dataclasses.replace`` sets the latter per l1_ratio)."""
     solver = solver_params["solver"]
     if not (isinstance(solver, str) and solver in CV_SOLVERS):
         raise ValueError(f"solver must be one of {sorted(CV_SOLVERS)} for "
@@ -72,6 +70,16 @@ def _fit_options(solver_params):
     params = dict(solver_params, C=1.0, l1_ratio=0.0, penalty="deprecated", warm_start=False,
                   n_jobs=None)
     return _fit.check_params(params, warn=False)
+
+
+def _l1_share(penalty, l1_ratio) -> float:
+    """The L1 share of one grid's penalty, as scikit-learn's path reads (penalty, l1_ratio):
+    "l1" is all L1 and "l2" none whatever l1_ratio says; "elasticnet" takes l1_ratio."""
+    if penalty == "l1":
+        return 1.0
+    if penalty == "l2":
+        return 0.0
+    return float(l1_ratio)
 
 
 def _class_weights(class_weight, classes, y, sample_weight):
@@ -100,18 +108,24 @@ class LogisticRegressionCV(LogisticRegression):
     """Logistic regression with C chosen by cross-validation, scikit-learn compatible.
 
     scikit-learn 1.9's ``LogisticRegressionCV``: same parameters, warnings, selection rule and
-    attributes; L2 penalty only so far (``l1_ratios`` None or all 0; other values raise a
-    ``ValueError``). Predictions are ``fastlr.LogisticRegression``'s.
+    attributes; L2, L1 and elastic-net grids (``l1_ratios``, with ``solver="saga"``, or
+    ``"liblinear"`` for L1 on binary / one-vs-rest problems, as scikit-learn requires).
+    Predictions are ``fastlr.LogisticRegression``'s.
 
     How the grid is fitted (``fastlr._cv``): for two classes (and for ``multi_class="ovr"``),
     all n_folds × n_Cs models (× n_classes for one-vs-rest) are the problems of one batched
     objective over all of X, rows masked per fold: one pass over X evaluates every model, the
-    lockstep solvers advance them together and a converged model stops costing work. Memory:
+    lockstep solvers advance them together and a converged model stops costing work. One such
+    batch per l1_ratio: an L1 / elastic-net grid runs the working-set proximal Newton solver on
+    every (fold, C) problem of the batch (its full-gradient checks are the batch's shared
+    passes over X, its inner Newton steps per problem on the problem's working set), all folds of
+    a C together, warm-started from the previous C. Memory:
     about 25·(n_features + 1) doubles of solver state per model (newton-cg: plus n_samples,
     newton-cholesky: plus 2·(n_features + 1)²); the grid is split into chunks of models whose
     state stays under 512 MiB (``fastlr._cv.GRID_MEMORY_BYTES``), one batch per chunk. The
     multinomial model (three or more classes) is fitted fold by fold, each fold's training rows
-    copied once, its Cs in order, each warm-started from the previous one (as scikit-learn).
+    copied once, its Cs in order, each warm-started from the previous one (as scikit-learn);
+    with an L1 part by FISTA.
     Scores for ``scoring`` None/"accuracy"/"neg_log_loss": all of a fold's models from one
     product with its held-out rows; other scorers per model.
 
@@ -119,19 +133,23 @@ class LogisticRegressionCV(LogisticRegression):
     ----------
     Cs : int or list of floats, default=10
         The grid of C: an int n gives n values log-spaced between 1e-4 and 1e4.
-    l1_ratios : None or array-like of zeros, default="warn"
-        As scikit-learn: ``"warn"`` (the default) warns and means None; only 0 (L2) is
-        supported so far.
+    l1_ratios : None or array-like of floats in [0, 1], default="warn"
+        As scikit-learn: ``"warn"`` (the default) warns and means None (L2); values other
+        than 0 need ``solver="saga"`` (or "liblinear" for all 1).
     fit_intercept : bool, default=True
     cv : int, cross-validation generator or iterable, default=None
         ``sklearn.model_selection.check_cv`` (stratified 5-fold by default).
     dual : False
     penalty : "l2", default="deprecated"
-        Deprecated in scikit-learn 1.8, as here (FutureWarning); "l1"/"elasticnet" raise.
+        Deprecated in scikit-learn 1.8, as here (FutureWarning), and mapped as there: "l1" is
+        the L1 penalty whatever ``l1_ratios`` says, "elasticnet" takes ``l1_ratios``.
     scoring : str, callable or None, default="warn"
         A scikit-learn scorer; None is accuracy (``score``). The default warns, as in
         scikit-learn 1.9, that it will become "neg_log_loss" in 1.11.
-    solver : {"lbfgs", "newton-cholesky", "newton-cg", "newton", "gd"}, default="lbfgs"
+    solver : {"lbfgs", "newton-cholesky", "newton-cg", "newton", "gd", "saga", "sag",
+        "liblinear"}, default="lbfgs"
+        scikit-learn's names fit the objectives scikit-learn's solvers of those names fit
+        (liblinear: the intercept penalised, ``intercept_scaling``); fastlr's solvers run them.
     tol : float, default=1e-4
     max_iter : int, default=100
     class_weight : dict, "balanced" or None
@@ -144,7 +162,10 @@ class LogisticRegressionCV(LogisticRegression):
         batched grid, a line per fold and C for the multinomial grid; > 2 adds the solvers'
         per-iteration lines.
     refit : bool, default=True
-    intercept_scaling, random_state : accepted, no effect (as for scikit-learn's lbfgs)
+    intercept_scaling : float, default=1.0
+        liblinear only: the intercept is penalised as the coefficient of a constant feature of
+        this value.
+    random_state : accepted, no effect
     use_legacy_attributes : bool, default="warn"
         scikit-learn 1.9's transition flag (see its documentation): the default warns and
         keeps the legacy shapes.
@@ -232,8 +253,13 @@ class LogisticRegressionCV(LogisticRegression):
                           "penalty='l2', l1_ratios=(1,) instead of penalty='l1', l1_ratios set "
                           "to floats between 0 and 1 instead of penalty='elasticnet', and "
                           "Cs=(np.inf,) instead of penalty=None.", FutureWarning, stacklevel=3)
-        if penalty != "l2":
-            raise _not_in_cv_yet(self.solver, penalty)
+        _params._check_solver(self.solver, penalty, self.dual)
+        if penalty == "elasticnet" and (
+                l1_ratios is None or np.ndim(l1_ratios) != 1 or len(l1_ratios) == 0
+                or any(not isinstance(r, numbers.Number) or isinstance(r, bool) or r < 0
+                       or r > 1 for r in l1_ratios)):
+            raise ValueError("l1_ratios must be an array-like of numbers between 0 and 1; got "
+                             f"(l1_ratios={l1_ratios!r})")
         if l1_ratios is not None:
             try:
                 ratios = np.asarray(l1_ratios, dtype=np.float64).reshape(-1)
@@ -243,10 +269,10 @@ class LogisticRegressionCV(LogisticRegression):
             if ratios.size == 0:
                 raise ValueError(f"l1_ratios must be an array-like of numbers between 0 and 1; "
                                  f"got (l1_ratios={l1_ratios!r})")
-            if self.penalty != "deprecated":
+            if self.penalty != "deprecated" and penalty != "elasticnet":
                 warnings.warn("l1_ratios parameter is only used when penalty is 'elasticnet'. "
                               f"Got (penalty={penalty})", stacklevel=3)
-        return l1_ratios
+        return l1_ratios, penalty
 
     def _scoring(self):
         if isinstance(self.scoring, str) and self.scoring == "warn":
@@ -293,7 +319,7 @@ class LogisticRegressionCV(LogisticRegression):
         from sklearn.utils.validation import _check_sample_weight
 
         _raise_for_params(params, self, "fit")
-        l1_ratios = self._l1_ratios_and_penalty()
+        l1_ratios, penalty = self._l1_ratios_and_penalty()
         scoring = self._scoring()
         legacy = self._legacy()
         if not isinstance(self.refit, (bool, np.bool_)):
@@ -308,14 +334,26 @@ class LogisticRegressionCV(LogisticRegression):
         if self.n_jobs is not None and not _fit._is_int(self.n_jobs):
             raise TypeError(f"n_jobs must be None or an int, got {self.n_jobs!r}")
         Cs = _check_Cs(self.Cs)
-        if is_dask_collection(X) or is_dask_collection(y):
-            raise TypeError("fastlr.LogisticRegressionCV takes in-memory X and y (NumPy, pandas, "
-                            "scipy.sparse) so far; for Dask input use sklearn's GridSearchCV "
-                            "over fastlr.LogisticRegression, or compute() the collections")
-        X, y = _validate_data(self, X, y, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES,
-                              order=None, copy=False, accept_large_sparse=True)
-        if hasattr(X, "tocsr"):
-            X = X.tocsr()  # row slices for the folds and the scoring
+        if is_dask_collection(X):
+            # X stays on the cluster (checked and row-chunked by DaskData, as a Dask fit); the
+            # labels and weights — n_samples values — come here: the splitter needs them, and
+            # the folds become group codes sent back in X's row chunks (fastlr._cv.backend)
+            from .distributed import DaskData, feature_stand_in
+
+            checked = DaskData(X, y, sample_weight, estimator_name=type(self).__name__)
+            _validate_data(self, feature_stand_in(X), reset=True, skip_check_array=True)
+            X = checked.X
+            y = np.asarray(checked.y.compute())
+            if sample_weight is not None:
+                sample_weight = np.asarray(checked.sample_weight.compute())
+        elif is_dask_collection(y):
+            raise TypeError("y is a Dask collection but X is not: pass both as Dask "
+                            "collections or both in memory")
+        else:
+            X, y = _validate_data(self, X, y, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES,
+                                  order=None, copy=False, accept_large_sparse=True)
+            if hasattr(X, "tocsr"):
+                X = X.tocsr()  # row slices for the folds and the scoring
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
         classes = self.classes_ = encoder.classes_
@@ -323,6 +361,11 @@ class LogisticRegressionCV(LogisticRegression):
         if K < 2:
             raise ValueError("This solver needs samples of at least 2 classes in the data, but "
                              f"the data contains only one class: {classes[0]}.")
+        if K > 2 and self.solver == "liblinear" and self.multi_class != "ovr":
+            raise ValueError("The 'liblinear' solver does not support multiclass classification "
+                             "(n_classes >= 3). Either use another solver or wrap the estimator "
+                             "in a OneVsRestClassifier to keep applying a one-versus-rest scheme "
+                             "(or, with fastlr, set multi_class='ovr').")
         y_index = encoder.transform(y).astype(np.int64)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
@@ -335,7 +378,9 @@ class LogisticRegressionCV(LogisticRegression):
                 score_kwargs["sample_weight"] = sample_weight
             routed = _manual_routing({"splitter": {}, "scorer": {"score": score_kwargs}})
         cv = check_cv(self.cv, y, classifier=True)
-        folds = list(cv.split(X, y, **routed.splitter.split))
+        # the splitter sees n_samples rows (a stand-in for Dask X: it reads only its length)
+        split_X = np.empty((X.shape[0], 0)) if is_dask_collection(X) else X
+        folds = list(cv.split(split_X, y, **routed.splitter.split))
         class_w, class_weight = _class_weights(self.class_weight, classes, y, sample_weight)
 
         m = X.shape[0]
@@ -343,22 +388,24 @@ class LogisticRegressionCV(LogisticRegression):
         for f, (train, _) in enumerate(folds):
             train_masks[f, train] = True
         kind = _kind(K, self.multi_class)
-        # one grid (folds × Cs) per l1_ratio; L2 only so far — an L1/elastic-net grid is one
-        # more fit_grid call here with its l1_ratio (the engine's penalty: _penalties.from_sklearn)
-        grids = [_cv.fit_grid(X, y_index, K, sample_weight, train_masks, Cs, options,
-                              class_w, kind) for _ in ([None] if l1_ratios is None else l1_ratios)]
+        # one grid (folds × Cs) per l1_ratio, each its own batch warm-started along Cs: the
+        # penalty's L1 share is per objective (_penalties.ElasticNet), its strength per problem
+        shares = [_l1_share(penalty, r) for r in ([None] if l1_ratios is None else l1_ratios)]
+        grids = [_cv.fit_grid(X, y_index, K, sample_weight, train_masks, Cs,
+                              replace(options, l1_ratio=share), class_w, kind)
+                 for share in shares]
         scores = np.stack([_cv.score_grid(X, y, y_index, folds, grid, classes, scoring,
                                           sample_weight, routed.scorer.score)
                            for grid in grids], axis=-1)  # (folds, Cs, l1_ratios)
         self._set_attributes(X, y, sample_weight, grids, scores, Cs, l1_ratios, legacy,
-                             options, class_weight, kind, len(folds))
+                             options, class_weight, kind, len(folds), penalty, shares)
         self.grid_passes_ = {}
         for grid in grids:
             _cv._add_passes(self.grid_passes_, grid.passes)
         return self
 
     def _set_attributes(self, X, y, sample_weight, grids, scores, Cs, l1_ratios, legacy,
-                        options, class_weight, kind, n_folds):
+                        options, class_weight, kind, n_folds, penalty, shares):
         """scikit-learn's attribute assembly (its ``fit`` after the folds), on the grids (one
         per l1_ratio) and their scores (folds, Cs, l1_ratios)."""
         classes = self.classes_
@@ -389,9 +436,11 @@ class LogisticRegressionCV(LogisticRegression):
                                   init[:, n] if options.fit_intercept else np.zeros(n_classes))
             refit_options = _fit.FitOptions(**{**options.__dict__, "C": float(C_),
                                                "penalize": not np.isinf(C_),
+                                               "l1_ratio": (shares[best[1]]
+                                                            if not np.isinf(C_) else 0.0),
                                                "class_weight": class_weight,
                                                "verbose": max(0, options.verbose - 1)})
-            result = _fit.fit(ArrayData(X, y, sample_weight), refit_options, warm)
+            result = _fit.fit(_cv.backend(X, y, sample_weight), refit_options, warm)
             coef, intercept = result.coef, result.intercept
             self.solver_ = result.solver
         else:
@@ -400,7 +449,8 @@ class LogisticRegressionCV(LogisticRegression):
             w = np.mean([paths[:, f, best_C[f], best_l1[f], :] for f in range(n_folds)],
                         axis=0)
             self.C_.append(np.mean(Cs[best_C]))
-            self.l1_ratio_.append(0.0)
+            self.l1_ratio_.append(np.mean(np.asarray(l1_ratios_)[best_l1])
+                                  if penalty == "elasticnet" else 0.0)
             coef = w[:, :n]
             intercept = w[:, n] if options.fit_intercept else np.zeros(n_classes)
             coef, intercept = _fit._in_working_dtype(coef, intercept, X.dtype)
@@ -421,7 +471,10 @@ class LogisticRegressionCV(LogisticRegression):
         if not legacy:
             n_dof = n + int(options.fit_intercept)
             self.C_ = float(self.C_[0])
-            self.l1_ratio_ = 0.0 if l1_ratios is None else float(self.l1_ratio_[0])
+            if l1_ratios is None:
+                self.l1_ratio_ = 1.0 if self.penalty == "l1" else 0.0
+            else:
+                self.l1_ratio_ = float(self.l1_ratio_[0])
             self.coefs_paths_ = np.moveaxis(
                 paths.reshape(n_classes, n_folds, nC, n_l1, n_dof), (0, 1, 3), (3, 0, 1))
             self.scores_ = np.moveaxis(scores.reshape(n_folds, nC, n_l1), (1, 2), (2, 1))

@@ -21,9 +21,10 @@ What the adapter translates, and nothing else:
   ``decision_function``.
 
 ``LogisticRegressionCV`` becomes :class:`LogisticRegressionCV` below, ``fastlr.LogisticRegressionCV``
-under scikit-learn's name, with the same translation: scikit-learn's solvers, and the L1 and
-elastic-net grids (``l1_ratios`` other than 0, which fastlr's CV does not fit yet), build
-scikit-learn's ``LogisticRegressionCV``. Other scikit-learn objects the tests use —
+under scikit-learn's name, with the same translation: scikit-learn's solver names build
+scikit-learn's ``LogisticRegressionCV`` (the reference); :class:`FastlrCVForEverySolver` is
+fastlr's CV for every name, for the tests of L1, elastic-net and liblinear grids (fastlr's CV
+fits them under the names scikit-learn gives them). Other scikit-learn objects the tests use —
 ``_logistic_regression_path``, ``OneVsRestClassifier``, ``GridSearchCV`` ... — stay
 scikit-learn's.
 """
@@ -73,19 +74,12 @@ class LogisticRegression(fastlr.LogisticRegression):
     _predict_proba_lr = LinearClassifierMixin._predict_proba_lr
 
 
-def _l1_grid(kwargs) -> bool:
-    ratios = kwargs.get("l1_ratios")
-    if ratios is None or isinstance(ratios, str):
-        return kwargs.get("penalty") in ("l1", "elasticnet")
-    return bool(np.any(np.asarray(ratios, dtype=float) != 0))
-
-
 class LogisticRegressionCV(fastlr.LogisticRegressionCV):
     """``fastlr.LogisticRegressionCV`` under scikit-learn's name; scikit-learn's estimator for
-    its own solvers and for L1/elastic-net grids (see the module docstring)."""
+    its own solver names (see the module docstring)."""
 
     def __new__(cls, *args, **kwargs):
-        if kwargs.get("solver") in REFERENCE_SOLVERS or _l1_grid(kwargs):
+        if kwargs.get("solver") in REFERENCE_SOLVERS:
             return SklearnLogisticRegressionCV(*args, **kwargs)
         return super().__new__(cls)
 
@@ -109,6 +103,22 @@ FastlrForEverySolver.__name__ = "LogisticRegression"  # parameter ids stay sciki
 def fastlr_for_every_solver(*args, **kwargs):
     """A ``LogisticRegression`` factory that never builds scikit-learn's estimator."""
     return FastlrForEverySolver(*args, **kwargs)
+
+
+class FastlrCVForEverySolver(LogisticRegressionCV):
+    """fastlr's CV for every solver name, "liblinear", "sag" and "saga" included: for
+    scikit-learn's tests of L1, elastic-net and liblinear grids."""
+
+    def __new__(cls, *args, **kwargs):
+        return object.__new__(cls)
+
+
+FastlrCVForEverySolver.__name__ = "LogisticRegressionCV"
+
+
+def fastlr_cv_for_every_solver(*args, **kwargs):
+    """A ``LogisticRegressionCV`` factory that never builds scikit-learn's estimator."""
+    return FastlrCVForEverySolver(*args, **kwargs)
 
 
 def liblinear_as_lbfgs(*args, **kwargs):

@@ -10,7 +10,9 @@ compared against (see ``sklearn_adapter.py``). The L1, elastic-net and liblinear
 objectives, and those tests' assertions are fixed expectations, the objective, or agreement
 between the solvers. Each run test must fit fastlr at least once.
 Its ``LogisticRegressionCV`` likewise becomes ``sklearn_adapter.LogisticRegressionCV``: fastlr's
-CV estimator, or scikit-learn's for its own solvers and for L1/elastic-net grids.
+CV estimator, or scikit-learn's for its own solver names; the tests of L1, elastic-net and
+liblinear grids (``_CV_EVERY``, and the ``_EVERY`` tests' CV parameter sets) build fastlr's CV
+under every solver name.
 Parametrised tests keep the parameter sets that reach fastlr: solvers lbfgs, newton-cg and
 newton-cholesky (fastlr's lbfgs and Newton); scikit-learn's ``LogisticRegression`` and
 ``LogisticRegressionCV`` passed as a parameter become fastlr's. scikit-learn's ``filterwarnings`` and
@@ -54,6 +56,8 @@ from .sklearn_adapter import (  # noqa: E402
     FastlrForEverySolver,
     LogisticRegression,
     LogisticRegressionCV as FastlrCV,
+    FastlrCVForEverySolver,
+    fastlr_cv_for_every_solver,
     fastlr_for_every_solver,
     liblinear_as_lbfgs,
     make_test,
@@ -85,19 +89,20 @@ def _fastlr_solver(params):
     return params.get("solver", "lbfgs") in FASTLR_SOLVERS
 
 
-def _not_cv(params):
-    """The parameter sets that do not pass scikit-learn's LogisticRegressionCV (fastlr's CV has
-    no L1/elastic-net grids yet)."""
-    return LogisticRegressionCV not in [v for v in params.values() if isinstance(v, type)]
-
-
 def _default_keep(params):
     return _fastlr_solver(params)
 
 
-#: options of a test that fits fastlr under every solver name (L1, elastic net, liblinear)
-_EVERY = {"factory": fastlr_for_every_solver, "keep": _not_cv,
-          "substitute": {SklearnLogisticRegression: FastlrForEverySolver}}
+#: options of a test that fits fastlr under every solver name (L1, elastic net, liblinear),
+#: LogisticRegressionCV included (its parameter sets with LR=LogisticRegressionCV run fastlr's CV)
+_EVERY = {"factory": fastlr_for_every_solver, "cv_factory": fastlr_cv_for_every_solver,
+          "keep": lambda params: True,
+          "substitute": {SklearnLogisticRegression: FastlrForEverySolver,
+                         LogisticRegressionCV: FastlrCVForEverySolver}}
+
+#: options of a test of L1, elastic-net or liblinear CV grids: fastlr's CV and fastlr's
+#: LogisticRegression under every solver name (the test compares the two, or checks shapes)
+_CV_EVERY = {"factory": fastlr_for_every_solver, "cv_factory": fastlr_cv_for_every_solver}
 
 #: scikit-learn's class passed as a parameter (``LR``, ``Estimator``, ``est``) becomes fastlr's
 SUBSTITUTE = {SklearnLogisticRegression: LogisticRegression, LogisticRegressionCV: FastlrCV}
@@ -157,7 +162,7 @@ APPLICABLE = {
     # scikit-learn 1.9's callback API (sklearn.callback): set_callbacks, the task tree per iteration
     "test_logistic_regression_callback_support": {},
     "test_logistic_regression_callback_fitted_estimator": {},
-    # LogisticRegressionCV (fastlr's, L2 grids; scikit-learn's for saga/liblinear, L1)
+    # LogisticRegressionCV (fastlr's; scikit-learn's for the saga/sag/liblinear names)
     "test_logistic_cv_refit_false_non_elasticnet": {},
     "test_logistic_cv_mock_scorer": {},
     "test_multinomial_cv_iris": {},
@@ -186,22 +191,35 @@ APPLICABLE = {
     "test_liblinear_not_stuck": _EVERY,
     "test_liblinear_multiclass_raises": _EVERY,
     "test_warm_start_converge_LR": _EVERY,
+    # L1, elastic-net and liblinear grids: fastlr's CV under every solver name
+    # liblinear's solver ignores a starting point, so scikit-learn's refit from the folds' mean
+    # lands on the solo fit to 6 decimals at tol=1e-4; fastlr's refit starts there and stops
+    # at tol=1e-4 about 1e-3 from the cold-started solo fit (strict expected failure)
+    "test_logistic_cv": {**_CV_EVERY, "xfail": lambda p: (
+        "fastlr: the refit warm-starts from the folds' mean and stops at tol=1e-4, ~1e-3 "
+        "from the solo fit; the test asserts 6 decimals", AssertionError)},
+    # l1_ratio=0 under saga runs L-BFGS on the L2 objective: at tol=1e-12 it stops ~1e-8 from
+    # the solo fit (the test asserts rtol 1e-7); L1 and elastic net pass
+    "test_logistic_regression_cv_refit": {**_CV_EVERY, "xfail": lambda p: (
+        "fastlr: L-BFGS (l1_ratio=0 under saga) stops ~1e-8 apart from the solo fit at "
+        "tol=1e-12; the test asserts rtol 1e-7", AssertionError) if p["l1_ratio"] == 0
+        else None},
+    "test_LogisticRegressionCV_GridSearchCV_elastic_net": _CV_EVERY,
+    "test_LogisticRegressionCV_no_refit": _CV_EVERY,
+    "test_LogisticRegressionCV_elasticnet_attribute_shapes": _CV_EVERY,
+    # tol=1e-3 (max|subgradient| of the mean-scaled objective, fastlr's rule): the grid's
+    # warm-started models and cross_val_score's cold-started ones stop 2.5e-3 apart in score
+    # (the test asserts rel 1e-3; saga's rule, on the change in w, lands closer)
+    "test_scores_attribute_layout_elasticnet": {**_CV_EVERY, "xfail": lambda p: (
+        "fastlr: at tol=1e-3 the warm-started grid and the cold-started solo fits stop 2.5e-3 "
+        "apart in log-loss; the test asserts rel 1e-3", AssertionError)},
 }
 
-_CV_SKLEARN = ("LogisticRegressionCV with scikit-learn's solvers or an L1/elastic-net grid "
-               "only (fastlr's CV fits L2 grids with lbfgs/Newton)")
 _PATH = "scikit-learn's private _logistic_regression_path only"
 _ARRAY_API = "array API dispatch (fastlr takes NumPy, pandas, scipy.sparse and Dask input)"
 
 #: name -> why scikit-learn's test does not apply to fastlr.LogisticRegression
 NOT_APPLICABLE = {
-    # LogisticRegressionCV grids that only scikit-learn's solvers or penalties reach
-    "test_logistic_cv": _CV_SKLEARN + " (liblinear, and L1 with liblinear)",
-    "test_logistic_regression_cv_refit": _CV_SKLEARN + " (saga, L1)",
-    "test_LogisticRegressionCV_GridSearchCV_elastic_net": _CV_SKLEARN + " (saga, elastic-net)",
-    "test_LogisticRegressionCV_no_refit": _CV_SKLEARN + " (saga, elastic-net)",
-    "test_LogisticRegressionCV_elasticnet_attribute_shapes": _CV_SKLEARN + " (saga, elastic-net)",
-    "test_scores_attribute_layout_elasticnet": _CV_SKLEARN + " (saga, elastic-net)",
     "test_logistic_cv_multinomial_score": (
         "compares with scikit-learn's private _log_reg_scoring_path called with the "
         "estimator's get_params(), which cannot take fastlr's extra parameters "
@@ -236,6 +254,7 @@ for _name, _options in APPLICABLE.items():
                                  substitute=_options.get("substitute", SUBSTITUTE),
                                  xfail=_options.get("xfail"),
                                  factory=_options.get("factory", LogisticRegression),
+                                 cv_factory=_options.get("cv_factory", FastlrCV),
                                  fits=_options.get("fits", True))
 
 
