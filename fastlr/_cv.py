@@ -179,19 +179,9 @@ class _Progress:
 def _solve(objective, problems, options, data=None):
     """``_fit._solve_all`` without its per-call thread and BLAS settings, which ``fit_grid``
     holds for the whole grid (threadpoolctl's library scan cost ~5 ms a call: 60 ms of a 1 s
-    grid of 11 batches). The proximal solvers get problem k's non-smooth part
-    (``Objective.proximal(k)``) and, for prox-newton, its rows, labels and weights
-    (``_fit._logistic_problem``: the batch's labels and fold factors of problem k)."""
-    solvers = [_solvers.make_solver(problem.solver, problem.x0,
-                                    capabilities=objective.capabilities, tol=options.tol,
-                                    max_iter=options.max_iter,
-                                    learning_rate=options.learning_rate,
-                                    proximal=(objective.proximal(k)
-                                              if problem.solver in ("fista", "prox-newton")
-                                              else None),
-                                    problem=(_fit._logistic_problem(data, objective, k)
-                                             if problem.solver == "prox-newton" else None))
-               for k, problem in enumerate(problems)]
+    grid of 11 batches). The solvers are ``_fit.make_solvers``'s (prox-newton's rows, labels
+    and weights: the batch's labels and fold factors of problem k)."""
+    solvers = _fit.make_solvers(data, objective, problems, options)
     return _solvers.solve(objective, solvers, verbose=options.verbose)
 
 

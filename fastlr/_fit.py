@@ -28,7 +28,7 @@ import numpy as np
 
 from . import _interrupt, _solvers
 # the checked options, and the checks LogisticRegressionCV shares, as the driver's API
-from ._params import FitOptions, _is_int, check_params  # noqa: F401
+from ._params import FitOptions, check_params  # noqa: F401
 from ._jit import numba_threads
 from ._objective import Datafit, Objective
 from ._data import ArrayData
@@ -271,6 +271,21 @@ def _check_warm_start(warm, classes, n_features, fit_intercept) -> None:
                      "which does not fit this data: set warm_start=False to start afresh)")
 
 
+def make_solvers(data, objective, problems, options):
+    """One solver generator per problem: the proximal solvers get problem k's non-smooth part
+    (``Objective.proximal(k)``) and, for prox-newton, its rows, labels and weights
+    (``_logistic_problem``)."""
+    return [_solvers.make_solver(problem.solver, problem.x0,
+                                 capabilities=objective.capabilities, tol=options.tol,
+                                 max_iter=options.max_iter, learning_rate=options.learning_rate,
+                                 proximal=(objective.proximal(k)
+                                           if problem.solver in ("fista", "prox-newton")
+                                           else None),
+                                 problem=(_logistic_problem(data, objective, k)
+                                          if problem.solver == "prox-newton" else None))
+            for k, problem in enumerate(problems)]
+
+
 def _solve_all(data, objective, problems, options):
     """Every problem's ``SolverResult``: one solver per problem, run in lockstep over the one
     objective (``fastlr._solvers.solve``), so each round is one pass over X for all of them."""
@@ -278,16 +293,7 @@ def _solve_all(data, objective, problems, options):
 
     from ._jit import PARALLEL_MIN_BYTES
 
-    solvers = [_solvers.make_solver(problem.solver, problem.x0,
-                                    capabilities=objective.capabilities, tol=options.tol,
-                                    max_iter=options.max_iter,
-                                    learning_rate=options.learning_rate,
-                                    proximal=(objective.proximal(k)
-                                              if problem.solver in ("fista", "prox-newton")
-                                              else None),
-                                    problem=(_logistic_problem(data, objective, k)
-                                             if problem.solver == "prox-newton" else None))
-               for k, problem in enumerate(problems)]
+    solvers = make_solvers(data, objective, problems, options)
     hooks = [problem.callback for problem in problems]
 
     def callback(i, iteration, x, f, g):

@@ -331,7 +331,7 @@ class LogisticRegressionCV(LogisticRegression):
             "random_state": self.random_state, "verbose": self.verbose,
             "learning_rate": self.learning_rate, "n_threads": self.n_threads,
             "multi_class": self.multi_class})
-        if self.n_jobs is not None and not _fit._is_int(self.n_jobs):
+        if self.n_jobs is not None and not _params._is_int(self.n_jobs):
             raise TypeError(f"n_jobs must be None or an int, got {self.n_jobs!r}")
         Cs = _check_Cs(self.Cs)
         if is_dask_collection(X):

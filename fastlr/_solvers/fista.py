@@ -58,36 +58,21 @@ def fista(x0, *, tol: float, max_iter: int, proximal):
         if gmax(proximal.subgradient(x, g)) <= tol and math.isfinite(F):
             return SolverResult(x, it - 1, True, [], "max subgradient distance <= tol")
         L *= SHRINK
-        for _ in range(MAX_BACKTRACKS):
-            z = proximal.prox(y - g_y / L, 1.0 / L)
-            d = z - y
-            dd = float(d @ d)
-            s_z, g_z = yield (kind, z)
-            if math.isfinite(s_z) and (s_z <= s_y + float(g_y @ d) + 0.5 * L * dd
-                                       or float((g_z - g_y) @ d) <= L * dd):
-                break
-            L *= 2.0
-        else:
+        step = yield from _backtracked_step(proximal, kind, y, s_y, g_y, L)
+        if step is None:
             return SolverResult(x, it - 1, False, [],
                                 "the backtracking found no step with a finite objective")
+        z, s_z, g_z, dd, L = step
         F_z = s_z + proximal.value(z)
         if not (F_z <= F) and y is not x:
             # restart: momentum off, the same step again from x
             t, y, s_y, g_y = 1.0, x, s, g
-            F_z = None
-            for _ in range(MAX_BACKTRACKS):
-                z = proximal.prox(x - g / L, 1.0 / L)
-                d = z - x
-                dd = float(d @ d)
-                s_z, g_z = yield (kind, z)
-                if math.isfinite(s_z) and (s_z <= s + float(g @ d) + 0.5 * L * dd
-                                           or float((g_z - g) @ d) <= L * dd):
-                    F_z = s_z + proximal.value(z)
-                    break
-                L *= 2.0
-            if F_z is None:
+            step = yield from _backtracked_step(proximal, kind, x, s, g, L)
+            if step is None:
                 return SolverResult(x, it - 1, False, [],
                                     "the backtracking found no step with a finite objective")
+            z, s_z, g_z, dd, L = step
+            F_z = s_z + proximal.value(z)
         if dd == 0.0:  # the prox-gradient step is x itself: a fixed point, x is optimal
             x, s, g, F = z, s_z, g_z, F_z
             yield ("iteration", x, F, proximal.subgradient(x, g))
@@ -109,6 +94,22 @@ def fista(x0, *, tol: float, max_iter: int, proximal):
     converged = gmax(proximal.subgradient(x, g)) <= tol and math.isfinite(F)
     return SolverResult(x, max(max_iter, n_iter), converged, [],
                         "max subgradient distance <= tol" if converged else "max_iter reached")
+
+
+def _backtracked_step(proximal, kind, y, s_y, g_y, L):
+    """z = prox_{h/L}(y − ∇s(y)/L) with L doubled until the step passes the sufficient-decrease
+    test (module docstring): (z, s(z), ∇s(z), ‖z − y‖², L), or None when no step within
+    ``MAX_BACKTRACKS`` doublings has a finite objective (a sub-generator of requests)."""
+    for _ in range(MAX_BACKTRACKS):
+        z = proximal.prox(y - g_y / L, 1.0 / L)
+        d = z - y
+        dd = float(d @ d)
+        s_z, g_z = yield (kind, z)
+        if math.isfinite(s_z) and (s_z <= s_y + float(g_y @ d) + 0.5 * L * dd
+                                   or float((g_z - g_y) @ d) <= L * dd):
+            return z, s_z, g_z, dd, L
+        L *= 2.0
+    return None
 
 
 fista.NEEDS = frozenset()
