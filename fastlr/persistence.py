@@ -71,7 +71,6 @@ FORMAT = "fastlr.LogisticRegression"
 VERSION = 2
 _READS = (1, 2)  # the format versions load reads
 
-_SOLVERS = ("gd", "lbfgs", "newton", "newton-cg", "lbfgs+newton-cg", "fista", "prox-newton")
 _KINDS = ("binary", "multinomial", "ovr")
 # params is an object (1) whose class_weight is an object (2) holding lists (3) of scalars; one
 # level more is parsed, so that a list or object where a scalar belongs gets its own message
@@ -402,8 +401,10 @@ def _model_from_arrays(arrays: dict, bad):
     classes = _field(arrays, "classes", "biufU", 1, bad)
     n_iter = _field(arrays, "n_iter", "iu", 1, bad)
     solver = str(_field(arrays, "solver", "U", 0, bad))
-    if solver not in _SOLVERS:
-        raise bad(f"solver {solver!r} is not a fastlr solver ({', '.join(_SOLVERS)})")
+    from ._solvers import SOLVERS  # the one list of fastlr's algorithms (imports Numba: lazily)
+
+    if solver not in SOLVERS:
+        raise bad(f"solver {solver!r} is not a fastlr solver ({', '.join(SOLVERS)})")
 
     if coef.dtype not in (np.float32, np.float64) or intercept.dtype != coef.dtype:
         raise bad(f"coef/intercept dtypes {coef.dtype}/{intercept.dtype} are not a matching "
