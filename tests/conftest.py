@@ -21,6 +21,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import numba  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from threadpoolctl import threadpool_limits  # noqa: E402
@@ -33,6 +34,51 @@ _BLAS_LIMIT = threadpool_limits(limits=1, user_api="blas")
 GRADIENT_KERNELS = select("loss_grad") + select("loss_grad_hess")
 COST_KERNELS = select("cost")
 SIGMOID_KERNELS = select("sigmoid")
+
+
+# The default run checks every kernel on every memory layout in float64, and float32 in C, F and
+# CSR order; the cases below are "exhaustive" (marker ``full``, deselected by default, run with
+# ``-m full``). Each of them compiles a specialisation of its own (4-20 s on 2 busy cores) for a
+# walk over X whose source the default run already compiles and checks in another dtype or
+# layout: float32 in a strided (A) layout, and the thread-count comparisons beyond float64 C, F
+# and CSR (the task layout is the same code for every dtype and stride). The damaged-cache cases
+# beyond one per file kind are there as well: each starts a fresh interpreter.
+STRIDED_LAYOUTS = frozenset({"C[::2]", "C[:,::3]", "F[::2]", "C[::-1,::-1]"})
+
+
+def _case_layout_dtype(item):
+    """(layout, dtype) of a parametrised test's input, from its Case or its layout/dtype params."""
+    from helpers import Case
+
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    for value in params.values():
+        if isinstance(value, Case):
+            return value.layout, np.dtype(value.dtype)
+    layout, dtype = params.get("layout"), params.get("dtype")
+    try:
+        dtype = np.dtype(dtype) if dtype is not None else None
+    except TypeError:  # a pandas extension dtype's name ("Float64", "boolean")
+        dtype = None
+    return layout, dtype
+
+
+def exhaustive(item) -> bool:
+    """True for the cases of the ``full`` run (see the comment above)."""
+    layout, dtype = _case_layout_dtype(item)
+    float32 = dtype == np.float32
+    if layout in STRIDED_LAYOUTS and float32:
+        return True
+    if "numba_threads" in getattr(item, "fixturenames", ()) and (float32 or layout in STRIDED_LAYOUTS):
+        return True
+    if item.module.__name__ == "test_engine" and layout in STRIDED_LAYOUTS:
+        return True  # the batched and Hessian-free passes: float64 A is one more specialisation each
+    return False
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if exhaustive(item):
+            item.add_marker(pytest.mark.full)
 
 
 def kernel_params(kernels, cases):
