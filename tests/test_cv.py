@@ -510,3 +510,56 @@ def test_liblinear_grid_matches_sklearn_liblinear(noisy, l1_ratio):
     assert ours.C_ == theirs.C_
     np.testing.assert_allclose(ours.scores_, theirs.scores_, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(ours.coefs_paths_, theirs.coefs_paths_, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["binary", "multinomial"])
+def test_warm_start_reuses_the_previous_cs_data_term(cancer, iris, monkeypatch, kind):
+    """Along the warm path each C's models start at the previous C's last point, on the same
+    rows: their first evaluation takes the data term from there (no pass over X), so the
+    grid needs n_Cs − 1 (binary: one batch per C) or n_folds·(n_Cs − 1) (multinomial: model
+    by model) fewer passes than with every evaluation computed, and lands on the same
+    models."""
+    X, y = cancer if kind == "binary" else iris
+    K = len(np.unique(y))
+    y_index = np.searchsorted(np.unique(y), y).astype(np.int64)
+    folds = _fold_rows(X, y)
+    masks = np.zeros((len(folds), len(y)), dtype=bool)
+    for f, (train, _) in enumerate(folds):
+        masks[f, train] = True
+    Cs = np.array([0.01, 0.3, 10.0, 100.0])
+    options = fastlr.cv._fit_options(dict(
+        solver="lbfgs", dual=False, tol=1e-8, max_iter=500, fit_intercept=True,
+        intercept_scaling=1, class_weight=None, random_state=None, verbose=0,
+        learning_rate=0.1, n_threads=None, multi_class="auto"))
+
+    def grid():
+        return _cv.fit_grid(X, y_index, K, None, masks, Cs, options, np.ones(K),
+                            "binary" if K == 2 else "multinomial", warm_path=True)
+
+    calls = []
+    original = _cv._WarmData.loss_grad
+
+    def counting(self, index, x):
+        calls.append(len(index))
+        return original(self, index, x)
+
+    monkeypatch.setattr(_cv._WarmData, "loss_grad", counting)
+    reused = grid()
+    saved = (len(Cs) - 1) * (1 if K == 2 else len(folds))
+    assert reused.passes["gradient"] == len(calls) - saved
+    monkeypatch.setattr(_cv._WarmData, "loss_grad",
+                        lambda self, index, x: self._objective.loss_grad(index, x))
+    computed = grid()  # every evaluation a pass over X
+    np.testing.assert_allclose(reused.coefs, computed.coefs, atol=1e-4)  # max|g| <= 1e-8
+    for f, (train, _) in enumerate(folds):  # each model at its own optimum (objective, NumPy)
+        for c, C in enumerate(Cs):
+            w = reused.coefs[f, c]
+            target = (y_index[train] if K > 2 else y_index[train].astype(float))
+            coef, b = (w[0, :-1], w[0, -1]) if K == 2 else (w[:, :-1], w[:, -1])
+            ours = _objective(X[train], target, np.ones(len(train)), C, coef, b,
+                              "binary" if K == 2 else "multinomial")
+            w = computed.coefs[f, c]
+            coef, b = (w[0, :-1], w[0, -1]) if K == 2 else (w[:, :-1], w[:, -1])
+            theirs = _objective(X[train], target, np.ones(len(train)), C, coef, b,
+                                "binary" if K == 2 else "multinomial")
+            assert ours == pytest.approx(theirs, rel=1e-9, abs=1e-12)
