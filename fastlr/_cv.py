@@ -126,7 +126,7 @@ def fold_patterns(train_masks):
 def model_bytes(solver: str, n_params: int, n_samples: int) -> int:
     """Bytes of solver state one grid model of the batch holds (see the module docstring)."""
     doubles = 25 * n_params
-    if solver == "newton-cg":
+    if solver in ("newton-cg", "lbfgs+newton-cg"):
         doubles += n_samples + 10 * n_params
     elif solver == "newton":
         doubles += 2 * n_params * n_params

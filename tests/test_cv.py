@@ -563,3 +563,47 @@ def test_warm_start_reuses_the_previous_cs_data_term(cancer, iris, monkeypatch, 
             theirs = _objective(X[train], target, np.ones(len(train)), C, coef, b,
                                 "binary" if K == 2 else "multinomial")
             assert ours == pytest.approx(theirs, rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("solver, l1_ratio, intercept_scaling", [
+    ("saga", 0.5, 1.0), ("liblinear", 1.0, 2.0), ("auto", None, 1.0)])
+def test_logistic_regression_path_l1_ratio_and_intercept_scaling_as_sklearn(
+        cancer, solver, l1_ratio, intercept_scaling):
+    """The path with an L1 part (``l1_ratio``) and liblinear's penalised intercept
+    (``intercept_scaling``) against scikit-learn's own ``_logistic_regression_path`` (penalty
+    "elasticnet"/"l1"; for "auto", L2 against lbfgs), tight tol on both sides."""
+    from sklearn.linear_model._logistic import _logistic_regression_path
+
+    X, y = cancer
+    Cs = [0.05, 0.5, 5.0]
+    ours, Cs_out, n_iter = fastlr.logistic_regression_path(
+        X, y, Cs=Cs, solver=solver, l1_ratio=l1_ratio, intercept_scaling=intercept_scaling,
+        tol=1e-10, max_iter=10000)
+    penalty = {None: "l2", 0.5: "elasticnet", 1.0: "l1"}[l1_ratio]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # penalty's FutureWarning
+        theirs, _, _ = _logistic_regression_path(
+            X, y, classes=np.unique(y), Cs=Cs, solver="lbfgs" if solver == "auto" else solver,
+            penalty=penalty, l1_ratio=l1_ratio, intercept_scaling=intercept_scaling,
+            tol=1e-10, max_iter=100000, random_state=0)
+    assert ours.shape == theirs.shape == (3, X.shape[1] + 1) and n_iter.shape == (3,)
+    np.testing.assert_array_equal(Cs_out, Cs)
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)
+    if l1_ratio:
+        assert np.sum(ours[0, :-1] == 0) > 0  # the L1 part zeroes coefficients
+
+
+def test_path_and_cv_parameter_errors_and_auto(cancer):
+    X, y = cancer
+    with pytest.raises(ValueError, match="l1_ratio"):
+        fastlr.logistic_regression_path(X, y, Cs=2, l1_ratio=1.5)
+    with pytest.raises(ValueError, match="supports only 'l2'"):
+        fastlr.logistic_regression_path(X, y, Cs=2, l1_ratio=0.5, solver="lbfgs")
+    with pytest.raises(ValueError, match="solver"):
+        fastlr.logistic_regression_path(X, y, Cs=2, solver="nope")
+    folds = _fold_rows(X, y)
+    grid = dict(Cs=[0.1, 1.0, 10.0], cv=folds, tol=1e-8, max_iter=1000, **QUIET)
+    auto = fastlr.LogisticRegressionCV(solver="auto", **grid).fit(X, y)
+    lbfgs = fastlr.LogisticRegressionCV(solver="lbfgs", **grid).fit(X, y)
+    assert auto.C_[0] == lbfgs.C_[0]
+    np.testing.assert_allclose(auto.scores_[1], lbfgs.scores_[1], rtol=1e-5)  # C = 10: flat
