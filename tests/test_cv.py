@@ -607,3 +607,40 @@ def test_path_and_cv_parameter_errors_and_auto(cancer):
     lbfgs = fastlr.LogisticRegressionCV(solver="lbfgs", **grid).fit(X, y)
     assert auto.C_[0] == lbfgs.C_[0]
     np.testing.assert_allclose(auto.scores_[1], lbfgs.scores_[1], rtol=1e-5)  # C = 10: flat
+
+
+@pytest.mark.parametrize("warm_path", [False, True])
+def test_one_batched_csr_pass_per_grid_evaluation(cancer, monkeypatch, warm_path):
+    """On CSR X every evaluation of the grid (all its running models: the whole grid from zero,
+    or all folds of a C on the warm path) is one run of the batched CSR kernel — one pass over
+    X — counted at the kernel driver, not timed."""
+    from fastlr.kernels import _batched_csr, _layout
+
+    X, y = cancer
+    X = sp.csr_matrix(np.where(np.abs(X) < 0.5, 0.0, X))
+    y_index = (y == 1).astype(np.int64)
+    folds = _fold_rows(X, y)
+    masks = np.zeros((len(folds), len(y)), dtype=bool)
+    for f, (train, _) in enumerate(folds):
+        masks[f, train] = True
+    Cs = np.array([0.01, 0.3, 10.0])
+    options = fastlr.cv._fit_options(dict(
+        solver="lbfgs", dual=False, tol=1e-8, max_iter=500, fit_intercept=True,
+        intercept_scaling=1, class_weight=None, random_state=None, verbose=0,
+        learning_rate=0.1, n_threads=None, multi_class="auto"))
+    runs = []
+    real = _layout.run_tasks
+
+    def counting(kernel, n_tasks, width, args, work):
+        runs.append((kernel, args[3].shape[0]))  # args[3]: W (models of the pass, n)
+        return real(kernel, n_tasks, width, args, work)
+
+    monkeypatch.setattr(_layout, "run_tasks", counting)
+    grid = _cv.fit_grid(X, y_index, 2, None, masks, Cs, options, np.ones(2), "binary",
+                        warm_path=warm_path)
+    assert len(runs) == grid.passes["gradient"] and set(grid.passes) == {"gradient"}
+    assert {kernel for kernel, _ in runs} == {_batched_csr.compiled("pointwise")}
+    models = [K for _, K in runs]
+    assert max(models) == (len(folds) if warm_path else len(folds) * len(Cs))
+    if not warm_path:  # one batch: models only leave it
+        assert models[0] == 9 and models == sorted(models, reverse=True)
