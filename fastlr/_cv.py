@@ -75,7 +75,7 @@ import time
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.special import log_expit, log_softmax
+from scipy.special import log_expit
 
 from . import _fit, _interrupt, _solvers
 from ._data import ArrayData
@@ -458,6 +458,16 @@ def _margins(X_test, coefs_fold, n):
     return Z.reshape(-1, nC, M)
 
 
+def _log_softmax_at(Z, y):
+    """log softmax(Z)[i, c, y[i]] (n_test, n_Cs) over the last axis of Z (n_test, n_Cs, K):
+    scipy's ``log_softmax`` (z − max, minus the log of Σ exp(z − max)) formed at the labels'
+    entries only. scipy's over all entries took 0.46 of a 4.4 s multinomial grid (20,000
+    held-out rows × 10 Cs × 10 classes per fold)."""
+    shifted = Z - Z.max(axis=2, keepdims=True)
+    at = np.take_along_axis(shifted, y[:, None, None], axis=2)[:, :, 0]
+    return at - np.log(np.exp(shifted).sum(axis=2))
+
+
 def _fast_scores(Z, kind, y_test, sw_test, scoring):
     """The scores of the n_Cs models of one fold from their margins Z (n_test, n_Cs, M), as
     scikit-learn's ``accuracy_score`` on ``predict`` and ``log_loss`` on ``predict_proba``
@@ -468,8 +478,7 @@ def _fast_scores(Z, kind, y_test, sw_test, scoring):
     if kind == "binary":  # log P(y) = log σ(±z)
         log_py = log_expit(np.where(y_test == 1, 1.0, -1.0)[:, None] * Z[:, :, 0])
     else:  # multinomial: log softmax(z); one-vs-rest: the normalised sigmoids, as predict_proba
-        log_p = log_softmax(Z if kind == "multinomial" else log_expit(Z), axis=2)
-        log_py = np.take_along_axis(log_p, y_test[:, None, None], axis=2)[:, :, 0]
+        log_py = _log_softmax_at(Z if kind == "multinomial" else log_expit(Z), y_test)
     proba = np.exp(log_py)
     eps = np.finfo(proba.dtype).eps
     return -np.average(-np.log(np.clip(proba, eps, 1 - eps)), axis=0, weights=sw_test)
