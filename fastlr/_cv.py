@@ -225,8 +225,10 @@ class _WarmData:
             rows = np.asarray(todo)
             sums, _ = objective._run(index[rows], x[rows], "gradient")
             f[rows], g[rows], _ = objective._data_term(index[rows], sums)
+        # kept: copies (x may be a view of a solver's buffer; the penalty is added to g in place)
+        points, data_g = x.copy(), g.copy()
         for row, k in enumerate(index):
-            self._current[self._keys[k]] = (x[row].copy(), f[row], g[row].copy())
+            self._current[self._keys[k]] = (points[row], f[row], data_g[row])
         return objective._add_penalty(index, x, f, g)
 
 
