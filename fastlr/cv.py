@@ -55,8 +55,10 @@ def _check_Cs(Cs) -> np.ndarray:
 #: scikit-learn's solvers of those names fit (``_params.SOLVER_NAMES``): "saga" (every penalty;
 #: L1 and elastic net by the proximal solvers, L2 by L-BFGS), "liblinear" (L1 or L2, binary and
 #: one-vs-rest, its intercept penalised as a constant feature of ``intercept_scaling``), "sag"
-#: (L2)
-CV_SOLVERS = ("lbfgs", "newton", "newton-cholesky", "newton-cg", "gd", "saga", "sag",
+#: (L2); "auto" fastlr's choice per problem (``_fit._solver_for``: Newton-CG on CSR, Newton's
+#: Cholesky step on small dense problems, else L-BFGS then Newton-CG; the proximal solvers for
+#: an L1 part)
+CV_SOLVERS = ("auto", "lbfgs", "newton", "newton-cholesky", "newton-cg", "gd", "saga", "sag",
               "liblinear")
 
 
@@ -146,10 +148,12 @@ class LogisticRegressionCV(LogisticRegression):
     scoring : str, callable or None, default="warn"
         A scikit-learn scorer; None is accuracy (``score``). The default warns, as in
         scikit-learn 1.9, that it will become "neg_log_loss" in 1.11.
-    solver : {"lbfgs", "newton-cholesky", "newton-cg", "newton", "gd", "saga", "sag",
+    solver : {"lbfgs", "auto", "newton-cholesky", "newton-cg", "newton", "gd", "saga", "sag",
         "liblinear"}, default="lbfgs"
         scikit-learn's names fit the objectives scikit-learn's solvers of those names fit
         (liblinear: the intercept penalised, ``intercept_scaling``); fastlr's solvers run them.
+        "auto" is fastlr's choice per problem, as ``fastlr.LogisticRegression(solver="auto")``
+        (every penalty).
     tol : float, default=1e-4
     max_iter : int, default=100
     class_weight : dict, "balanced" or None
@@ -521,23 +525,36 @@ class LogisticRegressionCV(LogisticRegression):
 
 def logistic_regression_path(X, y, *, Cs=10, fit_intercept=True, max_iter=100, tol=1e-4,
                              solver="lbfgs", class_weight=None, sample_weight=None,
-                             multi_class="auto", n_threads=None, verbose=0):
-    """Coefficients of L2 logistic regression for every C of a grid, in one call.
+                             l1_ratio=None, intercept_scaling=1.0, multi_class="auto",
+                             n_threads=None, verbose=0):
+    """Coefficients of logistic regression for every C of a grid, in one call.
 
-    The models of ``sklearn.linear_model.LogisticRegression(C=C)`` for each C of ``Cs`` on all
-    of (X, y), as scikit-learn's private ``_logistic_regression_path`` returns them. For two
-    classes (and ``multi_class="ovr"``) all Cs are one batched objective: one pass over X per
-    evaluation for the whole path; the multinomial path is fitted C by C, each warm-started
-    from the previous one.
+    The models of ``sklearn.linear_model.LogisticRegression(C=C, l1_ratio=l1_ratio)`` for each
+    C of ``Cs`` on all of (X, y), as scikit-learn's private ``_logistic_regression_path``
+    returns them (there with ``penalty="elasticnet"`` for 0 < l1_ratio < 1, "l1" for 1). For
+    two classes (and ``multi_class="ovr"``) all Cs are one batched objective: one pass over X
+    per evaluation for the whole path (L2: L-BFGS and the Newton solvers on the batch; an L1
+    part: proximal Newton per problem on the batch's shared gradient passes); the multinomial
+    path is fitted C by C, each warm-started from the previous one (an L1 part: FISTA).
 
     Parameters
     ----------
     X : array-like or sparse matrix (n_samples, n_features); y : labels (n_samples,)
     Cs : int or list of floats, default=10
         An int n gives n values log-spaced between 1e-4 and 1e4.
-    fit_intercept, max_iter, tol, solver, class_weight, multi_class, n_threads, verbose :
+    fit_intercept, max_iter, tol, class_weight, multi_class, n_threads, verbose :
         as in ``fastlr.LogisticRegression``.
+    solver : {"auto", "lbfgs", "newton-cholesky", "newton-cg", "newton", "gd", "saga", "sag",
+        "liblinear"}, default="lbfgs"
+        As ``fastlr.LogisticRegressionCV``: an L1 part (``l1_ratio`` > 0) needs "saga" (or
+        "liblinear" for l1_ratio=1, binary and one-vs-rest) or "auto", as scikit-learn requires.
     sample_weight : array-like (n_samples,) or None
+    l1_ratio : float in [0, 1] or None, default=None
+        The L1 share of the penalty (elastic net), as ``LogisticRegression(l1_ratio=…)``: None
+        or 0 is L2, 1 is L1.
+    intercept_scaling : float, default=1.0
+        liblinear only, as scikit-learn: the intercept is penalised as the coefficient of a
+        constant feature of this value.
 
     Returns
     -------
@@ -551,12 +568,24 @@ def logistic_regression_path(X, y, *, Cs=10, fit_intercept=True, max_iter=100, t
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import _check_sample_weight
 
+    if not (isinstance(solver, str) and solver in CV_SOLVERS):
+        raise ValueError(f"solver must be one of {sorted(CV_SOLVERS)} for "
+                         f"fastlr.logistic_regression_path, got {solver!r}")
+    if l1_ratio is not None and not (isinstance(l1_ratio, numbers.Real)
+                                     and not isinstance(l1_ratio, (bool, np.bool_))
+                                     and 0 <= l1_ratio <= 1):
+        raise ValueError(f"l1_ratio must be None or a number in [0, 1], got {l1_ratio!r}")
+    share = 0.0 if l1_ratio is None else float(l1_ratio)
+    penalty = "l2" if share == 0 else ("l1" if share == 1 else "elasticnet")
+    _params._check_solver(solver, penalty, False)
     options = _fit.check_params({
         "solver": solver, "dual": False, "tol": tol, "max_iter": max_iter,
-        "fit_intercept": fit_intercept, "intercept_scaling": 1, "class_weight": class_weight,
-        "random_state": None, "verbose": verbose, "learning_rate": 0.1,
-        "n_threads": n_threads, "multi_class": multi_class, "C": 1.0, "l1_ratio": 0.0,
-        "penalty": "deprecated", "warm_start": False, "n_jobs": None}, warn=False)
+        "fit_intercept": fit_intercept, "intercept_scaling": intercept_scaling,
+        "class_weight": class_weight, "random_state": None, "verbose": verbose,
+        "learning_rate": 0.1, "n_threads": n_threads, "multi_class": multi_class, "C": 1.0,
+        "l1_ratio": 0.0, "penalty": "deprecated", "warm_start": False, "n_jobs": None},
+        warn=False)
+    options = replace(options, l1_ratio=share)
     Cs = _check_Cs(Cs)
     X = check_array(X, accept_sparse="csr", dtype=list(_DTYPES), order=None,
                     accept_large_sparse=True)
@@ -568,6 +597,9 @@ def logistic_regression_path(X, y, *, Cs=10, fit_intercept=True, max_iter=100, t
     if len(classes) < 2:
         raise ValueError("This solver needs samples of at least 2 classes in the data, but the "
                          f"data contains only one class: {classes[0]}.")
+    if len(classes) > 2 and solver == "liblinear" and multi_class != "ovr":
+        raise ValueError("The 'liblinear' solver does not support multiclass classification "
+                         "(n_classes >= 3); with fastlr, set multi_class='ovr'.")
     y_index = encoder.transform(y).astype(np.int64)
     if sample_weight is not None:
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)

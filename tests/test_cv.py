@@ -510,3 +510,137 @@ def test_liblinear_grid_matches_sklearn_liblinear(noisy, l1_ratio):
     assert ours.C_ == theirs.C_
     np.testing.assert_allclose(ours.scores_, theirs.scores_, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(ours.coefs_paths_, theirs.coefs_paths_, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["binary", "multinomial"])
+def test_warm_start_reuses_the_previous_cs_data_term(cancer, iris, monkeypatch, kind):
+    """Along the warm path each C's models start at the previous C's last point, on the same
+    rows: their first evaluation takes the data term from there (no pass over X), so the
+    grid needs n_Cs − 1 (binary: one batch per C) or n_folds·(n_Cs − 1) (multinomial: model
+    by model) fewer passes than with every evaluation computed, and lands on the same
+    models."""
+    X, y = cancer if kind == "binary" else iris
+    K = len(np.unique(y))
+    y_index = np.searchsorted(np.unique(y), y).astype(np.int64)
+    folds = _fold_rows(X, y)
+    masks = np.zeros((len(folds), len(y)), dtype=bool)
+    for f, (train, _) in enumerate(folds):
+        masks[f, train] = True
+    Cs = np.array([0.01, 0.3, 10.0, 100.0])
+    options = fastlr.cv._fit_options(dict(
+        solver="lbfgs", dual=False, tol=1e-8, max_iter=500, fit_intercept=True,
+        intercept_scaling=1, class_weight=None, random_state=None, verbose=0,
+        learning_rate=0.1, n_threads=None, multi_class="auto"))
+
+    def grid():
+        return _cv.fit_grid(X, y_index, K, None, masks, Cs, options, np.ones(K),
+                            "binary" if K == 2 else "multinomial", warm_path=True)
+
+    calls = []
+    original = _cv._WarmData.loss_grad
+
+    def counting(self, index, x):
+        calls.append(len(index))
+        return original(self, index, x)
+
+    monkeypatch.setattr(_cv._WarmData, "loss_grad", counting)
+    reused = grid()
+    saved = (len(Cs) - 1) * (1 if K == 2 else len(folds))
+    assert reused.passes["gradient"] == len(calls) - saved
+    monkeypatch.setattr(_cv._WarmData, "loss_grad",
+                        lambda self, index, x: self._objective.loss_grad(index, x))
+    computed = grid()  # every evaluation a pass over X
+    np.testing.assert_allclose(reused.coefs, computed.coefs, atol=1e-4)  # max|g| <= 1e-8
+    for f, (train, _) in enumerate(folds):  # each model at its own optimum (objective, NumPy)
+        for c, C in enumerate(Cs):
+            w = reused.coefs[f, c]
+            target = (y_index[train] if K > 2 else y_index[train].astype(float))
+            coef, b = (w[0, :-1], w[0, -1]) if K == 2 else (w[:, :-1], w[:, -1])
+            ours = _objective(X[train], target, np.ones(len(train)), C, coef, b,
+                              "binary" if K == 2 else "multinomial")
+            w = computed.coefs[f, c]
+            coef, b = (w[0, :-1], w[0, -1]) if K == 2 else (w[:, :-1], w[:, -1])
+            theirs = _objective(X[train], target, np.ones(len(train)), C, coef, b,
+                                "binary" if K == 2 else "multinomial")
+            assert ours == pytest.approx(theirs, rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("solver, l1_ratio, intercept_scaling", [
+    ("saga", 0.5, 1.0), ("liblinear", 1.0, 2.0), ("auto", None, 1.0)])
+def test_logistic_regression_path_l1_ratio_and_intercept_scaling_as_sklearn(
+        cancer, solver, l1_ratio, intercept_scaling):
+    """The path with an L1 part (``l1_ratio``) and liblinear's penalised intercept
+    (``intercept_scaling``) against scikit-learn's own ``_logistic_regression_path`` (penalty
+    "elasticnet"/"l1"; for "auto", L2 against lbfgs), tight tol on both sides."""
+    from sklearn.linear_model._logistic import _logistic_regression_path
+
+    X, y = cancer
+    Cs = [0.05, 0.5, 5.0]
+    ours, Cs_out, n_iter = fastlr.logistic_regression_path(
+        X, y, Cs=Cs, solver=solver, l1_ratio=l1_ratio, intercept_scaling=intercept_scaling,
+        tol=1e-10, max_iter=10000)
+    penalty = {None: "l2", 0.5: "elasticnet", 1.0: "l1"}[l1_ratio]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # penalty's FutureWarning
+        theirs, _, _ = _logistic_regression_path(
+            X, y, classes=np.unique(y), Cs=Cs, solver="lbfgs" if solver == "auto" else solver,
+            penalty=penalty, l1_ratio=l1_ratio, intercept_scaling=intercept_scaling,
+            tol=1e-10, max_iter=100000, random_state=0)
+    assert ours.shape == theirs.shape == (3, X.shape[1] + 1) and n_iter.shape == (3,)
+    np.testing.assert_array_equal(Cs_out, Cs)
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)
+    if l1_ratio:
+        assert np.sum(ours[0, :-1] == 0) > 0  # the L1 part zeroes coefficients
+
+
+def test_path_and_cv_parameter_errors_and_auto(cancer):
+    X, y = cancer
+    with pytest.raises(ValueError, match="l1_ratio"):
+        fastlr.logistic_regression_path(X, y, Cs=2, l1_ratio=1.5)
+    with pytest.raises(ValueError, match="supports only 'l2'"):
+        fastlr.logistic_regression_path(X, y, Cs=2, l1_ratio=0.5, solver="lbfgs")
+    with pytest.raises(ValueError, match="solver"):
+        fastlr.logistic_regression_path(X, y, Cs=2, solver="nope")
+    folds = _fold_rows(X, y)
+    grid = dict(Cs=[0.1, 1.0, 10.0], cv=folds, tol=1e-8, max_iter=1000, **QUIET)
+    auto = fastlr.LogisticRegressionCV(solver="auto", **grid).fit(X, y)
+    lbfgs = fastlr.LogisticRegressionCV(solver="lbfgs", **grid).fit(X, y)
+    assert auto.C_[0] == lbfgs.C_[0]
+    np.testing.assert_allclose(auto.scores_[1], lbfgs.scores_[1], rtol=1e-5)  # C = 10: flat
+
+
+@pytest.mark.parametrize("warm_path", [False, True])
+def test_one_batched_csr_pass_per_grid_evaluation(cancer, monkeypatch, warm_path):
+    """On CSR X every evaluation of the grid (all its running models: the whole grid from zero,
+    or all folds of a C on the warm path) is one run of the batched CSR kernel — one pass over
+    X — counted at the kernel driver, not timed."""
+    from fastlr.kernels import _batched_csr, _layout
+
+    X, y = cancer
+    X = sp.csr_matrix(np.where(np.abs(X) < 0.5, 0.0, X))
+    y_index = (y == 1).astype(np.int64)
+    folds = _fold_rows(X, y)
+    masks = np.zeros((len(folds), len(y)), dtype=bool)
+    for f, (train, _) in enumerate(folds):
+        masks[f, train] = True
+    Cs = np.array([0.01, 0.3, 10.0])
+    options = fastlr.cv._fit_options(dict(
+        solver="lbfgs", dual=False, tol=1e-8, max_iter=500, fit_intercept=True,
+        intercept_scaling=1, class_weight=None, random_state=None, verbose=0,
+        learning_rate=0.1, n_threads=None, multi_class="auto"))
+    runs = []
+    real = _layout.run_tasks
+
+    def counting(kernel, n_tasks, width, args, work):
+        runs.append((kernel, args[3].shape[0]))  # args[3]: W (models of the pass, n)
+        return real(kernel, n_tasks, width, args, work)
+
+    monkeypatch.setattr(_layout, "run_tasks", counting)
+    grid = _cv.fit_grid(X, y_index, 2, None, masks, Cs, options, np.ones(2), "binary",
+                        warm_path=warm_path)
+    assert len(runs) == grid.passes["gradient"] and set(grid.passes) == {"gradient"}
+    assert {kernel for kernel, _ in runs} == {_batched_csr.compiled("pointwise")}
+    models = [K for _, K in runs]
+    assert max(models) == (len(folds) if warm_path else len(folds) * len(Cs))
+    if not warm_path:  # one batch: models only leave it
+        assert models[0] == 9 and models == sorted(models, reverse=True)

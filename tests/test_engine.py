@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from scipy.special import expit, log_expit, logsumexp, softmax
 
 from helpers import arrange
@@ -196,3 +197,65 @@ def test_passes_reject_nothing_silently_on_empty_weights():
     np.testing.assert_allclose(a.grad_w, c.grad_w, rtol=1e-13)
     assert logsumexp(base @ W.T, axis=1).sum() - (base @ W.T)[np.arange(500), y].sum() == \
         pytest.approx(a.loss, rel=1e-12)
+
+
+@pytest.mark.parametrize("chunk", [256, None])
+def test_batched_csr_pass_is_bitwise_the_generic_csr_pass(monkeypatch, chunk):
+    """The batched CSR pass (``_batched_csr``: all problems' margins of a chunk, then the
+    pointwise blocks, then the scatter, problem by problem) against the generic ``csr_k`` pass
+    on the same batch: losses, gradients, curvature and H·v bitwise equal — with held-out rows
+    (factor 0, skipped there), sample weights, tasks of rows not a multiple of the block and,
+    at ``chunk`` 256, several chunks per task. Both against NumPy:
+    test_batched_logistic_is_each_problem_alone."""
+    from fastlr.kernels import _batched_csr, _sums
+
+    rng, base = _problem(seed=7, m=3001, n=29)
+    m, n = base.shape
+    X = sp.csr_matrix(base)
+    folds = rng.integers(0, 3, m)
+    y = rng.integers(0, 2, m)
+    groups = (2 * folds + y).astype(np.int64)
+    # 3 fold models (fold f held out: factor 0) at two Cs: 6 problems
+    labels = np.array([[g % 2 for g in range(6)]] * 6, dtype=float)
+    factors = np.array([[float(g // 2 != f) for g in range(6)] for f in (0, 1, 2)] * 2)
+    s = rng.uniform(0.1, 2.0, m)
+    fit = _sums.batched_fit(groups, labels, factors, s)
+    W, b = rng.standard_normal((6, n)) * 0.5, rng.standard_normal(6) * 0.3
+    V, vb = rng.standard_normal((6, n)), rng.standard_normal(6)
+    if chunk is not None:
+        monkeypatch.setattr(_batched_csr, "CHUNK_ROWS", chunk)
+    out = {}
+    for batched in (True, False):
+        monkeypatch.setattr(_sums, "BATCHED_CSR", batched)
+        curvature = np.empty((6, m))
+        sums = _sums.gradient_sums(fit, X, W, b, curvature=curvature)
+        loss_only = _sums.gradient_sums(fit, X, W, b, with_grad=False)
+        hv, hb = _sums.hessp_sums(fit, X, V, vb, curvature)
+        out[batched] = (sums.loss, sums.grad_w, sums.grad_b, curvature, loss_only.loss, hv, hb)
+    for name, ours, generic in zip(("loss", "grad_w", "grad_b", "curvature", "loss only", "hv",
+                                    "hb"), out[True], out[False]):
+        assert np.array_equal(ours, generic), name
+    assert np.all(out[True][1][:, :] != 0)  # every problem has a gradient (no empty problem)
+
+
+def test_batched_csr_pass_reads_x_once_per_evaluation(monkeypatch):
+    """One evaluation of a batch on CSR X is one run of the batched CSR kernel, whatever the
+    number of problems (counted, not timed)."""
+    from fastlr.kernels import _batched_csr, _layout, _sums
+
+    rng, base = _problem(seed=3, m=1500, n=29)
+    X = sp.csr_matrix(base)
+    groups = rng.integers(0, 6, base.shape[0]).astype(np.int64)
+    runs = []
+    real = _layout.run_tasks
+
+    def counting(kernel, *args):
+        runs.append(kernel)
+        return real(kernel, *args)
+
+    monkeypatch.setattr(_layout, "run_tasks", counting)
+    for K in (1, 5, 20):
+        runs.clear()
+        fit = _sums.batched_fit(groups, np.ones((K, 6)), np.ones((K, 6)))
+        _sums.gradient_sums(fit, X, np.zeros((K, 29)), np.zeros(K))
+        assert runs == [_batched_csr.compiled("pointwise")]
