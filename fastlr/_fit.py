@@ -158,9 +158,10 @@ def _solver_for(options, n_params: int, data, proximal: str | None = None) -> st
 
 
 def _l1_solver(data, K, options) -> str:
-    """The solver of an L1 or elastic-net problem: working-set proximal Newton for binary and
-    one-vs-rest problems held in memory (its CD works on X's columns), FISTA — which needs only
-    the fused loss and gradient — for the multinomial model and on Dask.
+    """The solver of an L1 or elastic-net problem: working-set proximal Newton for problems
+    held in memory (its CD works on X's columns) — binary and one-vs-rest ``prox-newton``,
+    multinomial ``prox-newton-softmax`` (class by class) — and FISTA, which needs only the fused
+    loss and gradient, on Dask.
 
     Measured (tol 1e-6, no intercept, 1 thread, median of 3, shared 2-core machine): dense
     30,000 × 200 with 20 true nonzeros, 0.1 / 0.01 λ_max: prox-newton 0.24 / 0.30 s, FISTA
@@ -168,9 +169,11 @@ def _l1_solver(data, K, options) -> str:
     4.4 / 23.6 s. FISTA's multinomial step size: its L shrinks by 0.7 before each step (0.5:
     1.6x slower, 0.9: 1.2x, 1.0: 3.5x; multinomial 30,000 × 100, 10 classes)."""
     multinomial = K > 2 and options.multi_class in ("auto", "multinomial")
-    if not multinomial and isinstance(data, ArrayData):
-        return "prox-newton"
-    return "fista"
+    if not isinstance(data, ArrayData):
+        return "fista"
+    if multinomial:
+        return "prox-newton-softmax"
+    return "prox-newton"
 
 
 def _logistic_problem(data, objective, k):
@@ -196,6 +199,29 @@ def _logistic_problem(data, objective, k):
     return LogisticProblem(X=data.X, y=y, s=np.empty(0) if s is None else np.asarray(s, float),
                            S=float(objective.weight_sums[k]), alpha=alpha, lam=lam,
                            fit_intercept=objective.fit_intercept, alpha_b=alpha_b, lam_b=lam_b)
+
+
+def _softmax_problem(data, objective):
+    """The multinomial objective's one problem as ``prox_newton_softmax.SoftmaxProblem``."""
+    from ._solvers.prox_newton_softmax import SoftmaxProblem
+
+    s = data.sample_weight
+    smooth = objective.smooth_penalty
+    return SoftmaxProblem(X=data.X, y=np.asarray(objective.datafit.target, dtype=np.int64),
+                          s=np.empty(0) if s is None else np.asarray(s, float),
+                          S=float(objective.weight_sums[0]), K=objective.n_classes,
+                          alpha=float(objective.prox_penalty.strength[0]),
+                          lam=0.0 if smooth is None else float(smooth.strength[0]),
+                          fit_intercept=objective.fit_intercept)
+
+
+def _data_problem(data, objective, k, solver):
+    """What a ``_solvers.DATA_SOLVERS`` solver works on, None for the others."""
+    if solver == "prox-newton":
+        return _logistic_problem(data, objective, k)
+    if solver in _solvers.DATA_SOLVERS:
+        return _softmax_problem(data, objective)
+    return None
 
 
 def _problems(data, classes, options, warm):
@@ -273,16 +299,15 @@ def _check_warm_start(warm, classes, n_features, fit_intercept) -> None:
 
 def make_solvers(data, objective, problems, options):
     """One solver generator per problem: the proximal solvers get problem k's non-smooth part
-    (``Objective.proximal(k)``) and, for prox-newton, its rows, labels and weights
-    (``_logistic_problem``)."""
+    (``Objective.proximal(k)``) and, for the solvers on data in memory, its rows, labels and
+    weights (``_data_problem``)."""
     return [_solvers.make_solver(problem.solver, problem.x0,
                                  capabilities=objective.capabilities, tol=options.tol,
                                  max_iter=options.max_iter, learning_rate=options.learning_rate,
                                  proximal=(objective.proximal(k)
-                                           if problem.solver in ("fista", "prox-newton")
+                                           if problem.solver in ("fista", *_solvers.DATA_SOLVERS)
                                            else None),
-                                 problem=(_logistic_problem(data, objective, k)
-                                          if problem.solver == "prox-newton" else None))
+                                 problem=_data_problem(data, objective, k, problem.solver))
             for k, problem in enumerate(problems)]
 
 
@@ -345,7 +370,7 @@ def _convergence_message(problem, res, options) -> str:
                 "iterations")
     elif solver == "newton":
         head = f"Newton solver did not converge after {n_iter} iterations"
-    elif solver in ("fista", "prox-newton"):
+    elif solver == "fista" or solver in _solvers.DATA_SOLVERS:
         head = f"{solver} did not converge after {n_iter} iterations"
     else:
         head = f"gd (gradient descent) did not converge after {n_iter} iterations"

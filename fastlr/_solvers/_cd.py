@@ -181,3 +181,107 @@ def mirror_upper(G):
             for k in range(kb, min(kb + 64, size)):
                 for j in range(jb, min(jb + 64, k)):
                     G[k, j] = G[j, k]
+
+
+# ----------------------------------------------------------------------------- softmax (multinomial)
+# The multinomial proximal Newton solvers (``prox_newton_softmax``, ``prox_newton_kron``) keep
+# the margins Z (n, K) and recompute the probabilities from them: O(n·K) exps per call, small
+# next to a Gram or a CD epoch.
+
+@jit()
+def softmax_terms(Z, y, s, S, P):
+    """At margins Z (n, K) (labels y: class indices, weights s — empty: all 1 — total S):
+    returns Σ sᵢ·(logΣₖ e^{Zᵢₖ} − Z_{i,yᵢ})/S and fills P (n, K) with the softmax of each row."""
+    n, K = Z.shape
+    unit = s.shape[0] == 0
+    total = 0.0
+    for i in range(n):
+        m = Z[i, 0]
+        for k in range(1, K):
+            if Z[i, k] > m:
+                m = Z[i, k]
+        acc = 0.0
+        for k in range(K):
+            e = math.exp(Z[i, k] - m)
+            P[i, k] = e
+            acc += e
+        inv = 1.0 / acc
+        for k in range(K):
+            P[i, k] *= inv
+        w = 1.0 if unit else s[i]
+        total += w * (m + math.log(acc) - Z[i, y[i]])
+    return total / S
+
+
+@jit()
+def softmax_line(P, c, dz, rows, t, y, s, S):
+    """The change of the softmax data term Σ sᵢ·L(Zᵢ)/S when class c's margins move by t·dz,
+    from the probabilities P at Z: Σ over ``rows`` (those with dzᵢ ≠ 0) of
+    sᵢ·(log(qᵢ + pᵢ·e^{a}) − [yᵢ = c]·a)/S, a = t·dzᵢ, pᵢ = P_{ic}, qᵢ = Σ_{k≠c} P_{ik}
+    (not 1 − pᵢ: exact where pᵢ rounds to 1). One exp and one log per row: the difference
+    itself, free of the cancellation of two sums of n terms (the line search near the optimum)."""
+    K = P.shape[1]
+    unit = s.shape[0] == 0
+    total = 0.0
+    for j in range(rows.shape[0]):
+        i = rows[j]
+        a = t * dz[i]
+        p = P[i, c]
+        q = 0.0
+        for k in range(K):
+            if k != c:
+                q += P[i, k]
+        if a > 0.0:
+            v = a + math.log(p + q * math.exp(-a)) - math.log(p + q)
+        else:
+            v = math.log(q + p * math.exp(a)) - math.log(p + q)
+        if y[i] == c:
+            v -= a
+        w = 1.0 if unit else s[i]
+        total += w * v
+    return total / S
+
+
+@jit()
+def softmax_move(Z, P, c, dz, rows, t):
+    """Z[:, c] += t·dz on ``rows`` (where dz ≠ 0), and P's rows there recomputed."""
+    K = Z.shape[1]
+    for j in range(rows.shape[0]):
+        i = rows[j]
+        Z[i, c] += t * dz[i]
+        m = Z[i, 0]
+        for k in range(1, K):
+            if Z[i, k] > m:
+                m = Z[i, k]
+        acc = 0.0
+        for k in range(K):
+            e = math.exp(Z[i, k] - m)
+            P[i, k] = e
+            acc += e
+        inv = 1.0 / acc
+        for k in range(K):
+            P[i, k] *= inv
+
+
+@jit()
+def softmax_line_all(P, dZ, t, y, s, S):
+    """The change of the softmax data term when all margins move by t·dZ, from P at Z:
+    Σ sᵢ·(log Σₖ Pᵢₖ·e^{t·dZᵢₖ} − t·dZ_{i,yᵢ})/S (the shift by max t·dZᵢₖ keeps the exps ≤ 1)."""
+    n, K = P.shape
+    unit = s.shape[0] == 0
+    total = 0.0
+    for i in range(n):
+        m = t * dZ[i, 0]
+        for k in range(1, K):
+            v = t * dZ[i, k]
+            if v > m:
+                m = v
+        acc = 0.0
+        norm = 0.0
+        for k in range(K):
+            acc += P[i, k] * math.exp(t * dZ[i, k] - m)
+            norm += P[i, k]
+        w = 1.0 if unit else s[i]
+        total += w * (m + math.log(acc) - math.log(norm) - t * dZ[i, y[i]])
+    return total / S
+
