@@ -31,7 +31,10 @@ objective:
 * ``"prox-newton"`` — working sets and proximal Newton with coordinate descent, binary problems
   held in memory (``prox_newton``): it works on the data itself, yielding only events;
 * ``"prox-newton-softmax"`` — the same for a multinomial problem in memory, class by class on
-  the softmax Hessian's diagonal blocks (``prox_newton_softmax``; CSR and wide dense X).
+  the softmax Hessian's diagonal blocks (``prox_newton_softmax``; CSR and wide dense X);
+* ``"prox-newton-kron"`` — the multinomial problem on dense X with the full softmax Hessian:
+  coordinate descent over features, each a K-vector step on its K × K block
+  (``prox_newton_kron``).
 
 Each solver function states the capabilities it needs (``NEEDS``); :func:`make_solver` checks
 them against the objective's before anything runs. ``x0`` is the float64 parameter vector
@@ -45,7 +48,8 @@ from typing import Callable
 import numpy as np
 
 from . import fista as _fista, gd as _gd, hybrid as _hybrid, lbfgs as _lbfgs, newton as _newton
-from . import prox_newton as _prox_newton, prox_newton_softmax as _prox_newton_softmax
+from . import prox_newton as _prox_newton, prox_newton_kron as _prox_newton_kron
+from . import prox_newton_softmax as _prox_newton_softmax
 from .common import SolverResult
 from .driver import CallablesObjective, Lockstep, solve
 
@@ -57,9 +61,10 @@ __all__ = ["DATA_SOLVERS", "FUNCTIONS", "SOLVERS", "CallablesObjective", "Lockst
 FUNCTIONS = {"gd": _gd.gd, "lbfgs": _lbfgs.lbfgs, "newton": _newton.newton,
              "newton-cg": _newton.newton_cg, "lbfgs+newton-cg": _hybrid.lbfgs_then_newton_cg,
              "fista": _fista.fista, "prox-newton": _prox_newton.prox_newton,
-             "prox-newton-softmax": _prox_newton_softmax.prox_newton_softmax}
+             "prox-newton-softmax": _prox_newton_softmax.prox_newton_softmax,
+             "prox-newton-kron": _prox_newton_kron.prox_newton_kron}
 #: the solvers that work on the problem's data in memory (``problem=``), with a proximal part
-DATA_SOLVERS = ("prox-newton", "prox-newton-softmax")
+DATA_SOLVERS = ("prox-newton", "prox-newton-softmax", "prox-newton-kron")
 SOLVERS = tuple(FUNCTIONS)
 
 

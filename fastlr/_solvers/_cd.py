@@ -285,3 +285,130 @@ def softmax_line_all(P, dZ, t, y, s, S):
         total += w * (m + math.log(acc) - math.log(norm) - t * dZ[i, y[i]])
     return total / S
 
+
+#: K-vector subproblem of ``cd_kron``: at most this many passes over its K coordinates
+KRON_SUB_SWEEPS = 30
+
+
+@jit()
+def cd_kron(X, w, P, G, A, u, alpha, lam, n_penalised, tol, max_epochs, delta):
+    """Coordinate descent over features, each a K-vector (its coefficients of all classes), on
+    the multinomial proximal Newton model q(Δ) = Σⱼ Gⱼ·Δⱼ + ½ΔᵀHΔ + ½λ‖u + Δ‖² + α‖u + Δ‖₁ with
+    the softmax Hessian H = Σᵢ sᵢ(diag pᵢ − pᵢpᵢᵀ) ⊗ xᵢxᵢᵀ/S, never formed.
+
+    X (m, q) the working set's columns, F-ordered (a column is contiguous), the intercept's
+    column of ones last when there is one: columns from ``n_penalised`` on are unpenalised
+    (α = λ = 0); w = s/S (m) and P (m, K); G (q, K) the smooth part's gradient at u; A (q, K, K)
+    the Hessian's diagonal blocks Aⱼ = Σᵢ sᵢxᵢⱼ²(diag pᵢ − pᵢpᵢᵀ)/S; u (q, K) the coefficients;
+    delta (q, K), zero in, the step out.
+
+    The cross-feature part of H·Δ is kept as V (m, K), Vᵢₖ = wᵢPᵢₖ·(dZᵢₖ − pᵢ·dZᵢ) with
+    dZ = XΔ: (HΔ)ⱼₖ = Σᵢ xᵢⱼVᵢₖ, and a step d of feature j adds xᵢⱼwᵢ·Pᵢₖ·(dₖ − pᵢ·d) to row i
+    of V. That update and the next feature's Σᵢ xᵢ,ⱼ₊₁Vᵢ run in one pass over the rows (each
+    row's P and V are contiguous: one stream, V read once per feature visit; w·P is not
+    stored, a stream less: the epochs are bound by these reads). Feature j's
+    K-vector step minimises the model with the exact K × K block Aⱼ (+ λI) by cyclic CD over
+    its K coordinates (soft thresholding each; at most ``KRON_SUB_SWEEPS`` passes). Stops when
+    the model's minimal subgradient at each visit is ≤ tol over a whole epoch, or after
+    max_epochs. Returns the epochs run."""
+    m, K = P.shape
+    q = X.shape[1]
+    V = np.zeros((m, K))
+    hv = np.zeros(K)  # Σᵢ xᵢⱼVᵢ of the feature being visited
+    hv_next = np.zeros(K)
+    grad = np.empty(K)
+    d = np.empty(K)
+    Ad = np.empty(K)
+    epoch = 0
+    while epoch < max_epochs:
+        epoch += 1
+        worst = 0.0
+        valid = epoch == 1  # V = 0 in the first epoch's first visit: hv = 0
+        for k in range(K):
+            hv[k] = 0.0
+        for j in range(q):
+            if not valid:
+                for k in range(K):
+                    hv[k] = 0.0
+                for i in range(m):
+                    xi = X[i, j]
+                    for k in range(K):
+                        hv[k] += xi * V[i, k]
+            valid = False
+            a_j = alpha if j < n_penalised else 0.0
+            l_j = lam if j < n_penalised else 0.0
+            for k in range(K):
+                grad[k] = G[j, k] + l_j * delta[j, k] + hv[k]
+            viol = 0.0
+            for k in range(K):
+                v = u[j, k] + delta[j, k]
+                if v > 0.0:
+                    dist = abs(grad[k] + a_j)
+                elif v < 0.0:
+                    dist = abs(grad[k] - a_j)
+                else:
+                    dist = max(abs(grad[k]) - a_j, 0.0)
+                if dist > viol:
+                    viol = dist
+            if viol > worst:
+                worst = viol
+            if viol == 0.0:
+                continue
+            for k in range(K):
+                d[k] = 0.0
+                Ad[k] = 0.0
+            moved = False
+            for _ in range(KRON_SUB_SWEEPS):
+                change = 0.0
+                for k in range(K):
+                    hkk = A[j, k, k] + l_j
+                    if hkk <= 0.0:
+                        continue
+                    old = u[j, k] + delta[j, k] + d[k]
+                    z = old - (grad[k] + Ad[k]) / hkk
+                    thr = a_j / hkk
+                    if z > thr:
+                        new = z - thr
+                    elif z < -thr:
+                        new = z + thr
+                    else:
+                        new = 0.0
+                    diff = new - old
+                    if diff != 0.0:
+                        moved = True
+                        d[k] += diff
+                        for l in range(K):
+                            Ad[l] += A[j, l, k] * diff
+                        Ad[k] += l_j * diff
+                        if abs(diff) * hkk > change:
+                            change = abs(diff) * hkk
+                if change <= 0.1 * tol:
+                    break
+            if not moved:
+                continue
+            for k in range(K):
+                delta[j, k] += d[k]
+                hv_next[k] = 0.0
+            nxt = j + 1 < q
+            for i in range(m):
+                xi = X[i, j]
+                pd = 0.0
+                for k in range(K):
+                    pd += P[i, k] * d[k]
+                xw = xi * w[i]
+                if nxt:
+                    xn = X[i, j + 1]
+                    for k in range(K):
+                        vik = V[i, k] + xw * P[i, k] * (d[k] - pd)
+                        V[i, k] = vik
+                        hv_next[k] += xn * vik
+                else:
+                    for k in range(K):
+                        V[i, k] += xw * P[i, k] * (d[k] - pd)
+            if nxt:
+                for k in range(K):
+                    hv[k] = hv_next[k]
+                valid = True
+        if worst <= tol:
+            break
+    return epoch

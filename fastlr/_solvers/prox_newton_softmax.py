@@ -24,9 +24,9 @@ working set of m columns and K classes holds (m·K)² entries, K² times the blo
 same n·K² passes; on text the blocks are what the binary solver already handles well (the CSR
 Gram in tiles, working sets growing 4× per outer iteration). The price is the classes'
 coupling: a block step does not see how moving class k moves the others' probabilities, so a
-sweep converges linearly in the coupling; measured on text (module ``benchmarks``) it still
-takes few outer iterations. Dense X with up to ``KRON_MAX_FEATURES`` columns goes to
-``prox_newton_kron`` (the exact per-feature K × K blocks) instead.
+sweep converges linearly in the coupling; on text it still takes few outer iterations
+(``fastlr._fit._l1_solver``'s figures). On dense X it is slow (the
+coupling costs tens of sweeps): dense multinomial fits run ``fastlr._fit.DENSE_MULTINOMIAL_L1``.
 """
 
 from __future__ import annotations
