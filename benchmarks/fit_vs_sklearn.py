@@ -5,6 +5,9 @@
                  breast_cancer,wine,digits,illcond,corpus20]
     python benchmarks/fit_vs_sklearn.py --cases l1dense-0.1,l1dense-0.01,l1text-0.1,...
         [--scale 0.2]   (L1 / elastic-net cases: see L1_CASES; --scale shrinks their rows)
+    python benchmarks/fit_vs_sklearn.py --peers [--scale 0.2]
+        (the L1 peer table: binary dense and text CSR, multinomial dense and corpus CSR, elastic
+        net dense and text, each at 0.1 and 0.01 λ_max)
 
 The protocol, the contenders and the table are ``fastlr.bench.fit`` (this script imports them; the
 same code makes ``fastlr bench``'s fit tables), in short:
@@ -25,7 +28,10 @@ same code makes ``fastlr bench``'s fit tables), in short:
 
 Contenders: fastlr auto (the default) / lbfgs / newton / newton-cg (where they apply), scikit-learn lbfgs,
 newton-cholesky, newton-cg, liblinear (binary), saga (CSR), and glum's GeneralizedLinearRegressor
-with the same objective (α = 1/(C·n_samples), binary) when glum is installed. Threads:
+with the same objective (α = 1/(C·n_samples), binary) when glum is installed. The L1 cases
+(``fastlr.bench.fit.l1_contenders``): fastlr saga, scikit-learn saga and liblinear, and — binary
+only, each when installed (``pip install ".[bench]"``), skipped with a note in the table otherwise
+— skglm's ProxNewton, celer and glum's irls-cd. Threads:
 ``--threads`` Numba threads for fastlr, and the same limit for BLAS and OpenMP (threadpoolctl) for
 everyone.
 
@@ -191,6 +197,19 @@ for _fraction in (0.1, 0.01):
     L1_CASES[f"enet-dense-{_fraction:g}"] = (
         f"elastic net l1_ratio=0.5, dense 100,000 x 200, λ = {_fraction:g} λ_max",
         lambda scale: make_sparse_truth(int(100_000 * scale), 200), _fraction, 0.5)
+    L1_CASES[f"enet-text-{_fraction:g}"] = (
+        f"elastic net l1_ratio=0.5, text-like CSR 100,000 x 100,000, Zipf, λ = {_fraction:g} λ_max",
+        lambda scale: make_text(int(100_000 * scale), 100_000), _fraction, 0.5)
+    L1_CASES[f"l1corpus-multinomial-{_fraction:g}"] = (
+        f"L1, multinomial text corpus CSR 20,000 x 20,000, 10 classes (TF-IDF), "
+        f"λ = {_fraction:g} λ_max",
+        lambda scale: make_corpus(int(20_000 * scale), 20_000, 10), _fraction, 1.0)
+
+
+#: the L1 peer table (``--peers``): fastlr against scikit-learn, skglm, celer and glum
+PEER_CASES = tuple(f"{case}-{fraction:g}" for case in
+                   ("l1dense", "l1text", "l1multinomial", "l1corpus-multinomial", "enet-dense",
+                    "enet-text") for fraction in (0.1, 0.01))
 
 
 def main(argv=None):
@@ -203,9 +222,13 @@ def main(argv=None):
                              "(0: no limit)")
     parser.add_argument("--cases", default="dense200k,dense1m,float32,sparse,text,multinomial",
                         help=f"comma-separated, from: {', '.join(CASES)}, {', '.join(L1_CASES)}")
+    parser.add_argument("--peers", action="store_true",
+                        help="the L1 peer table: every case of PEER_CASES (overrides --cases)")
     parser.add_argument("--scale", type=float, default=1.0,
                         help="the L1 cases' rows, as a fraction of their size (shared machines)")
     args = parser.parse_args(argv)
+    if args.peers:
+        args.cases = ",".join(PEER_CASES)
     unknown = [key for key in args.cases.split(",") if key not in CASES and key not in L1_CASES]
     if unknown:
         parser.error(f"unknown case(s) {', '.join(unknown)}; choose from "

@@ -157,8 +157,8 @@ class LogisticRegression(_callbacks.CallbackSupportMixin, ClassifierMixin, BaseE
     n_iter_ : ndarray of shape (1,) (binary, multinomial) or (n_classes,) (one-vs-rest)
     multi_class_ : "binary", "multinomial" or "ovr": the model fitted
     solver_ : str
-        fastlr's algorithm that ran: "lbfgs", "newton", "newton-cg", "gd", "prox-newton" or
-        "fista"
+        fastlr's algorithm that ran: "lbfgs", "newton", "newton-cg", "gd", "prox-newton",
+        "prox-newton-softmax", "prox-newton-kron" or "fista"
     loss_history_ : ndarray (binary, multinomial) or list of ndarrays (one-vs-rest): the
         objective divided by C·Σsᵢ — the slides' cost J (+ ½λ‖w‖²) — at the start and after
         every iteration.

@@ -32,6 +32,8 @@ def _data(n=200, d=10, classes=2, seed=0):
 BINARY = _data()
 MULTI = _data(classes=3, seed=1)
 WEIGHTS = np.random.default_rng(2).uniform(0.2, 3.0, BINARY[0].shape[0])
+#: the multinomial L1 solvers by layout (scikit-learn's saga fits what they fit)
+MULTINOMIAL_SOLVER = {False: "fista", True: "prox-newton-softmax"}
 
 
 def objective(coef, intercept, X, y, C, l1_ratio, sample_weight=None, model="binary",
@@ -143,6 +145,9 @@ CASES = {
     "multinomial-l1": dict(data=MULTI, params=dict(l1_ratio=1.0, solver="saga")),
     "multinomial-enet": dict(data=MULTI, params=dict(l1_ratio=0.3, solver="saga")),
     "binary-l1-csr": dict(data=BINARY, params=dict(l1_ratio=1.0, solver="saga"), csr=True),
+    "multinomial-l1-csr": dict(data=MULTI, params=dict(l1_ratio=1.0, solver="saga"), csr=True),
+    "multinomial-enet-csr-weights": dict(data=MULTI, params=dict(l1_ratio=0.5, solver="saga"),
+                                         csr=True, weights=True),
     "binary-l1-float32": dict(data=BINARY, params=dict(l1_ratio=1.0, solver="saga"),
                               dtype=np.float32),
     "binary-l1-weights": dict(data=BINARY, params=dict(l1_ratio=1.0, solver="saga"),
@@ -177,10 +182,37 @@ def test_objective_matches_sklearn_optimum(case):
     rel = 1e-5 if X.dtype == np.float32 else 1e-6  # float32: X·w rounded by scikit-learn's fit
     assert f_ours <= f_ref * (1 + rel), (f_ours, f_ref)
     assert f_ref <= f_ours * (1 + rel) or X.dtype == np.float32
-    expected = "fista" if model == "multinomial" else "prox-newton"
+    expected = MULTINOMIAL_SOLVER[bool(spec.get("csr"))] if model == "multinomial" else \
+        "prox-newton"
     if params["l1_ratio"] == 0:
         expected = "lbfgs"
     assert ours.solver_ == expected
+    if model == "multinomial":  # the same sparsity pattern (saga's prox zeros are exact)
+        np.testing.assert_array_equal(ours.coef_ == 0, ref.coef_ == 0)
+        assert 0 < np.count_nonzero(ours.coef_) < ours.coef_.size
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_kron_prox_newton_matches_sklearn_saga(monkeypatch, l1_ratio):
+    """Proximal Newton on the full softmax Hessian (``prox-newton-kron``, per-feature K × K
+    blocks), with intercepts and sample weights: its optimum's objective equals scikit-learn's
+    saga (tol 1e-12) to 1e-6 relative, with the same sparsity pattern."""
+    from fastlr import _fit
+
+    monkeypatch.setattr(_fit, "DENSE_MULTINOMIAL_L1", "prox-newton-kron")
+    X, y = MULTI
+    sw = np.random.default_rng(3).uniform(0.2, 3.0, X.shape[0])
+    C = 0.1
+    ours = LogisticRegression(C=C, l1_ratio=l1_ratio, solver="saga", tol=1e-10,
+                              max_iter=1000).fit(X, y, sample_weight=sw)
+    assert ours.solver_ == "prox-newton-kron"
+    ref = _sklearn(C=C, l1_ratio=l1_ratio, solver="saga", tol=1e-12,
+                   max_iter=200000).fit(X, y, sample_weight=sw)
+    f_ours = objective(ours.coef_, ours.intercept_, X, y, C, l1_ratio, sw, "multinomial")
+    f_ref = objective(ref.coef_, ref.intercept_, X, y, C, l1_ratio, sw, "multinomial")
+    assert abs(f_ours - f_ref) <= 1e-6 * f_ref, (f_ours, f_ref)
+    np.testing.assert_array_equal(ours.coef_ == 0, ref.coef_ == 0)
+    assert 0 < np.count_nonzero(ours.coef_) < ours.coef_.size
 
 
 def test_one_vs_rest_matches_sklearn_per_class():

@@ -29,7 +29,12 @@ objective:
   L1 part (``fista``): it asks for ``smooth_loss_grad`` and takes the non-smooth part as a
   ``proximal`` (``Objective.proximal(k)``), stopping when the minimal subgradient's max|·| ≤ tol;
 * ``"prox-newton"`` — working sets and proximal Newton with coordinate descent, binary problems
-  held in memory (``prox_newton``): it works on the data itself, yielding only events.
+  held in memory (``prox_newton``): it works on the data itself, yielding only events;
+* ``"prox-newton-softmax"`` — the same for a multinomial problem in memory, class by class on
+  the softmax Hessian's diagonal blocks (``prox_newton_softmax``; CSR and wide dense X);
+* ``"prox-newton-kron"`` — the multinomial problem on dense X with the full softmax Hessian:
+  coordinate descent over features, each a K-vector step on its K × K block
+  (``prox_newton_kron``).
 
 Each solver function states the capabilities it needs (``NEEDS``); :func:`make_solver` checks
 them against the objective's before anything runs. ``x0`` is the float64 parameter vector
@@ -43,18 +48,23 @@ from typing import Callable
 import numpy as np
 
 from . import fista as _fista, gd as _gd, hybrid as _hybrid, lbfgs as _lbfgs, newton as _newton
-from . import prox_newton as _prox_newton
+from . import prox_newton as _prox_newton, prox_newton_kron as _prox_newton_kron
+from . import prox_newton_softmax as _prox_newton_softmax
 from .common import SolverResult
 from .driver import CallablesObjective, Lockstep, solve
 
-__all__ = ["FUNCTIONS", "SOLVERS", "CallablesObjective", "Lockstep", "SolverResult",
+__all__ = ["DATA_SOLVERS", "FUNCTIONS", "SOLVERS", "CallablesObjective", "Lockstep", "SolverResult",
            "make_solver", "minimize", "solve"]
 
 #: solver name -> generator function (the submodules keep their names: ``_solvers.lbfgs`` is
 #: the module)
 FUNCTIONS = {"gd": _gd.gd, "lbfgs": _lbfgs.lbfgs, "newton": _newton.newton,
              "newton-cg": _newton.newton_cg, "lbfgs+newton-cg": _hybrid.lbfgs_then_newton_cg,
-             "fista": _fista.fista, "prox-newton": _prox_newton.prox_newton}
+             "fista": _fista.fista, "prox-newton": _prox_newton.prox_newton,
+             "prox-newton-softmax": _prox_newton_softmax.prox_newton_softmax,
+             "prox-newton-kron": _prox_newton_kron.prox_newton_kron}
+#: the solvers that work on the problem's data in memory (``problem=``), with a proximal part
+DATA_SOLVERS = ("prox-newton", "prox-newton-softmax", "prox-newton-kron")
 SOLVERS = tuple(FUNCTIONS)
 
 
@@ -62,9 +72,9 @@ def make_solver(name: str, x0, *, capabilities, tol: float, max_iter: int,
                 learning_rate: float | None = None, proximal=None, problem=None):
     """The generator of solver ``name`` from x0 (copied), for an objective with
     ``capabilities``: a clear ValueError when the solver needs one it lacks. ``proximal``: the
-    problem's non-smooth part (``Objective.proximal(k)``), for "fista" and "prox-newton";
-    ``problem``: the data of a binary problem in memory (``prox_newton.LogisticProblem``), for
-    "prox-newton"."""
+    problem's non-smooth part (``Objective.proximal(k)``), for "fista" and the ``DATA_SOLVERS``;
+    ``problem``: the data of a problem in memory (``prox_newton.LogisticProblem``,
+    ``prox_newton_softmax.SoftmaxProblem``), for the ``DATA_SOLVERS``."""
     if name not in FUNCTIONS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {name!r}")
     function = FUNCTIONS[name]
@@ -84,9 +94,9 @@ def make_solver(name: str, x0, *, capabilities, tol: float, max_iter: int,
         if proximal is None:
             raise ValueError("solver='fista' needs the problem's proximal part")
         return function(x0, tol=tol, max_iter=max_iter, proximal=proximal)
-    if name == "prox-newton":
+    if name in DATA_SOLVERS:
         if proximal is None or problem is None:
-            raise ValueError("solver='prox-newton' needs the problem's data and proximal part")
+            raise ValueError(f"solver={name!r} needs the problem's data and proximal part")
         return function(x0, tol=tol, max_iter=max_iter, problem=problem, proximal=proximal)
     return function(x0, tol=tol, max_iter=max_iter)
 

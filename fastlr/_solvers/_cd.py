@@ -181,3 +181,234 @@ def mirror_upper(G):
             for k in range(kb, min(kb + 64, size)):
                 for j in range(jb, min(jb + 64, k)):
                     G[k, j] = G[j, k]
+
+
+# ----------------------------------------------------------------------------- softmax (multinomial)
+# The multinomial proximal Newton solvers (``prox_newton_softmax``, ``prox_newton_kron``) keep
+# the margins Z (n, K) and recompute the probabilities from them: O(n·K) exps per call, small
+# next to a Gram or a CD epoch.
+
+@jit()
+def softmax_terms(Z, y, s, S, P):
+    """At margins Z (n, K) (labels y: class indices, weights s — empty: all 1 — total S):
+    returns Σ sᵢ·(logΣₖ e^{Zᵢₖ} − Z_{i,yᵢ})/S and fills P (n, K) with the softmax of each row."""
+    n, K = Z.shape
+    unit = s.shape[0] == 0
+    total = 0.0
+    for i in range(n):
+        m = Z[i, 0]
+        for k in range(1, K):
+            if Z[i, k] > m:
+                m = Z[i, k]
+        acc = 0.0
+        for k in range(K):
+            e = math.exp(Z[i, k] - m)
+            P[i, k] = e
+            acc += e
+        inv = 1.0 / acc
+        for k in range(K):
+            P[i, k] *= inv
+        w = 1.0 if unit else s[i]
+        total += w * (m + math.log(acc) - Z[i, y[i]])
+    return total / S
+
+
+@jit()
+def softmax_line(P, c, dz, rows, t, y, s, S):
+    """The change of the softmax data term Σ sᵢ·L(Zᵢ)/S when class c's margins move by t·dz,
+    from the probabilities P at Z: Σ over ``rows`` (those with dzᵢ ≠ 0) of
+    sᵢ·(log(qᵢ + pᵢ·e^{a}) − [yᵢ = c]·a)/S, a = t·dzᵢ, pᵢ = P_{ic}, qᵢ = Σ_{k≠c} P_{ik}
+    (not 1 − pᵢ: exact where pᵢ rounds to 1). One exp and one log per row: the difference
+    itself, free of the cancellation of two sums of n terms (the line search near the optimum)."""
+    K = P.shape[1]
+    unit = s.shape[0] == 0
+    total = 0.0
+    for j in range(rows.shape[0]):
+        i = rows[j]
+        a = t * dz[i]
+        p = P[i, c]
+        q = 0.0
+        for k in range(K):
+            if k != c:
+                q += P[i, k]
+        if a > 0.0:
+            v = a + math.log(p + q * math.exp(-a)) - math.log(p + q)
+        else:
+            v = math.log(q + p * math.exp(a)) - math.log(p + q)
+        if y[i] == c:
+            v -= a
+        w = 1.0 if unit else s[i]
+        total += w * v
+    return total / S
+
+
+@jit()
+def softmax_move(Z, P, c, dz, rows, t):
+    """Z[:, c] += t·dz on ``rows`` (where dz ≠ 0), and P's rows there recomputed."""
+    K = Z.shape[1]
+    for j in range(rows.shape[0]):
+        i = rows[j]
+        Z[i, c] += t * dz[i]
+        m = Z[i, 0]
+        for k in range(1, K):
+            if Z[i, k] > m:
+                m = Z[i, k]
+        acc = 0.0
+        for k in range(K):
+            e = math.exp(Z[i, k] - m)
+            P[i, k] = e
+            acc += e
+        inv = 1.0 / acc
+        for k in range(K):
+            P[i, k] *= inv
+
+
+@jit()
+def softmax_line_all(P, dZ, t, y, s, S):
+    """The change of the softmax data term when all margins move by t·dZ, from P at Z:
+    Σ sᵢ·(log Σₖ Pᵢₖ·e^{t·dZᵢₖ} − t·dZ_{i,yᵢ})/S (the shift by max t·dZᵢₖ keeps the exps ≤ 1)."""
+    n, K = P.shape
+    unit = s.shape[0] == 0
+    total = 0.0
+    for i in range(n):
+        m = t * dZ[i, 0]
+        for k in range(1, K):
+            v = t * dZ[i, k]
+            if v > m:
+                m = v
+        acc = 0.0
+        norm = 0.0
+        for k in range(K):
+            acc += P[i, k] * math.exp(t * dZ[i, k] - m)
+            norm += P[i, k]
+        w = 1.0 if unit else s[i]
+        total += w * (m + math.log(acc) - math.log(norm) - t * dZ[i, y[i]])
+    return total / S
+
+
+#: K-vector subproblem of ``cd_kron``: at most this many passes over its K coordinates
+KRON_SUB_SWEEPS = 30
+
+
+@jit()
+def cd_kron(X, w, P, G, A, u, alpha, lam, n_penalised, tol, max_epochs, delta):
+    """Coordinate descent over features, each a K-vector (its coefficients of all classes), on
+    the multinomial proximal Newton model q(Δ) = Σⱼ Gⱼ·Δⱼ + ½ΔᵀHΔ + ½λ‖u + Δ‖² + α‖u + Δ‖₁ with
+    the softmax Hessian H = Σᵢ sᵢ(diag pᵢ − pᵢpᵢᵀ) ⊗ xᵢxᵢᵀ/S, never formed.
+
+    X (m, q) the working set's columns, F-ordered (a column is contiguous), the intercept's
+    column of ones last when there is one: columns from ``n_penalised`` on are unpenalised
+    (α = λ = 0); w = s/S (m) and P (m, K); G (q, K) the smooth part's gradient at u; A (q, K, K)
+    the Hessian's diagonal blocks Aⱼ = Σᵢ sᵢxᵢⱼ²(diag pᵢ − pᵢpᵢᵀ)/S; u (q, K) the coefficients;
+    delta (q, K), zero in, the step out.
+
+    The cross-feature part of H·Δ is kept as V (m, K), Vᵢₖ = wᵢPᵢₖ·(dZᵢₖ − pᵢ·dZᵢ) with
+    dZ = XΔ: (HΔ)ⱼₖ = Σᵢ xᵢⱼVᵢₖ, and a step d of feature j adds xᵢⱼwᵢ·Pᵢₖ·(dₖ − pᵢ·d) to row i
+    of V. That update and the next feature's Σᵢ xᵢ,ⱼ₊₁Vᵢ run in one pass over the rows (each
+    row's P and V are contiguous: one stream, V read once per feature visit; w·P is not
+    stored, a stream less: the epochs are bound by these reads). Feature j's
+    K-vector step minimises the model with the exact K × K block Aⱼ (+ λI) by cyclic CD over
+    its K coordinates (soft thresholding each; at most ``KRON_SUB_SWEEPS`` passes). Stops when
+    the model's minimal subgradient at each visit is ≤ tol over a whole epoch, or after
+    max_epochs. Returns the epochs run."""
+    m, K = P.shape
+    q = X.shape[1]
+    V = np.zeros((m, K))
+    hv = np.zeros(K)  # Σᵢ xᵢⱼVᵢ of the feature being visited
+    hv_next = np.zeros(K)
+    grad = np.empty(K)
+    d = np.empty(K)
+    Ad = np.empty(K)
+    epoch = 0
+    while epoch < max_epochs:
+        epoch += 1
+        worst = 0.0
+        valid = epoch == 1  # V = 0 in the first epoch's first visit: hv = 0
+        for k in range(K):
+            hv[k] = 0.0
+        for j in range(q):
+            if not valid:
+                for k in range(K):
+                    hv[k] = 0.0
+                for i in range(m):
+                    xi = X[i, j]
+                    for k in range(K):
+                        hv[k] += xi * V[i, k]
+            valid = False
+            a_j = alpha if j < n_penalised else 0.0
+            l_j = lam if j < n_penalised else 0.0
+            for k in range(K):
+                grad[k] = G[j, k] + l_j * delta[j, k] + hv[k]
+            viol = 0.0
+            for k in range(K):
+                v = u[j, k] + delta[j, k]
+                if v > 0.0:
+                    dist = abs(grad[k] + a_j)
+                elif v < 0.0:
+                    dist = abs(grad[k] - a_j)
+                else:
+                    dist = max(abs(grad[k]) - a_j, 0.0)
+                if dist > viol:
+                    viol = dist
+            if viol > worst:
+                worst = viol
+            if viol == 0.0:
+                continue
+            for k in range(K):
+                d[k] = 0.0
+                Ad[k] = 0.0
+            moved = False
+            for _ in range(KRON_SUB_SWEEPS):
+                change = 0.0
+                for k in range(K):
+                    hkk = A[j, k, k] + l_j
+                    if hkk <= 0.0:
+                        continue
+                    old = u[j, k] + delta[j, k] + d[k]
+                    z = old - (grad[k] + Ad[k]) / hkk
+                    thr = a_j / hkk
+                    if z > thr:
+                        new = z - thr
+                    elif z < -thr:
+                        new = z + thr
+                    else:
+                        new = 0.0
+                    diff = new - old
+                    if diff != 0.0:
+                        moved = True
+                        d[k] += diff
+                        for l in range(K):
+                            Ad[l] += A[j, l, k] * diff
+                        Ad[k] += l_j * diff
+                        if abs(diff) * hkk > change:
+                            change = abs(diff) * hkk
+                if change <= 0.1 * tol:
+                    break
+            if not moved:
+                continue
+            for k in range(K):
+                delta[j, k] += d[k]
+                hv_next[k] = 0.0
+            nxt = j + 1 < q
+            for i in range(m):
+                xi = X[i, j]
+                pd = 0.0
+                for k in range(K):
+                    pd += P[i, k] * d[k]
+                xw = xi * w[i]
+                if nxt:
+                    xn = X[i, j + 1]
+                    for k in range(K):
+                        vik = V[i, k] + xw * P[i, k] * (d[k] - pd)
+                        V[i, k] = vik
+                        hv_next[k] += xn * vik
+                else:
+                    for k in range(K):
+                        V[i, k] += xw * P[i, k] * (d[k] - pd)
+            if nxt:
+                for k in range(K):
+                    hv[k] = hv_next[k]
+                valid = True
+        if worst <= tol:
+            break
+    return epoch
