@@ -120,9 +120,8 @@ def _cg_direction(g, precondition):
     finite."""
     inverse = None
     if precondition:
-        diagonal = yield ("hessian_diagonal",)
-        positive = diagonal > 0
-        inverse = np.where(positive, 1.0 / np.where(positive, diagonal, 1.0), 1.0)
+        diagonal = np.asarray((yield ("hessian_diagonal",)), dtype=np.float64)
+        inverse = np.divide(1.0, diagonal, out=np.ones_like(diagonal), where=diagonal > 0)
     steps, _ = yield from conjugate_gradient(
         -g, rtol=min(0.5, math.sqrt(float(np.sum(np.abs(g))))), atol=0.0,
         maxiter=max(200, g.shape[0] // 10), inverse_diagonal=inverse)
