@@ -1,7 +1,7 @@
 """The optimizer's own cost per variable per iteration: fastlr's L-BFGS against scipy's L-BFGS-B.
 
 Run:  python benchmarks/solver_overhead.py [--sizes 1e2,1e4,1e5,1e6,1e7] [--repeats 5]
-      [--threads 1,2] [--no-kernel]
+      [--threads 1,2] [--no-kernel] [--cg [--cg-sizes 1e5,1e6,2e6]]
 
 Each run minimises the diagonal quadratic f(x) = ½·Σ cⱼxⱼ² − bᵀx (c log-spaced over [1, 1e3],
 so no run converges in the iterations given) from x = 0 with tol = 0, through the code a fit
@@ -22,6 +22,12 @@ With the kernel line (default), the script also times, at p = 10⁶, what one ev
 text-like CSR X of 10⁶ × 10⁶ with 10 nonzeros a row (Zipf-distributed columns): the read of
 its nonzeros once (``fastlr.bench.readonce``, the floor of any kernel) and
 ``fastlr.kernels.loss_grad``, to set the optimizer's cost per iteration beside them.
+
+``--cg``: Newton-CG's inner solver instead (``fastlr._solvers.cg.conjugate_gradient``, Jacobi
+preconditioned, 20 CG steps on the same diagonal quadratic, its H·p time subtracted): its vector
+updates in NumPy (the form below ``cg.COMPILED_MIN`` unknowns) against the compiled, fused,
+in-place sweeps, in ms per CG step; with the kernel line, beside one H·v product of the binary
+objective (``Objective.hessp``) on the text-like X at p = 10⁶ — a CG step's kernel evaluation.
 """
 
 from __future__ import annotations
@@ -196,15 +202,151 @@ def table(samples, evals, sizes, threads_list):
     return "\n".join(lines)
 
 
+CG_STEPS = 20
+
+
+def run_cg(n, compiled):
+    """(wall, seconds in H·p, CG steps) of ``CG_STEPS`` preconditioned CG steps at n unknowns,
+    the vector updates compiled or in NumPy."""
+    from fastlr._solvers import cg
+
+    fun = Quadratic(n)
+    inverse = 1.0 / fun.c
+    saved = cg.COMPILED_MIN
+    cg.COMPILED_MIN = 0 if compiled else n + 1
+    try:
+        gen = cg.conjugate_gradient(fun.b, rtol=0.0, atol=0.0, maxiter=CG_STEPS,
+                                    inverse_diagonal=inverse)
+        steps = 0
+        inner = 0.0
+        q = np.empty(n)
+        t = time.perf_counter()
+        try:
+            request = next(gen)
+            while True:
+                u = time.perf_counter()
+                np.multiply(fun.c, request[1], out=q)  # no allocation: the objective's cost
+                inner += time.perf_counter() - u
+                steps += 1
+                request = gen.send(q)
+        except StopIteration:
+            pass
+        wall = time.perf_counter() - t
+    finally:
+        cg.COMPILED_MIN = saved
+    return wall, inner, steps
+
+
+def measure_cg(sizes, repeats, threads_list):
+    """ms per CG step of the vector updates: {(n, name, threads): [samples]}."""
+    impls = {"numpy": False, "compiled": True}
+    from fastlr import _jit
+
+    saved = _jit.PARALLEL_MIN_BYTES
+    _jit.PARALLEL_MIN_BYTES = 0
+    try:  # warm-up: compile (or load) the sweeps, serial and parallel
+        for threads in threads_list:
+            with_threads(threads, run_cg, 4096, True, blas=1)
+    finally:
+        _jit.PARALLEL_MIN_BYTES = saved
+    samples = {}
+    for n in sizes:
+        for _ in range(repeats):
+            for name, compiled in impls.items():
+                for threads in threads_list:
+                    # BLAS on one thread, as in a fit (fastlr._fit): its spinning threads take
+                    # the cores (2 BLAS threads: 47 ms a step at 1e5, load 3)
+                    wall, inner, steps = with_threads(threads, run_cg, n, compiled, blas=1)
+                    samples.setdefault((n, name, threads), []).append(
+                        (wall - inner) / steps * 1e3)
+    return samples
+
+
+def hessp_time(threads_list, repeats):
+    """Median seconds of one ``Objective.hessp`` (binary, L2) on the text-like X of
+    ``kernel_time``, per thread count."""
+    import numba
+    import scipy.sparse as sp
+
+    from fastlr._data import ArrayData
+    from fastlr._objective import Datafit, Objective
+    from fastlr._penalties import L2
+
+    rng = np.random.default_rng(1)
+    n, nnz_row = 1_000_000, 10
+    columns = np.minimum(rng.zipf(1.2, size=n * nnz_row) - 1, n - 1)
+    X = sp.csr_matrix((rng.standard_normal(n * nnz_row), (np.repeat(np.arange(n), nnz_row),
+                                                           columns)), shape=(n, n))
+    X.sum_duplicates()
+    y = (rng.random(n) < 0.5).astype(np.float64)
+    data = ArrayData(X, y)
+    objective = Objective(data, Datafit("logistic", data.target(1.0)), L2(1e-6),
+                          model="binary")
+    x = rng.standard_normal((1, objective.n_params)) * 0.01
+    v = rng.standard_normal((1, objective.n_params))
+    index = np.array([0])
+    out = {}
+    for threads in threads_list:
+        before = numba.get_num_threads()
+        numba.set_num_threads(threads)
+        try:
+            objective.loss_grad_curvature(index, x)
+            objective.hessp(index, v)
+            times = []
+            for _ in range(max(5, repeats)):
+                t = time.perf_counter()
+                objective.hessp(index, v)
+                times.append(time.perf_counter() - t)
+        finally:
+            numba.set_num_threads(before)
+        out[threads] = statistics.median(times)
+    return out
+
+
+def cg_table(samples, sizes, threads_list):
+    head = ["p"] + [f"{name} {t}T" for name in ("numpy", "compiled") for t in threads_list]
+    rows = []
+    for n in sizes:
+        row = [f"{n:.0e}"]
+        for name in ("numpy", "compiled"):
+            for t in threads_list:
+                v = samples[(n, name, t)]
+                row.append(f"{statistics.median(v):7.2f} [{min(v):.2f}-{max(v):.2f}]")
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
+    lines = ["  ".join(h.rjust(w) for h, w in zip(head, widths))]
+    lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
+    lines.append(f"CG's vector updates, ms per CG step (Jacobi preconditioned, {CG_STEPS} steps, "
+                 "H·p time subtracted), median [min-max] over the repeats")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1e2,1e4,1e5,1e6,1e7")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--no-kernel", action="store_true")
+    parser.add_argument("--cg", action="store_true",
+                        help="Newton-CG's inner CG instead of L-BFGS (module docstring)")
+    parser.add_argument("--cg-sizes", default="1e5,1e6,2e6")
     args = parser.parse_args(argv)
-    sizes = [int(float(s)) for s in args.sizes.split(",")]
     threads_list = [int(t) for t in args.threads.split(",")]
+    if args.cg:
+        sizes = [int(float(s)) for s in args.cg_sizes.split(",")]
+        samples = measure_cg(sizes, args.repeats, threads_list)
+        print(cg_table(samples, sizes, threads_list))
+        if not args.no_kernel and 1_000_000 in sizes:
+            seconds = hessp_time(threads_list, args.repeats)
+            for t in threads_list:
+                ours = statistics.median(samples[(1_000_000, "compiled", t)]) * 1e-3
+                numpy = statistics.median(samples[(1_000_000, "numpy", t)]) * 1e-3
+                print(f"{t} thread(s), text-like CSR 1e6 x 1e6: one hessp {seconds[t] * 1e3:.1f} ms;"
+                      f" CG's updates per step at p = 1e6: compiled {ours * 1e3:.1f} ms "
+                      f"({ours / seconds[t]:.0%} of hessp), numpy {numpy * 1e3:.1f} ms "
+                      f"({numpy / seconds[t]:.0%})")
+        return
+    sizes = [int(float(s)) for s in args.sizes.split(",")]
     samples, evals = measure(sizes, args.repeats, threads_list)
     print(table(samples, evals, sizes, threads_list))
     if not args.no_kernel and 1_000_000 in sizes:

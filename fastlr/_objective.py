@@ -258,6 +258,20 @@ class Objective:
             raise RuntimeError("hessp/hessian_diagonal before loss_grad_curvature")
         return self.backend.gather_curvature(kept)
 
+    def _theta_scaled(self, hv, hb, index):
+        """Raw per-coefficient and intercept sums → (q, p) in θ's layout, each divided by its
+        problem's S: written into one array (no ``np.hstack`` copies). ``hv`` (q or K, n), ``hb``
+        (q or K,)."""
+        q = len(index)
+        out = np.empty((q, self.n_params))
+        S = (self.weight_sums[index][:, None] if self.model == "batch"
+             else float(self.weight_sums[0]))
+        np.divide(np.asarray(hv, dtype=np.float64).reshape(q, -1), S, out=out[:, :self.n_coef])
+        if self.fit_intercept:
+            np.divide(np.asarray(hb, dtype=np.float64).reshape(q, -1), S,
+                      out=out[:, self.n_coef:])
+        return out
+
     def hessp(self, index, v):
         """∇²f·v (q, p) at each problem's last ``loss_grad_curvature`` point: one pass over X."""
         index = np.asarray(index)
@@ -266,12 +280,7 @@ class Objective:
         self.passes["hessp"] = self.passes.get("hessp", 0) + 1
         V, vb = self._split(v)
         hv, hb = self.backend.hessp(self.datafit.select(index), self._kept(index), V, vb)
-        if self.model == "batch":
-            S = self.weight_sums[index][:, None]
-            out = self._theta(hv / S, hb / S[:, 0], len(index))
-        else:
-            S = float(self.weight_sums[0])
-            out = self._theta(hv / S, hb / S, 1)
+        out = self._theta_scaled(hv, hb, index)
         out[:, :self.n_coef] += self.penalty.hessp(self._coef(v), index)
         return out
 
@@ -289,12 +298,7 @@ class Objective:
         if self.model == "multinomial":
             d = np.broadcast_to(d.mean(axis=0), d.shape)
             db = np.broadcast_to(db.mean(), db.shape)
-        if self.model == "batch":
-            S = self.weight_sums[index][:, None]
-            out = self._theta(d / S, db / S[:, 0], len(index))
-        else:
-            S = float(self.weight_sums[0])
-            out = self._theta(d / S, db / S, 1)
+        out = self._theta_scaled(d, db, index)
         out[:, :self.n_coef] += self.penalty.hessian_diagonal(out[:, :self.n_coef], index)
         return out
 
@@ -324,10 +328,9 @@ class Objective:
         c = float(np.mean(np.diag(H))) or 1.0
         if self.fit_intercept:
             H[self.n_coef:, self.n_coef:] += c / K  # u = (0, …, 0, 1, …, 1)/√K
-        if not np.any(self.penalty.strength):
-            for j in range(n):  # u = (W[:, j] = 1, …)/√K
-                index = np.arange(K) * n + j
-                H[np.ix_(index, index)] += c / K
+        if not np.any(self.penalty.strength):  # u = (W[:, j] = 1, …)/√K, every j at once
+            index = np.arange(K)[:, None] * n + np.arange(n)[None, :]  # (K, n): θ of W[k, j]
+            H[index[:, None, :], index[None, :, :]] += c / K
 
 
 class Proximal:

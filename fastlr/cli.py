@@ -38,6 +38,8 @@ examples:
   fastlr bench --sparse 1000000x1000@0.001      # CSR sizes with their density (--no-sparse: none)
   fastlr bench --multinomial 1000000x100x10     # multinomial sizes N_SAMPLESxN_FEATURESxK (--no-multinomial)
   fastlr bench --fit-multinomial                # add the multinomial fit: 200000x50, 10 classes (~4 min)
+  fastlr bench --fit-real                       # add fits on breast_cancer and wine as loaded (unscaled);
+                                                # --fit-real all adds digits (minutes: sklearn's newton-cholesky)
   fastlr bench --sizes 1000000x100 --threads 1,2 --layout C,F --dtype float64,float32
   fastlr bench --slides                         # the large preset: 1e6x100 and 10000x100, both layouts and
                                                 # dtypes, 1/all threads (~3.5 min and 1.7 GB on 2 cores)
@@ -91,6 +93,10 @@ def _bench_parser(sub):
     p.add_argument("--fit-multinomial", metavar="MxNxK", nargs="?", const="200000x50x10",
                    default=None,
                    help="also compare multinomial fits (default size 200000x50x10; ~4 min on 2 cores)")
+    p.add_argument("--fit-real", metavar="NAMES", nargs="?", const=True, default=None,
+                   help="also compare fits on scikit-learn's bundled datasets as loaded (unscaled), "
+                        "default LogisticRegression() included: breast_cancer,wine when given "
+                        "alone; digits or all on request (minutes)")
     p.add_argument("--fit-repeat", type=int, default=None,
                    help="timed fits per contender at its chosen tolerance, interleaved (default 3)")
     p.add_argument("--fit-budget", type=float, default=None, metavar="SECONDS",
@@ -136,6 +142,8 @@ def _bench_config(args, parser):
             if len(sizes) != 1:
                 raise ValueError(f"--fit-multinomial takes one size, got {args.fit_multinomial!r}")
             (config.fit_multinomial,) = sizes
+        if args.fit_real is not None:
+            config.fit_real = bench.parse_real(None if args.fit_real is True else args.fit_real)
         if args.fit_size:
             sizes = bench.parse_sizes(args.fit_size)
             if len(sizes) != 1:

@@ -663,6 +663,42 @@ def test_fit_options_run_the_protocol(tmp_path):
             assert (_sk_objective(model, X, y, 1.0) - best) / best > GAP
 
 
+def test_fit_real_runs_the_protocol_on_a_bundled_dataset_as_loaded(tmp_path):
+    """``--fit-real wine``: the protocol on wine as scikit-learn loads it (unscaled), with the
+    two libraries' defaults below the table; f* agrees with scikit-learn's newton-cholesky at
+    tol 1e-10, recomputed here. ``--fit-real`` alone names the quick cases only (not digits), and
+    the default run none."""
+    pytest.importorskip("sklearn")
+    from sklearn.datasets import load_wine
+    from sklearn.linear_model import LogisticRegression
+
+    from fastlr.bench.fit import GAP
+
+    assert _config().fit_real == ()
+    assert _config("--fit-real").fit_real == ("breast_cancer", "wine")
+    assert _config("--fit-real", "all").fit_real == ("breast_cancer", "wine", "digits")
+    path = tmp_path / "r.json"
+    status, text = _bench(["bench", "--sizes", "2000x5", "--no-sparse", "--no-multinomial",
+                           "--repeat", "1", "--threads", "1", "--no-fit", "--fit-real", "wine",
+                           "--fit-repeat", "1", "--no-progress", "--json", str(path)])
+    assert status == 0
+    (case,) = json.loads(path.read_text())["fit_real"]
+    assert (case["dataset"], case["n_samples"], case["n_features"], case["n_classes"]) == (
+        "wine", 178, 13, 3)
+    assert "Fit on wine as loaded (unscaled)" in text and "defaults, as called" in text
+    X, y = load_wine(return_X_y=True)
+    reference_fit = LogisticRegression(solver="newton-cholesky", tol=1e-10, max_iter=1000).fit(X, y)
+    f_star = _sk_objective(reference_fit, X, y, 1.0)
+    assert abs(case["best_objective"] - f_star) <= 1e-8 * f_star
+    default = next(f for f in case["fits"] if f["model"] == "fastlr auto (default)")
+    assert default["status"] == "ok" and default["objective_gap"] <= GAP
+    fast, sk = case["defaults"]
+    assert fast["model"].startswith("fastlr") and sk["model"].startswith("sklearn")
+    # scikit-learn's default stops at max_iter = 100 on unscaled wine: the case is still hard
+    assert sk["n_iter"] == 100 and not sk["converged"]
+    assert fast["converged"] and fast["objective_gap"] <= 1e-6
+
+
 # ----------------------------------------------------------------------------- noise, pure rules
 def test_noise_flags_rules():
     assert noise_flags(0.10, 80.0) == []
@@ -878,6 +914,7 @@ def test_plot_bars_are_speedups_with_sample_ranges_and_the_read_once_limit(tmp_p
     (["--multinomial", "1000x10x3", "--no-multinomial"], "not allowed with"),
     (["--fit-multinomial", "1000x10x3,2000x10x3"], "one size"),
     (["--fit-multinomial", "1000x10"], "N_SAMPLESxN_FEATURESxN_CLASSES"),
+    (["--fit-real", "iris"], "not one of breast_cancer, wine, digits"),
     (["--fit-repeat", "0"], "--fit-repeat"),
 ])
 def test_bad_options_are_usage_errors(args, message, capsys):

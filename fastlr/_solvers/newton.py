@@ -6,8 +6,8 @@ the next iteration's curvature (``loss_grad_hess`` for Cholesky, ``loss_grad_cur
 CG): it is accepted almost always. Only rejected steps are retried with the cheaper
 ``loss_grad``, and after such a step the curvature is requested at the accepted point.
 
-* ``newton`` — d solves H·d = −g by Cholesky (``scipy.linalg.cho_factor``); a Hessian that is not
-  positive definite (no penalty and singular or separable data) gets a growing ridge.
+* ``newton`` — d solves H·d = −g by Cholesky (LAPACK's ``potrf``/``potrs``); a Hessian that is
+  not positive definite (no penalty and singular or separable data) gets a growing ridge.
 * ``newton_cg`` — d from preconditioned conjugate gradients on H·v products (``cg``), to the
   relative residual min(½, √‖g‖₁) in at most max(200, p // 10) products (scikit-learn's forcing
   sequence), the Jacobi preconditioner diag(H)⁻¹ when the objective has the diagonal (one
@@ -120,9 +120,8 @@ def _cg_direction(g, precondition):
     finite."""
     inverse = None
     if precondition:
-        diagonal = yield ("hessian_diagonal",)
-        positive = diagonal > 0
-        inverse = np.where(positive, 1.0 / np.where(positive, diagonal, 1.0), 1.0)
+        diagonal = np.asarray((yield ("hessian_diagonal",)), dtype=np.float64)
+        inverse = np.divide(1.0, diagonal, out=np.ones_like(diagonal), where=diagonal > 0)
     steps, _ = yield from conjugate_gradient(
         -g, rtol=min(0.5, math.sqrt(float(np.sum(np.abs(g))))), atol=0.0,
         maxiter=max(200, g.shape[0] // 10), inverse_diagonal=inverse)
@@ -130,19 +129,29 @@ def _cg_direction(g, precondition):
 
 
 def _cholesky_direction(H, g):
-    """Solve H·d = −g by Cholesky; add a growing ridge when H is not positive definite."""
-    from scipy import linalg
+    """Solve H·d = −g by Cholesky (LAPACK's potrf/potrs, as ``scipy.linalg.cho_factor`` /
+    ``cho_solve`` call them, without their wrappers' checks and copies); add a growing ridge
+    when H is not positive definite."""
+    from scipy.linalg import lapack
 
+    potrf, potrs = _lapack(lapack, H.dtype)
     ridge = 0.0
-    scale = max(float(np.max(np.abs(np.diag(H)))), np.finfo(float).tiny) if H.size else 1.0
     for _ in range(12):
-        try:
-            factor = linalg.cho_factor(H + ridge * np.eye(H.shape[0]) if ridge else H,
-                                       lower=False, check_finite=False)
-            d = -linalg.cho_solve(factor, g, check_finite=False)
-            if np.all(np.isfinite(d)):
-                return d
-        except linalg.LinAlgError:
-            pass
-        ridge = scale * 1e-10 if ridge == 0.0 else ridge * 100.0
+        A = H if ridge == 0.0 else H + ridge * np.eye(H.shape[0])
+        factor, info = potrf(A, lower=False, overwrite_a=False, clean=False)
+        if info == 0:
+            d, info = potrs(factor, g, lower=False)
+            if info == 0 and np.all(np.isfinite(d)):
+                return -d
+        if ridge == 0.0:
+            scale = (max(float(np.max(np.abs(np.diag(H)))), np.finfo(float).tiny) if H.size
+                     else 1.0)
+            ridge = scale * 1e-10
+        else:
+            ridge *= 100.0
     return -g
+
+
+def _lapack(lapack, dtype):
+    """(potrf, potrs) for ``dtype``."""
+    return lapack.get_lapack_funcs(("potrf", "potrs"), dtype=dtype)

@@ -19,7 +19,8 @@ What one run does, in one process, on seeded data (each step is a module):
    rest on noise.
 6. :mod:`~fastlr.bench.fit` — ``fastlr.LogisticRegression`` per solver against scikit-learn's (and
    glum's, when installed), each timed at the loosest tolerance that reaches the common optimum;
-   binary by default, multinomial on request (``fit_multinomial``).
+   binary by default, multinomial on request (``fit_multinomial``); scikit-learn's bundled
+   datasets as loaded (unscaled) on request (``fit_real``, :mod:`~fastlr.bench.cases`).
 
 :mod:`~fastlr.bench.report` prints it, :mod:`~fastlr.bench.plot` draws it (matplotlib).
 Importing this package imports nothing heavy (no Numba, scikit-learn, threadpoolctl or
@@ -30,8 +31,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .options import (check_output_path, parse_choices, parse_multinomial, parse_sizes,
-                      parse_sparse, parse_threads)
+from .options import (check_output_path, parse_choices, parse_multinomial, parse_real,
+                      parse_sizes, parse_sparse, parse_threads)
 from .report import Progress, format_report
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "format_report",
     "parse_choices",
     "parse_multinomial",
+    "parse_real",
     "parse_sizes",
     "parse_sparse",
     "parse_threads",
@@ -97,6 +99,8 @@ class BenchConfig:
     #: budget" (scikit-learn's multinomial newton-cholesky at 200,000 x 50 x 10 took 13-400 s per
     #: fit on 2 cores, depending on the load); None: no limit
     fit_budget: float | None = 60.0
+    #: names of :data:`fastlr.bench.cases.REAL_CASES` to compare fits on (``--fit-real``); () none
+    fit_real: tuple = ()
     seed: int = 0
 
 
@@ -176,6 +180,11 @@ def run(config: BenchConfig, progress=lambda msg: None) -> dict:
         results["fit_multinomial"] = fit_comparison(
             m, n, config.dtypes[0], n_classes=k,
             progress=lambda msg: progress(f"multinomial {msg}"), **fit_options)
+    if config.fit_real:
+        from .cases import real_fit_comparison
+
+        results["fit_real"] = real_fit_comparison(config.fit_real, progress=progress,
+                                                  **fit_options)
     results["ok"] = bool(results["dot_demo"]["ok"] and all(c["ok"] for c in results["checks"])
                          and all(r["ok"] and not r["error"]
                                  for t in results["tables"] for r in t["rows"]))

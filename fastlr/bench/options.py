@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 import tempfile
 
-__all__ = ["check_output_path", "parse_choices", "parse_multinomial", "parse_sizes",
-           "parse_sparse", "parse_threads"]
+__all__ = ["check_output_path", "parse_choices", "parse_multinomial", "parse_real",
+           "parse_sizes", "parse_sparse", "parse_threads"]
 
 
 def check_output_path(path: str, option: str) -> None:
@@ -113,4 +113,24 @@ def parse_choices(text: str, allowed: tuple[str, ...], what: str) -> tuple[str, 
             raise ValueError(f"{what} {item.strip()!r} is not one of {', '.join(allowed)}")
         if lookup[key] not in out:
             out.append(lookup[key])
+    return tuple(out)
+
+
+def parse_real(text: str | None) -> tuple[str, ...]:
+    """``--fit-real``'s value: ``None`` (the option alone) → ``cases.QUICK_REAL``; ``"all"`` →
+    every case; else comma-separated names of ``cases.REAL_CASES``."""
+    from .cases import QUICK_REAL, REAL_CASES
+
+    if text is None:
+        return QUICK_REAL
+    out = []
+    for item in text.split(","):
+        name = item.strip().lower()
+        names = tuple(REAL_CASES) if name == "all" else (name,)
+        for name in names:
+            if name not in REAL_CASES:
+                raise ValueError(f"real dataset {item.strip()!r} is not one of "
+                                 f"{', '.join(REAL_CASES)} (or all)")
+            if name not in out:
+                out.append(name)
     return tuple(out)

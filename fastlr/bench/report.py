@@ -191,12 +191,18 @@ def format_report(results: dict) -> str:
     for t in results["tables"]:
         lines += format_table(t)
     lines += format_headline(results["headline"])
-    if "fit" in results or "fit_multinomial" in results:
+    if "fit" in results or "fit_multinomial" in results or results.get("fit_real"):
         from .fit import format_fit_table
 
         for key in ("fit", "fit_multinomial"):
             if key in results:
                 lines += format_fit_table(results[key])
+        from .cases import format_defaults
+
+        for case in results.get("fit_real", ()):
+            lines += format_fit_table(case, title=f"Fit on {case['dataset']} as loaded "
+                                                  "(unscaled)")
+            lines += format_defaults(case)
     noisy = sum(1 for t in results["tables"] for r in t["rows"] if r["flags"])
     lines.append("")
     lines.append("all kernels agree with the reference" if results["ok"]

@@ -1,0 +1,88 @@
+"""CG's compiled vector updates (``fastlr._solvers._sweeps.cg_*``, used by
+``cg.conjugate_gradient`` from ``cg.COMPILED_MIN`` unknowns): the iterates of scipy's ``cg`` on
+the same system, and the same bits on one thread and on two."""
+
+import numpy as np
+import pytest
+
+from fastlr import _jit
+from fastlr._solvers import cg as cg_module
+
+
+def _drive(A, b, **kw):
+    gen = cg_module.conjugate_gradient(b, **kw)
+    products = 0
+    try:
+        request = next(gen)
+        while True:
+            assert request[0] == "hessp"
+            products += 1
+            request = gen.send(A @ request[1])
+    except StopIteration as done:
+        return done.value, products
+
+
+@pytest.mark.parametrize("precondition", [False, True])
+@pytest.mark.parametrize("rtol, maxiter", [(1e-10, 500), (1e-10, 3)])
+def test_compiled_cg_is_scipys_cg(monkeypatch, rtol, maxiter, precondition):
+    from scipy.sparse.linalg import LinearOperator, cg
+
+    monkeypatch.setattr(cg_module, "COMPILED_MIN", 0)
+    rng = np.random.default_rng(5)
+    # conditioned so that CG ends well within n steps (beyond them, as on tests/test_solvers.py's
+    # system, the count depends on the dot products' rounding, which BLAS and the sweeps sum in
+    # different orders): C has cond ≈ 5; with the preconditioner, rows and columns scaled over
+    # two decades (cond 1.3e4, 24 Jacobi-preconditioned steps)
+    B = rng.standard_normal((60, 60))
+    A = B @ B.T / 60 + np.eye(60)
+    if precondition:
+        d = np.logspace(-1, 1, 60)
+        A = d[:, None] * A * d[None, :]
+    b = rng.standard_normal(60)
+    inverse = 1.0 / np.diag(A) if precondition else None
+    M = LinearOperator(A.shape, matvec=lambda r: inverse * r) if precondition else None
+    steps = []
+    ref, info = cg(A, b, rtol=rtol, atol=0.0, maxiter=maxiter, M=M,
+                   callback=lambda xk: steps.append(1))
+    b_before = b.copy()
+    (x, our_info), products = _drive(A, b, rtol=rtol, maxiter=maxiter, inverse_diagonal=inverse)
+    assert our_info == info and products == len(steps)
+    # the dot products are summed in another order than BLAS's: agreement to rounding, amplified
+    np.testing.assert_allclose(x, ref, rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(b, b_before)
+
+
+def test_compiled_cg_negative_curvature_stops(monkeypatch):
+    """An indefinite H: the first direction of non-positive curvature ends the solve (-1)."""
+    monkeypatch.setattr(cg_module, "COMPILED_MIN", 0)
+    A = np.diag([1.0, 2.0, -3.0, 4.0])
+    (x, info), _ = _drive(A, np.ones(4), rtol=1e-12, maxiter=50)
+    assert info == -1
+
+
+def test_compiled_cg_same_bits_on_one_and_two_threads(monkeypatch):
+    """5,000 unknowns = 5 tasks of the sweeps' layout: the parallel variant (forced) gives the
+    serial one's bits."""
+    import numba
+
+    monkeypatch.setattr(cg_module, "COMPILED_MIN", 0)
+    rng = np.random.default_rng(2)
+    n = 5_000
+    c = np.logspace(0, 3, n)
+    b = rng.standard_normal(n)
+
+    class Diag:
+        def __matmul__(self, v):
+            return c * v
+
+    (x1, _), k1 = _drive(Diag(), b, rtol=1e-8, maxiter=40, inverse_diagonal=1.0 / np.sqrt(c))
+    monkeypatch.setattr(_jit, "PARALLEL_MIN_BYTES", 0)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        (x2, _), k2 = _drive(Diag(), b, rtol=1e-8, maxiter=40,
+                             inverse_diagonal=1.0 / np.sqrt(c))
+    finally:
+        numba.set_num_threads(before)
+    assert k1 == k2
+    np.testing.assert_array_equal(x1, x2)
