@@ -33,7 +33,8 @@ Binary and one-vs-rest: one batch (``fastlr._objective``, model="batch")
     scikit-learn's count: 0 for a warm start that is already converged.
 
     Memory: the batch holds per model O(n_features) solver state (L-BFGS: ~25·(n_features + 1)
-    doubles), and newton-cg keeps one curvature per model and sample (n_samples doubles),
+    doubles, and the warm path's kept points and data gradients of this C and the previous,
+    4·(n_features + 1)), and newton-cg keeps one curvature per model and sample (n_samples doubles),
     Newton-Cholesky two (n_features + 1)² Hessians. The grid is cut into chunks of models so
     that one chunk's state stays under ``GRID_MEMORY_BYTES`` (512 MiB); each chunk is one batch
     (its own passes over X).
@@ -125,7 +126,7 @@ def fold_patterns(train_masks):
 
 def model_bytes(solver: str, n_params: int, n_samples: int) -> int:
     """Bytes of solver state one grid model of the batch holds (see the module docstring)."""
-    doubles = 25 * n_params
+    doubles = 29 * n_params  # L-BFGS's 25, ``_WarmData``'s 4
     if solver in ("newton-cg", "lbfgs+newton-cg"):
         doubles += n_samples + 10 * n_params
     elif solver == "newton":

@@ -122,7 +122,7 @@ class LogisticRegressionCV(LogisticRegression):
     every (fold, C) problem of the batch (its full-gradient checks are the batch's shared
     passes over X, its inner Newton steps per problem on the problem's working set), all folds of
     a C together, warm-started from the previous C. Memory:
-    about 25·(n_features + 1) doubles of solver state per model (newton-cg: plus n_samples,
+    about 29·(n_features + 1) doubles of solver state per model (newton-cg: plus n_samples,
     newton-cholesky: plus 2·(n_features + 1)²); the grid is split into chunks of models whose
     state stays under 512 MiB (``fastlr._cv.GRID_MEMORY_BYTES``), one batch per chunk. The
     multinomial model (three or more classes) is fitted fold by fold, each fold's training rows
