@@ -369,3 +369,24 @@ def test_csr_gram_tiles_match_scipy_and_unsorted_rows_fit_the_same_model():
     zero = coef == 0
     assert np.all(np.abs(grad[zero]) <= 1 + 1e-7)
     np.testing.assert_allclose(grad[~zero], -np.sign(coef[~zero]), atol=1e-7)
+
+
+def test_class_working_set_columns_match_scipy():
+    """The multinomial CSR solver's column gathering (all classes in two passes over X's
+    entries) equals scipy's X[:, ws] for each class's working set, sorted rows out even when X's
+    rows are not."""
+    from fastlr._solvers.prox_newton_softmax import _select
+
+    rng = np.random.default_rng(9)
+    X = sp.random(200, 300, density=0.05, format="csr", random_state=9)
+    shuffled = X.copy()
+    for i in range(shuffled.shape[0]):
+        lo, hi = shuffled.indptr[i], shuffled.indptr[i + 1]
+        shuffled.indices[lo:hi] = shuffled.indices[lo:hi][::-1].copy()
+        shuffled.data[lo:hi] = shuffled.data[lo:hi][::-1].copy()
+    shuffled.has_sorted_indices = False
+    sets = [np.sort(rng.choice(300, size, replace=False)) for size in (5, 40, 300, 1)]
+    for data in (X, shuffled):
+        for ws, block in zip(sets, _select(data, sets)):
+            assert block.has_sorted_indices and block.shape == (200, ws.size)
+            np.testing.assert_array_equal(block.toarray(), X[:, ws].toarray())

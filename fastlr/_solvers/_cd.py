@@ -125,6 +125,45 @@ def csr_select(indptr, indices, data, position):
     return out_ptr, out_idx[:at], out_val[:at]
 
 
+@jit()
+def csr_select_classes(indptr, indices, data, position):
+    """Every class's working-set columns of a CSR matrix in two passes over X's entries (count,
+    then fill), not one pass per class: ``position`` (n, K) int32 holds column j's place in
+    class c's working set or −1 (a row of K entries: one cache line per entry of X). Returns
+    (indptr (K, m + 1), indices, float64 data, offsets (K + 1)): class c's CSR arrays are
+    indptr[c] and the slices offsets[c]:offsets[c + 1] of the other two (column order within a
+    row as X's)."""
+    m = indptr.shape[0] - 1
+    K = position.shape[1]
+    counts = np.zeros(K, dtype=np.int64)
+    for e in range(indptr[m]):
+        col = indices[e]
+        for c in range(K):
+            if position[col, c] >= 0:
+                counts[c] += 1
+    offsets = np.zeros(K + 1, dtype=np.int64)
+    for c in range(K):
+        offsets[c + 1] = offsets[c] + counts[c]
+    out_ptr = np.empty((K, m + 1), dtype=indptr.dtype)
+    out_idx = np.empty(offsets[K], dtype=indices.dtype)
+    out_val = np.empty(offsets[K], dtype=np.float64)
+    at = offsets[:K].copy()
+    for c in range(K):
+        out_ptr[c, 0] = 0
+    for i in range(m):
+        for e in range(indptr[i], indptr[i + 1]):
+            col = indices[e]
+            for c in range(K):
+                p = position[col, c]
+                if p >= 0:
+                    out_idx[at[c]] = p
+                    out_val[at[c]] = data[e]
+                    at[c] += 1
+        for c in range(K):
+            out_ptr[c, i + 1] = at[c] - offsets[c]
+    return out_ptr, out_idx, out_val, offsets
+
+
 #: csr_gram's tile: the Gram is accumulated in blocks of TILE × TILE (2 MB float64, about the
 #: L2/L3 share of one core) — text-like 100,000 x 100,000, a working set of 3,400 columns (2.5M
 #: entries, 33M pairs), 1 thread, load ~5: untiled 0.44-0.50 s, tiles of 256 / 512 / 1024 /

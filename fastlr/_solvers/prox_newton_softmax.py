@@ -8,7 +8,8 @@ class at a time (block Gauss-Seidel over the classes):
 Outer loop (one full pass over X, a ``smooth_loss_grad`` request): the minimal subgradient of
 every coefficient; stop when max|∂| ≤ tol. Else one working set per class, chosen as the binary
 solver chooses it (``prox_newton``: class k's support and its largest violations, GROWTH × the
-support, at least P0), its columns gathered into X_k (CSR: ``_cd.csr_select``; dense: a copy).
+support, at least P0), its columns gathered into X_k (CSR: ``_cd.csr_select_classes``, all
+classes in two passes over X's entries; dense: a copy).
 
 Inner loop (each sweep over the classes is a counted iteration): for class k, at the current
 margins Z (n × K, kept up to date) and probabilities P, r = s·(P_k − Y_k)/S, h = s·P_k(1 − P_k)/S;
@@ -60,9 +61,29 @@ class SoftmaxProblem:
     fit_intercept: bool
 
 
-def _select(X, ws):
-    """X[:, ws] as float64: CSR with sorted rows (``prox_newton._Columns``), or a dense copy."""
-    return _Columns(X, limit=0)(ws)
+def _select(X, sets):
+    """X[:, ws] as float64 for each class's working set ws of ``sets``: CSR with sorted rows
+    (all classes from two passes over X's entries, ``_cd.csr_select_classes``, rather than a
+    pass per class: text CSR 20,000 x 20,000, 10 random working sets of 40 / 640 / 2,500
+    columns, 1 thread, load ~5, best of 5: 11 / 17 / 42 ms against 15 / 27 / 42 ms), or dense
+    copies."""
+    if not hasattr(X, "tocsr"):
+        return [_Columns(X, limit=0)(ws) for ws in sets]
+    import scipy.sparse as sp
+
+    K = len(sets)
+    position = np.full((X.shape[1], K), -1, dtype=np.int32)
+    for c, ws in enumerate(sets):
+        position[ws, c] = np.arange(ws.size)
+    ptr, idx, val, off = _cd.csr_select_classes(X.indptr, X.indices, X.data, position)
+    blocks = []
+    for c, ws in enumerate(sets):
+        Xw = sp.csr_matrix((val[off[c]:off[c + 1]], idx[off[c]:off[c + 1]], ptr[c]),
+                           shape=(X.shape[0], ws.size))
+        if not X.has_sorted_indices:  # csr_gram takes sorted rows; ws is sorted
+            Xw.sort_indices()
+        blocks.append(Xw)
+    return blocks
 
 
 def working_set(sub, x_k, growth):
@@ -117,11 +138,9 @@ def prox_newton_softmax(x0, *, tol: float, max_iter: int, problem: SoftmaxProble
         if it >= max_iter:
             break
         # ---- one working set per class, its columns gathered once for all its steps
-        sets, blocks = [], []
-        for k in range(K):
-            ws = working_set(sub[k * n:(k + 1) * n], x[k * n:(k + 1) * n], growth)
-            sets.append(ws)
-            blocks.append(_select(P_.X, ws))
+        sets = [working_set(sub[k * n:(k + 1) * n], x[k * n:(k + 1) * n], growth)
+                for k in range(K)]
+        blocks = _select(P_.X, sets)
         W = x[:K * n].reshape(K, n)
         Z = np.empty((m_samples, K))
         for k in range(K):
