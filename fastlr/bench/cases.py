@@ -8,9 +8,10 @@ equal-optimum protocol of :mod:`fastlr.bench.fit` with C = 1: fastlr's default
 ``LogisticRegression()`` ("fastlr auto (default)") and its other solvers against scikit-learn's.
 
 The cases load from the files scikit-learn ships (no download). ``--fit-real`` alone runs the
-quick ones (:data:`QUICK_REAL`: breast_cancer and wine, a few seconds); digits is opt-in
-(``--fit-real digits`` or ``all``): scikit-learn's newton-cholesky takes 11-24 s a fit there on
-2 cores, so its ladder and timed fits alone take minutes.
+quick ones (:data:`QUICK_REAL`: breast_cancer and wine); digits is opt-in (``--fit-real
+digits`` or ``all``): its lbfgs ladders take ~3,800 iterations a fit, and the three cases took
+2 min 45 s at 1 thread, load 6-7 (previously reported: 11-24 s for one fit of scikit-learn's
+newton-cholesky there with unlimited BLAS threads on a loaded machine; 0.57 s at 1 thread).
 
 Below each table, the two libraries' defaults as a user calls them — ``LogisticRegression()``,
 no argument — timed the same way (median of interleaved fits), with their iterations, their gap
