@@ -30,6 +30,7 @@ with 10 informative features, 5 % flipped labels, standardised: 1.95 vs 7.87 s, 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import warnings
 
@@ -92,7 +93,8 @@ def run_case(case, args):
     print(f"\n{case}: X {X.shape} {X.dtype} {'CSR' if hasattr(X, 'tocsr') else 'dense'}, "
           f"{len(np.unique(y))} classes, 5 folds x {n_Cs} Cs x l1_ratios {grid['l1_ratios']}, tol "
           f"{tol}, fastlr {args.threads} Numba "
-          f"threads, scikit-learn n_jobs={args.sklearn_jobs}", flush=True)
+          f"threads, scikit-learn n_jobs={args.sklearn_jobs}, load average "
+          f"{os.getloadavg()[0]:.1f}", flush=True)
     # contenders: (label, make); with --repeat r the fits run in r interleaved rounds (one fit
     # of each contender per round, so that a burst of other load hits all alike); the minimum
     contenders = [(f"scikit-learn LogisticRegressionCV {solver}",
@@ -134,6 +136,7 @@ def run_case(case, args):
         else:
             extra = f"C={model.best_params_['C']:.4g}"
         print(f"  {label:52s} {t:8.2f} s  x{t_sk / t:6.2f}  {extra}", flush=True)
+    print(f"  (load average after the case: {os.getloadavg()[0]:.1f})", flush=True)
 
 
 def main(argv=None):
