@@ -42,6 +42,16 @@ from . import _interrupt
 
 __all__ = ["Datafit", "Objective", "Proximal", "normalise"]
 
+#: Multinomial Newton-CG's preconditioner, the class-averaged Hessian diagonal, is computed in one
+#: pass of K = 1's cost (the per-sample weights averaged over the classes first) from this many
+#: coefficients K·n on; below, by K per-class passes then the average. The two agree to rounding
+#: (8.8e-16 relative), but the per-class pass's partial sums are K·n wide per task: 20 classes,
+#: CSR 40,000 x 100,000 (2·10⁶ coefficients), the default fit 5.1 s -> 3.2 s (1 thread); at
+#: digits' 640 both cost well under a millisecond, and the old rounding is kept: Newton-CG's
+#: stopping point at tol 1e-4 moves with the last bit of the preconditioner (digits as loaded: a
+#: 1e-15 relative change gives gaps to f* from 4.7e-5 to 4.4e-3, 12 draws).
+CLASS_MEAN_DIAGONAL_MIN = 65_536
+
 
 def normalise(sums, weight_sum):
     """Raw sums → (J, grad_w, grad_b[, H]) of the data term: each divided by S, exactly (no
@@ -291,13 +301,22 @@ class Objective:
         likewise) — Newton-CG's preconditioner must act alike on every class, or it moves the
         iterates off the subspace Σₖ Wₖ = 0 where the penalised optimum lies (scikit-learn's
         test_multinomial_identifiability_on_iris: coef_ summed over classes was 0.16, not 0).
+        From ``CLASS_MEAN_DIAGONAL_MIN`` coefficients the average is taken over the per-sample
+        weights first (``backend.diagonal(..., class_mean=True)``): one pass of K = 1's cost
+        instead of K classes' (module constant).
         """
         index = np.asarray(index)
         self.passes["diagonal"] = self.passes.get("diagonal", 0) + 1
-        d, db = self.backend.diagonal(self.datafit.select(index), self._kept(index))
-        if self.model == "multinomial":
-            d = np.broadcast_to(d.mean(axis=0), d.shape)
-            db = np.broadcast_to(db.mean(), db.shape)
+        if self.model == "multinomial" and self.n_coef >= CLASS_MEAN_DIAGONAL_MIN:
+            d, db = self.backend.diagonal(self.datafit.select(index), self._kept(index),
+                                          class_mean=True)
+            d = np.broadcast_to(np.asarray(d).reshape(1, -1), (self.n_classes, self.n_features))
+            db = np.broadcast_to(np.asarray(db).reshape(-1)[:1], (self.n_classes,))
+        else:
+            d, db = self.backend.diagonal(self.datafit.select(index), self._kept(index))
+            if self.model == "multinomial":
+                d = np.broadcast_to(d.mean(axis=0), d.shape)
+                db = np.broadcast_to(db.mean(), db.shape)
         out = self._theta_scaled(d, db, index)
         out[:, :self.n_coef] += self.penalty.hessian_diagonal(out[:, :self.n_coef], index)
         return out
