@@ -76,8 +76,9 @@ class Backend(Protocol):
     def hessp(self, datafit, curvature, V, vb):
         """Raw Hessian-vector products (HV (K, n), hb (K,)) for directions V (K, n), vb (K,)."""
 
-    def diagonal(self, datafit, curvature):
-        """Raw Hessian diagonals (D (K, n), d_b (K,))."""
+    def diagonal(self, datafit, curvature, class_mean: bool = False):
+        """Raw Hessian diagonals (D (K, n), d_b (K,)); with ``class_mean`` (softmax) their
+        average over the K classes, (D (1, n), d_b (1,)), in one pass of K = 1's cost."""
 
     def gather_curvature(self, kept):
         """One curvature handle from [(handle, row), …] (row None: all of the handle's rows)."""

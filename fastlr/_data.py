@@ -104,15 +104,19 @@ class ArrayData:
     def hessp(self, datafit, curvature, V, vb):
         return _sums.hessp_sums(self._fit(datafit), self.X, V, vb, curvature)
 
-    def diagonal(self, datafit, curvature):
+    def diagonal(self, datafit, curvature, class_mean: bool = False):
         return _sums.diagonal_sums(self.X, _diagonal_weights(datafit.kind, curvature,
-                                                              self._weights))
+                                                              self._weights, class_mean))
 
 
-def _diagonal_weights(kind, curvature, weights):
+def _diagonal_weights(kind, curvature, weights, class_mean: bool = False):
     """Per-sample weights C (K, m) of the Hessian's diagonal: the curvature h itself for the
-    logistic datafits; sᵢ·p_k(1 − p_k) from the kept probabilities for softmax."""
+    logistic datafits; sᵢ·p_k(1 − p_k) from the kept probabilities for softmax — with
+    ``class_mean``, their average over the classes (1, m): the class-averaged diagonal in one
+    pass of K = 1's cost."""
     if kind != "softmax":
         return curvature
     C = curvature * (1.0 - curvature)
+    if class_mean:
+        C = C.mean(axis=0, keepdims=True)
     return C if weights is None else C * weights

@@ -39,8 +39,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _interrupt
+from ._penalties import L2
 
 __all__ = ["Datafit", "Objective", "Proximal", "normalise"]
+
+#: Multinomial Newton-CG's preconditioner, the class-averaged Hessian diagonal, is computed in one
+#: pass of K = 1's cost (the per-sample weights averaged over the classes first) from this many
+#: coefficients K·n on; below, by K per-class passes then the average. The two agree to rounding
+#: (8.8e-16 relative), but the per-class pass's partial sums are K·n wide per task: 20 classes,
+#: CSR 40,000 x 100,000 (2·10⁶ coefficients), the default fit 5.1 s -> 3.2 s (1 thread); at
+#: digits' 640 both cost well under a millisecond, and the old rounding is kept: Newton-CG's
+#: stopping point at tol 1e-4 moves with the last bit of the preconditioner (digits as loaded: a
+#: 1e-15 relative change gives gaps to f* from 4.7e-5 to 4.4e-3, 12 draws).
+CLASS_MEAN_DIAGONAL_MIN = 65_536
+
+#: coefficients from which ``hessp`` of one problem with an L2 penalty is assembled in one
+#: compiled pass (``Objective._fused_hessp``); below, NumPy's three are cheaper than a call
+_FUSED_HESSP_MIN = 65_536
 
 
 def normalise(sums, weight_sum):
@@ -280,8 +295,25 @@ class Objective:
         self.passes["hessp"] = self.passes.get("hessp", 0) + 1
         V, vb = self._split(v)
         hv, hb = self.backend.hessp(self.datafit.select(index), self._kept(index), V, vb)
+        if self.model != "batch" and self.n_coef >= _FUSED_HESSP_MIN and type(self.penalty) is L2:
+            return self._fused_hessp(hv, hb, v)
         out = self._theta_scaled(hv, hb, index)
         out[:, :self.n_coef] += self.penalty.hessp(self._coef(v), index)
+        return out
+
+    def _fused_hessp(self, hv, hb, v):
+        """``hessp`` of one problem with an L2 penalty, its θ assembled in one compiled pass
+        (``_sweeps.scaled_plus``): the same bits as the NumPy form."""
+        from ._solvers import _sweeps
+
+        out = np.empty((1, self.n_params))
+        S = float(self.weight_sums[0])
+        _sweeps.scaled_plus(out[0, :self.n_coef],
+                            np.ascontiguousarray(hv, dtype=np.float64).reshape(-1), S,
+                            np.ascontiguousarray(v[0, :self.n_coef]),
+                            float(self.penalty.strength[0]))
+        if self.fit_intercept:
+            np.divide(np.asarray(hb, dtype=np.float64).reshape(-1), S, out=out[0, self.n_coef:])
         return out
 
     def hessian_diagonal(self, index):
@@ -291,13 +323,22 @@ class Objective:
         likewise) — Newton-CG's preconditioner must act alike on every class, or it moves the
         iterates off the subspace Σₖ Wₖ = 0 where the penalised optimum lies (scikit-learn's
         test_multinomial_identifiability_on_iris: coef_ summed over classes was 0.16, not 0).
+        From ``CLASS_MEAN_DIAGONAL_MIN`` coefficients the average is taken over the per-sample
+        weights first (``backend.diagonal(..., class_mean=True)``): one pass of K = 1's cost
+        instead of K classes' (module constant).
         """
         index = np.asarray(index)
         self.passes["diagonal"] = self.passes.get("diagonal", 0) + 1
-        d, db = self.backend.diagonal(self.datafit.select(index), self._kept(index))
-        if self.model == "multinomial":
-            d = np.broadcast_to(d.mean(axis=0), d.shape)
-            db = np.broadcast_to(db.mean(), db.shape)
+        if self.model == "multinomial" and self.n_coef >= CLASS_MEAN_DIAGONAL_MIN:
+            d, db = self.backend.diagonal(self.datafit.select(index), self._kept(index),
+                                          class_mean=True)
+            d = np.broadcast_to(np.asarray(d).reshape(1, -1), (self.n_classes, self.n_features))
+            db = np.broadcast_to(np.asarray(db).reshape(-1)[:1], (self.n_classes,))
+        else:
+            d, db = self.backend.diagonal(self.datafit.select(index), self._kept(index))
+            if self.model == "multinomial":
+                d = np.broadcast_to(d.mean(axis=0), d.shape)
+                db = np.broadcast_to(db.mean(), db.shape)
         out = self._theta_scaled(d, db, index)
         out[:, :self.n_coef] += self.penalty.hessian_diagonal(out[:, :self.n_coef], index)
         return out

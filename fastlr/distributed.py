@@ -118,18 +118,20 @@ def _block_hessp(X, target, s, curvature, request):
                                 X, V, vb, curvature)
 
 
-def _block_diagonal(X, s, kind, curvature, n):
-    """One row block's raw Hessian diagonal: (D (K, n), d_b (K,))."""
+def _block_diagonal(X, s, kind, curvature, n, class_mean=False):
+    """One row block's raw Hessian diagonal: (D (K, n), d_b (K,)); (1, n), (1,) with
+    ``class_mean``."""
     from ._data import _diagonal_weights
     from ._validation import check_X
     from .kernels import _sums
 
-    K = curvature.shape[0]
+    K = 1 if class_mean and kind == "softmax" else curvature.shape[0]
     if X.shape[0] == 0:
         return np.zeros((K, n)), np.zeros(K)
     X, _ = check_X(X)
     with numba_threads(NUMBA_THREADS_PER_TASK):
-        return _sums.diagonal_sums(X, _diagonal_weights(kind, curvature, _block_weights(s)))
+        return _sums.diagonal_sums(X, _diagonal_weights(kind, curvature, _block_weights(s),
+                                                        class_mean))
 
 
 def _take_rows(blocks, rows):
@@ -436,12 +438,12 @@ class DaskData:
         (total,) = dask.compute(dask.delayed(_add_pairs_in_order, pure=False)(parts))
         return total
 
-    def diagonal(self, datafit, curvature):
+    def diagonal(self, datafit, curvature, class_mean: bool = False):
         import dask
 
         s_blocks = self._s_blocks or [None] * self.n_blocks
         parts = [dask.delayed(_block_diagonal, pure=False)(Xb, sb, datafit.kind, cb,
-                                                            self.n_features)
+                                                            self.n_features, class_mean)
                  for Xb, sb, cb in zip(self._X_blocks, s_blocks, curvature)]
         (total,) = dask.compute(dask.delayed(_add_pairs_in_order, pure=False)(parts))
         return total

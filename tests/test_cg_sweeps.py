@@ -86,3 +86,47 @@ def test_compiled_cg_same_bits_on_one_and_two_threads(monkeypatch):
         numba.set_num_threads(before)
     assert k1 == k2
     np.testing.assert_array_equal(x1, x2)
+
+
+@pytest.mark.parametrize("model", ["binary", "multinomial"])
+def test_fused_hessp_has_the_numpy_forms_bits(model, monkeypatch):
+    """``Objective.hessp`` assembled in one compiled pass (forced on a small problem) gives the
+    bits of the NumPy assembly, and both equal H·v of the reference Hessian."""
+    import scipy.sparse as sp
+
+    from fastlr import _objective, reference
+    from fastlr._data import ArrayData
+    from fastlr._objective import Datafit, Objective
+    from fastlr._penalties import L2
+
+    rng = np.random.default_rng(4)
+    m, n, K, lam = 400, 5, 3, 0.07
+    base = rng.standard_normal((m, n))
+    base[rng.random((m, n)) < 0.4] = 0.0
+    X = sp.csr_matrix(base)
+    y = rng.integers(0, K if model == "multinomial" else 2, m)
+    data = ArrayData(X, y)
+    if model == "multinomial":
+        datafit, extra = Datafit("softmax", data.class_target(data.labels())), dict(n_classes=K)
+    else:
+        datafit, extra = Datafit("logistic", data.target(1)), {}
+    n_params = (K if model == "multinomial" else 1) * (n + 1)
+    x = rng.standard_normal((1, n_params)) * 0.3
+    v = rng.standard_normal((1, n_params))
+    got = []
+    for threshold in (0, 10**9):
+        monkeypatch.setattr(_objective, "_FUSED_HESSP_MIN", threshold)
+        objective = Objective(data, datafit, L2(lam), model=model, **extra)
+        objective.loss_grad_curvature(np.array([0]), x)
+        got.append(objective.hessp(np.array([0]), v))
+    np.testing.assert_array_equal(got[0], got[1])
+    if model == "multinomial":
+        k = K
+        W, b = x[0, :k * n].reshape(k, n), x[0, k * n:]
+        *_, H = reference.multinomial_loss_grad_hess(W.T, b, base, y, None)
+    else:
+        *_, H = reference.loss_grad_hess(x[0, :n], x[0, n], base, y.astype(float), None)
+        k = 1
+    H = np.array(H, dtype=np.float64)
+    H[np.arange(k * n), np.arange(k * n)] += lam
+    np.testing.assert_allclose(got[0][0], H @ v[0], rtol=1e-10, atol=1e-12)

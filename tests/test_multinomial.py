@@ -251,3 +251,38 @@ def test_float_labels_with_integral_values_are_accepted_and_inputs_untouched():
     assert float(r[0]) == pytest.approx(np.mean(logsumexp(Z, axis=1) - Z[np.arange(30), y]))
     np.testing.assert_allclose(r[1], X.T @ (softmax(Z, axis=1) - np.eye(3)[y]) / 30, atol=1e-15)
     assert float(a[0]) == pytest.approx(float(r[0]), rel=1e-14)
+
+
+@pytest.mark.parametrize("layout", ["C", "CSR"])
+def test_class_averaged_preconditioner_in_one_pass(layout, monkeypatch):
+    """Newton-CG's multinomial preconditioner from the one K = 1-style pass (forced on a small
+    problem) is the class average of the reference Hessian's diagonal, plus the penalty's; the
+    per-class path (below ``CLASS_MEAN_DIAGONAL_MIN``) gives the same to rounding."""
+    import scipy.sparse as sp
+
+    from fastlr import _objective
+    from fastlr._data import ArrayData
+    from fastlr._objective import Datafit, Objective
+    from fastlr._penalties import L2
+
+    rng = np.random.default_rng(11)
+    m, n, K, lam = 500, 6, 4, 0.05
+    base = rng.standard_normal((m, n)) * np.logspace(-1, 1, n)
+    base[rng.random((m, n)) < 0.5] = 0.0
+    X = sp.csr_matrix(base) if layout == "CSR" else base
+    y = rng.integers(0, K, m)
+    s = rng.uniform(0.5, 2.0, m)
+    W, b = rng.standard_normal((K, n)) * 0.3, rng.standard_normal(K) * 0.2
+    *_, H = reference.multinomial_loss_grad_hess(W.T, b, base, y, s)
+    want = np.concatenate([np.tile(np.diag(H)[:K * n].reshape(K, n).mean(axis=0) + lam, K),
+                           np.full(K, np.diag(H)[K * n:].mean())])
+    got = {}
+    for threshold in (0, 10**9):
+        monkeypatch.setattr(_objective, "CLASS_MEAN_DIAGONAL_MIN", threshold)
+        data = ArrayData(X, y, s)
+        objective = Objective(data, Datafit("softmax", data.class_target(data.labels())),
+                              L2(lam), model="multinomial", n_classes=K)
+        objective.loss_grad_curvature(np.array([0]), np.concatenate([W.ravel(), b])[None])
+        got[threshold] = objective.hessian_diagonal(np.array([0]))[0]
+        np.testing.assert_allclose(got[threshold], want, rtol=1e-10)
+    np.testing.assert_allclose(got[0], got[10**9], rtol=1e-14)

@@ -523,3 +523,24 @@ def cg_direction(p, r, w, beta, first: bool) -> None:
     precondition = w is not None
     _run_elementwise(_CG_DIRECTION, threads_for(8.0 * n * 4), p, r, w if precondition else r,
                      float(beta), precondition, bool(first))
+
+
+# ----------------------------------------------------------------------------- H·v's assembly
+
+def _scaled_plus(out, a, s, v, lam):
+    """out = a / s + λ·v, elementwise: NumPy's ``a / s`` then ``+= λ·v``, to the bit (no FMA:
+    compiled without fastmath), in one pass and no temporary."""
+    for j in prange(out.shape[0]):
+        out[j] = a[j] / s + lam * v[j]
+    return 0
+
+
+_SCALED_PLUS = _twice(_scaled_plus)
+
+
+def scaled_plus(out, a, s, v, lam) -> None:
+    """out = a / s + λ·v in place (1-D float64 vectors): ``Objective.hessp``'s data term divided
+    by Σ sᵢ plus the L2 penalty's λ·v — at 2·10⁶ coefficients three NumPy passes and a 16 MB
+    temporary (~35 ms a product under load, a third of the product's time) against one pass."""
+    _run_elementwise(_SCALED_PLUS, threads_for(24.0 * out.shape[0]), out, a, float(s), v,
+                     float(lam))
