@@ -87,13 +87,21 @@ def _select(X, sets):
 
 
 def working_set(sub, x_k, growth):
-    """Class k's working set: its support, then its largest |∂| (sorted feature indices)."""
+    """Class k's working set (sorted feature indices): its support, then its largest |∂| — only
+    features that violate (|∂| > 0): at most GROWTH × the support, at least P0 where there are
+    so many. A class's |∂| is mostly 0 (|gⱼ| ≤ α at wⱼ = 0), so the partial sort runs over the
+    violators only, not all n features (it was the solver's largest item in Python at 0.1
+    λ_max on text: 30 partial sorts of 20,000 per fit)."""
     n = sub.shape[0]
-    score = np.abs(sub)
     support = np.flatnonzero(x_k)
-    score[support] = np.inf
     size = min(n, max(P0, growth * support.size))
-    return np.sort(np.argpartition(score, n - size)[n - size:]) if size < n else np.arange(n)
+    score = np.abs(sub)
+    score[support] = np.inf
+    candidates = np.flatnonzero(score)
+    if candidates.size > size:
+        top = np.argpartition(score[candidates], candidates.size - size)[candidates.size - size:]
+        candidates = candidates[top]
+    return np.sort(candidates)
 
 
 def prox_newton_softmax(x0, *, tol: float, max_iter: int, problem: SoftmaxProblem, proximal):
