@@ -283,23 +283,34 @@ def softmax_line(P, c, dz, rows, t, y, s, S):
 
 @jit()
 def softmax_move(Z, P, c, dz, rows, t):
-    """Z[:, c] += t·dz on ``rows`` (where dz ≠ 0), and P's rows there recomputed."""
+    """Z[:, c] += t·dz on ``rows`` (where dz ≠ 0), and P's rows there updated: with a = t·dzᵢ,
+    p = P_{ic} and q = Σ_{k≠c} P_{ik}, the new row is P_{ik}/(q + p·e^a) (k ≠ c) and
+    p·e^a/(q + p·e^a) — one exp per row, not K (e^{−a} for a > 0: no overflow). The solver
+    recomputes P from Z at each outer iteration, so the rounding of these updates does not
+    accumulate past one working set (measured: with an intercept every row moves, and the K
+    exps per row were the largest item of a text fit, 71 of 400 ms)."""
     K = Z.shape[1]
     for j in range(rows.shape[0]):
         i = rows[j]
-        Z[i, c] += t * dz[i]
-        m = Z[i, 0]
-        for k in range(1, K):
-            if Z[i, k] > m:
-                m = Z[i, k]
-        acc = 0.0
+        a = t * dz[i]
+        Z[i, c] += a
+        p = P[i, c]
+        q = 0.0
         for k in range(K):
-            e = math.exp(Z[i, k] - m)
-            P[i, k] = e
-            acc += e
-        inv = 1.0 / acc
-        for k in range(K):
-            P[i, k] *= inv
+            if k != c:
+                q += P[i, k]
+        if a > 0.0:
+            e = math.exp(-a)
+            inv = 1.0 / (p + q * e)
+            for k in range(K):
+                P[i, k] *= e * inv
+            P[i, c] = p * inv
+        else:
+            e = math.exp(a)
+            inv = 1.0 / (q + p * e)
+            for k in range(K):
+                P[i, k] *= inv
+            P[i, c] = p * e * inv
 
 
 @jit()
