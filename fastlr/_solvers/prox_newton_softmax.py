@@ -130,10 +130,11 @@ def prox_newton_softmax(x0, *, tol: float, max_iter: int, problem: SoftmaxProble
     y = np.asarray(P_.y, dtype=np.int64)
     s = P_.s
     unit = s.shape[0] == 0
-    onehot = np.zeros((m_samples, K))
-    onehot[np.arange(m_samples), y] = 1.0
     weight = np.full(m_samples, 1.0 / P_.S) if unit else s / P_.S
     Pr = np.empty((m_samples, K))
+    r = np.empty(m_samples)
+    h = np.empty(m_samples)
+    sub = np.empty_like(x)
     it = n_iter
     message = "max_iter reached"
 
@@ -141,8 +142,9 @@ def prox_newton_softmax(x0, *, tol: float, max_iter: int, problem: SoftmaxProble
         return 0.5 * float(ridge @ (u * u)) + _cd.l1_norm(alpha, u)
 
     while True:
-        sub = proximal.subgradient(x, g)
-        violation = gmax(sub)
+        # the minimal subgradient (``proximal.subgradient``'s, compiled: 20 ms in NumPy at
+        # 500,000 parameters)
+        violation = _cd.l1_subgradient(x, g, float(P_.alpha), K * n, sub)
         F = s_val + proximal.value(x)
         if violation <= tol and math.isfinite(F):
             return SolverResult(x, it, True, [], "max subgradient distance <= tol")
@@ -174,12 +176,10 @@ def prox_newton_softmax(x0, *, tol: float, max_iter: int, problem: SoftmaxProble
                 ridge = np.full(u.shape[0], P_.lam)
                 if fi:
                     alpha[m] = ridge[m] = 0.0
-                pk = Pr[:, k]
-                r = weight * (pk - onehot[:, k])
-                h = weight * pk * (1.0 - pk)
+                r_sum = _cd.softmax_class_terms(Pr, k, y, weight, r, h)
                 gu = np.asarray(Xw.T @ r).ravel()
                 if fi:
-                    gu = np.append(gu, r.sum())
+                    gu = np.append(gu, r_sum)
                 gu += ridge * u
                 sub_ws = proximal_subgradient(u, gu, alpha)
                 sub_event[cols] = sub_ws[:m]
@@ -225,7 +225,8 @@ def prox_newton_softmax(x0, *, tol: float, max_iter: int, problem: SoftmaxProble
                 F_now = data + proximal.value(x)
                 if P_.lam:
                     F_now += 0.5 * P_.lam * float(x[:K * n] @ x[:K * n])
-                yield ("iteration", x.copy(), F_now, sub_event.copy())
+                # x uncopied: the driver copies it for a callback and keeps only F
+                yield ("iteration", x, F_now, sub_event.copy())
             if worst <= tol_in or not stepped or it >= max_iter:
                 break
         if not progress:
@@ -234,8 +235,8 @@ def prox_newton_softmax(x0, *, tol: float, max_iter: int, problem: SoftmaxProble
             message = "no decrease on the working sets (rounding): tol below precision?"
             break
         s_val, g = yield (kind, x.copy())
-    sub = proximal.subgradient(x, g)
-    converged = gmax(sub) <= tol and math.isfinite(s_val)
+    converged = _cd.l1_subgradient(x, g, float(P_.alpha), K * n, sub) <= tol and \
+        math.isfinite(s_val)
     return SolverResult(x, it, converged, [],
                         "max subgradient distance <= tol" if converged else message)
 
