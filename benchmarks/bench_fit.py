@@ -278,3 +278,54 @@ class L1Fit:
         return L1_C * float(np.sum(np.logaddexp(0.0, z) - yy * z)) + float(np.abs(w).sum())
 
     track_objective.unit = "objective"
+
+
+L1_MULTINOMIAL_MODELS = ["fastlr-saga", "sklearn-saga"]
+#: the multinomial L1 text problem: a TF-IDF-like corpus (``fastlr.bench.data.make_text_corpus``)
+L1_CORPUS = (5_000, 5_000, 5)
+
+
+class L1MultinomialFit:
+    """LogisticRegression(C, l1_ratio=1, solver="saga").fit, multinomial, on a text corpus CSR
+    5,000 x 5,000 with 5 classes, C at 0.1 λ_max: fastlr's class-by-class proximal Newton
+    (``prox-newton-softmax``) against scikit-learn's saga, the only other multinomial L1
+    solver. ``track_objective`` is C·Σ (logsumexp(zᵢ) − z_{i,yᵢ}) + ‖W‖₁ (NumPy)."""
+
+    params = (L1_MULTINOMIAL_MODELS,)
+    param_names = ["model"]
+    timeout = 300
+
+    def setup(self, model):
+        library, solver = model.split("-", 1)
+        try:
+            from fastlr.bench.data import make_text_corpus
+
+            if library == "fastlr":
+                from fastlr.estimator import LogisticRegression
+            else:
+                from sklearn.linear_model import LogisticRegression
+        except ImportError:
+            skip(f"{library}'s LogisticRegression or fastlr's text corpus is not available")
+        self.X, self.y = make_text_corpus(L1_CORPUS[0], L1_CORPUS[1], n_classes=L1_CORPUS[2])
+        Y = (self.y[:, None] == np.arange(L1_CORPUS[2])[None, :]).astype(np.float64)
+        # λ_max with intercepts: the gradient at W = 0, b at its optimum (log class shares)
+        self.C = 1.0 / (0.1 * float(np.max(np.abs(self.X.T @ (Y - Y.mean(axis=0))))))
+        self.make = lambda: LogisticRegression(C=self.C, l1_ratio=1.0, solver=solver)
+        try:
+            _fit(self.make, self.X[:500], self.y[:500])  # warm-up: compiles here
+        except ValueError as exc:
+            skip(f"this commit's estimator has no multinomial L1 fit: {exc}")
+
+    def time_fit(self, model):
+        _fit(self.make, self.X, self.y)
+
+    def track_objective(self, model):
+        est = _fit(self.make, self.X, self.y)
+        W = np.asarray(est.coef_, dtype=np.float64)
+        Z = np.asarray(self.X @ W.T) + np.asarray(est.intercept_, dtype=np.float64)
+        M = Z.max(axis=1)
+        lse = M + np.log(np.exp(Z - M[:, None]).sum(axis=1))
+        loss = lse - Z[np.arange(Z.shape[0]), self.y]
+        return self.C * float(loss.sum()) + float(np.abs(W).sum())
+
+    track_objective.unit = "objective"
