@@ -121,8 +121,8 @@ def minimize(loss_grad: Callable, x0, *, solver: str, max_iter: int, tol: float,
     objective = CallablesObjective(x0.shape[0], loss_grad, loss_grad_hess, loss_grad_hessp)
     generator = make_solver(solver, x0, capabilities=objective.capabilities, tol=tol,
                             max_iter=int(max_iter), learning_rate=learning_rate)
-    on_iteration = None
-    if callback is not None:
-        def on_iteration(problem, iteration, x, f, g):
-            callback(iteration, x, f, g)
-    return solve(objective, [generator], verbose=verbose, callback=on_iteration)[0]
+    def on_iteration(problem, iteration, x, f, g):
+        callback(iteration, x, f, g)
+
+    return solve(objective, [generator], verbose=verbose,
+                 callback=None if callback is None else on_iteration)[0]

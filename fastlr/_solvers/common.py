@@ -63,3 +63,25 @@ def start(x0, kind: str, max_iter: int, report=None):
                                  "point, nor at zero")
     yield ("iteration", zero, *report(zero, restarted))
     return zero, restarted, 1, ""
+
+
+#: what a proximal solver evaluates: the smooth part's loss and gradient
+SMOOTH = "smooth_loss_grad"
+
+
+def start_proximal(x0, max_iter: int, proximal):
+    """:func:`start` for a proximal solver (a sub-generator): evaluates the smooth part at x0
+    and reports F = smooth + ``proximal.value`` with the minimal subgradient
+    (``proximal.subgradient``); returns (x, (smooth value, smooth gradient), n_iter, message)."""
+    def report(x, answer):
+        return answer[0] + proximal.value(x), proximal.subgradient(x, answer[1])
+
+    return (yield from start(np.asarray(x0, dtype=np.float64), SMOOTH, max_iter, report))
+
+
+def finish_proximal(x, n_iter: int, smooth_value: float, g, proximal, tol: float, message: str):
+    """A proximal solver's result at x: converged when the minimal subgradient distance
+    (``proximal.subgradient(x, g)``, g the smooth gradient) is within tol and the objective finite."""
+    converged = gmax(proximal.subgradient(x, g)) <= tol and math.isfinite(smooth_value)
+    return SolverResult(x, n_iter, converged, [],
+                        "max subgradient distance <= tol" if converged else message)

@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from .common import SolverResult, gmax, start
+from .common import SMOOTH, SolverResult, gmax, start_proximal
 
 __all__ = ["fista"]
 
@@ -42,13 +42,8 @@ SHRINK = 0.7
 def fista(x0, *, tol: float, max_iter: int, proximal):
     """FISTA (module docstring) from x0 for the problem whose non-smooth part is ``proximal``."""
     tol, max_iter = float(tol), int(max_iter)
-    kind = "smooth_loss_grad"
-
-    def report(x, answer):
-        return answer[0] + proximal.value(x), proximal.subgradient(x, answer[1])
-
-    x, (s, g), n_iter, why = yield from start(np.asarray(x0, dtype=np.float64), kind, max_iter,
-                                              report)
+    kind = SMOOTH
+    x, (s, g), n_iter, why = yield from start_proximal(x0, max_iter, proximal)
     if x is None:
         return SolverResult(np.array(x0, dtype=np.float64), 0, False, [], why)
     F = s + proximal.value(x)

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _cd
-from .common import EPS, SolverResult, gmax, start
+from .common import EPS, SMOOTH, SolverResult, finish_proximal, gmax, start_proximal
 
 __all__ = ["LogisticProblem", "prox_newton"]
 
@@ -156,13 +156,8 @@ def prox_newton(x0, *, tol: float, max_iter: int, problem: LogisticProblem, prox
     tol, max_iter = float(tol), int(max_iter)
     P = problem
     n = P.X.shape[1]
-    kind = "smooth_loss_grad"
-
-    def report(x, answer):
-        return answer[0] + proximal.value(x), proximal.subgradient(x, answer[1])
-
-    x, (s_val, g), n_iter, why = yield from start(np.asarray(x0, dtype=np.float64), kind,
-                                                  max_iter, report)
+    kind = SMOOTH
+    x, (s_val, g), n_iter, why = yield from start_proximal(x0, max_iter, proximal)
     if x is None:
         return SolverResult(np.array(x0, dtype=np.float64), 0, False, [], why)
     x = x.copy()
@@ -251,10 +246,7 @@ def prox_newton(x0, *, tol: float, max_iter: int, problem: LogisticProblem, prox
             message = "no decrease on the working set (rounding): tol below precision?"
             break
         s_val, g = yield (kind, x.copy())
-    sub = proximal.subgradient(x, g)
-    converged = gmax(sub) <= tol and math.isfinite(s_val)
-    return SolverResult(x, it, converged, [],
-                        "max subgradient distance <= tol" if converged else message)
+    return finish_proximal(x, it, s_val, g, proximal, tol, message)
 
 
 def proximal_subgradient(u, g, alpha):

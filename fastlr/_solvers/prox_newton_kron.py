@@ -35,7 +35,7 @@ import math
 import numpy as np
 
 from . import _cd
-from .common import EPS, SolverResult, gmax, start
+from .common import EPS, SMOOTH, SolverResult, finish_proximal, gmax, start_proximal
 from .prox_newton import (ARMIJO, GROWTH, INNER_RATIO, MAX_BACKTRACKS, MAX_INNER, P0,
                           proximal_subgradient)
 from .prox_newton_softmax import SoftmaxProblem
@@ -79,13 +79,8 @@ def prox_newton_kron(x0, *, tol: float, max_iter: int, problem: SoftmaxProblem, 
     n = P_.X.shape[1]
     m_samples = P_.X.shape[0]
     fi = P_.fit_intercept
-    kind = "smooth_loss_grad"
-
-    def report(x, answer):
-        return answer[0] + proximal.value(x), proximal.subgradient(x, answer[1])
-
-    x, (s_val, g), n_iter, why = yield from start(np.asarray(x0, dtype=np.float64), kind,
-                                                  max_iter, report)
+    kind = SMOOTH
+    x, (s_val, g), n_iter, why = yield from start_proximal(x0, max_iter, proximal)
     if x is None:
         return SolverResult(np.array(x0, dtype=np.float64), 0, False, [], why)
     x = x.copy()
@@ -190,10 +185,7 @@ def prox_newton_kron(x0, *, tol: float, max_iter: int, problem: SoftmaxProblem, 
             message = "no decrease on the working set (rounding): tol below precision?"
             break
         s_val, g = yield (kind, x.copy())
-    sub = proximal.subgradient(x, g)
-    converged = gmax(sub) <= tol and math.isfinite(s_val)
-    return SolverResult(x, it, converged, [],
-                        "max subgradient distance <= tol" if converged else message)
+    return finish_proximal(x, it, s_val, g, proximal, tol, message)
 
 
 prox_newton_kron.NEEDS = frozenset()

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _cd
-from .common import EPS, SolverResult, gmax, start
+from .common import EPS, SMOOTH, SolverResult, gmax, start_proximal
 from .prox_newton import (ARMIJO, CD_RATIO, GROWTH, GROWTH_SPARSE, INNER_RATIO, MAX_BACKTRACKS,
                           MAX_EPOCHS, MAX_INNER, P0, _Columns, _gram, proximal_subgradient)
 
@@ -116,13 +116,8 @@ def prox_newton_softmax(x0, *, tol: float, max_iter: int, problem: SoftmaxProble
     n = P_.X.shape[1]
     m_samples = P_.X.shape[0]
     fi = P_.fit_intercept
-    kind = "smooth_loss_grad"
-
-    def report(x, answer):
-        return answer[0] + proximal.value(x), proximal.subgradient(x, answer[1])
-
-    x, (s_val, g), n_iter, why = yield from start(np.asarray(x0, dtype=np.float64), kind,
-                                                  max_iter, report)
+    kind = SMOOTH
+    x, (s_val, g), n_iter, why = yield from start_proximal(x0, max_iter, proximal)
     if x is None:
         return SolverResult(np.array(x0, dtype=np.float64), 0, False, [], why)
     x = x.copy()
