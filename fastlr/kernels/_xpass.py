@@ -13,12 +13,17 @@ layout to scatter the result back,
 while the block is still in cache. These loops are the only code that touches X. Each layout comes
 in specialisations bound into a pass at compile time (``_passes``), never chosen at run time:
 
-* ``_k`` — K ≥ 1 functions: register blocking of 4 rows × 2 functions per sweep, so each value
-  of X loaded serves two functions and each row of W or G four rows (1e6 x 100 float64, K = 10,
-  one thread: 231 ms per pass against 266 ms for 4 rows x 1 function and 520 ms for the NumPy
-  reference; ``bench_kernels.MultinomialLossGrad``). At K = 1 its sweeps are the binary
-  model's: the scatter four rows at a time (G loaded and stored once per four rows), the column
-  runs four at a time.
+* ``_k`` — K ≥ 1 functions: register blocking over rows and functions, so each value of X
+  loaded serves several functions and each row of W or G several rows. C-order margins take
+  4 rows × 4 functions per sweep (then 4 × 2, 4 × 1); at K ≤ 3 the sweeps, and so the sums, are
+  the old 4 × 2 ones, and LLVM vectorises each 4 × 4 sum as it did the 4 × 2 (on the
+  development machine the results are bitwise those of the 4 × 2 kernel at every K). The C-order scatter takes 4 rows × 2 functions
+  and, for rows of at most ``PREFETCH_ROW_BYTES``, prefetches the next block's rows while it
+  computes from cache, so the next margins read X from L2 instead of memory (200,000 x 50,
+  K = 10, float64, one thread: the softmax pass 38.6 -> 33.3 ms CPU, the batched-binary pass
+  37.2 -> 32.0 ms; ``benchmarks/kpass.py``). At K = 1 the sweeps are the binary model's: the
+  scatter four rows at a time (G loaded and stored once per four rows, ``rows_scatter_1``,
+  no prefetch), the column runs four at a time.
 * ``_1`` — what differs for one function (K = 1, the binary model): C-order margins one row at
   a time, vectorised along the row; CSR with W and G as one row (``(1, n)``).
 
