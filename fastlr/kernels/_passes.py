@@ -208,7 +208,7 @@ def _csr_accumulate(X, start, count, T, U, r, B):
 
 _LAYOUTS = {
     "gradient": {
-        "rows_1": dict(MARGINS=_xpass.rows_margins_1, SCATTER=_xpass.rows_scatter_k),
+        "rows_1": dict(MARGINS=_xpass.rows_margins_1, SCATTER=_xpass.rows_scatter_1),
         "rows_k": dict(MARGINS=_xpass.rows_margins_k, SCATTER=_xpass.rows_scatter_k),
         "cols": dict(MARGINS=_xpass.cols_margins_k, SCATTER=_xpass.cols_scatter_k),
         "csr_1": dict(MARGINS=_xpass.csr_margins_1, SCATTER=_xpass.csr_scatter_1),
