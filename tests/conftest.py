@@ -75,20 +75,10 @@ def exhaustive(item) -> bool:
     return False
 
 
-# The longest files first (by their durations in the runs of 2026-12-03), the rest in collection
-# order: ``--dist loadfile`` hands out whole files in this order, and a long file drawn last kept
-# one worker busy alone for a minute or more at the end of the run.
-LONGEST_FIRST = ("test_multinomial.py", "test_real_use.py", "test_cache.py", "test_numerics.py",
-                 "test_distributed.py", "test_asv_suite.py", "test_sklearn_logistic.py",
-                 "test_kernels.py", "test_docs.py", "test_cv.py", "test_cli.py")
-
-
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if exhaustive(item):
             item.add_marker(pytest.mark.full)
-    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: files stay whole
 
 
 def kernel_params(kernels, cases):
