@@ -36,15 +36,14 @@ COST_KERNELS = select("cost")
 SIGMOID_KERNELS = select("sigmoid")
 
 
-# The default run checks every kernel on every memory layout in float64, and float32 in C and
+# The default run checks every kernel on every memory layout in float64, and float32 in C, F and
 # CSR order; the cases below are "exhaustive" (marker ``full``, deselected by default, run with
 # ``-m full``). Each of them compiles a specialisation of its own (4-20 s on 2 busy cores) for a
 # walk over X whose source the default run already compiles and checks in another dtype or
-# layout: float32 in F or a strided (A) layout, and the thread-count comparisons beyond float64
-# C and CSR (the task layout is the same code for every dtype, order and stride). The damaged-cache cases
+# layout: float32 in a strided (A) layout, and the thread-count comparisons beyond float64 C, F
+# and CSR (the task layout is the same code for every dtype and stride). The damaged-cache cases
 # beyond one per file kind are there as well: each starts a fresh interpreter.
 STRIDED_LAYOUTS = frozenset({"C[::2]", "C[:,::3]", "F[::2]", "C[::-1,::-1]"})
-FLOAT32_DEFAULT_LAYOUTS = frozenset({"C", "CSR", "CSR-int64", "CSR-dup", "CSR-zeros", "C-swapped"})
 
 
 def _case_layout_dtype(item):
@@ -55,7 +54,7 @@ def _case_layout_dtype(item):
     for value in params.values():
         if isinstance(value, Case):
             return value.layout, np.dtype(value.dtype)
-    layout, dtype = params.get("layout", params.get("order")), params.get("dtype")
+    layout, dtype = params.get("layout"), params.get("dtype")
     try:
         dtype = np.dtype(dtype) if dtype is not None else None
     except TypeError:  # a pandas extension dtype's name ("Float64", "boolean")
@@ -67,9 +66,9 @@ def exhaustive(item) -> bool:
     """True for the cases of the ``full`` run (see the comment above)."""
     layout, dtype = _case_layout_dtype(item)
     float32 = dtype == np.float32
-    if float32 and layout is not None and layout not in FLOAT32_DEFAULT_LAYOUTS:
+    if layout in STRIDED_LAYOUTS and float32:
         return True
-    if "numba_threads" in getattr(item, "fixturenames", ()) and (float32 or layout not in ("C", "CSR")):
+    if "numba_threads" in getattr(item, "fixturenames", ()) and (float32 or layout in STRIDED_LAYOUTS):
         return True
     if item.module.__name__ == "test_engine" and layout in STRIDED_LAYOUTS:
         return True  # the batched and Hessian-free passes: float64 A is one more specialisation each
