@@ -34,20 +34,21 @@ DENSE = (20_000, 20)
 SPARSE = (20_000, 500, 0.02)
 
 
-def make_model(model: str):
-    """A fresh estimator for ``model`` ("library-solver"), or skip when it is unavailable."""
+def make_model(model: str, **params):
+    """A maker of fresh estimators for ``model`` ("library-solver") with ``params``, or skip
+    when it is unavailable."""
     library, solver = model.split("-", 1)
     if library == "fastlr":
         try:
             from fastlr.estimator import LogisticRegression
         except ImportError:
             skip("fastlr.estimator.LogisticRegression is not in this commit")
-        return lambda: LogisticRegression(solver=solver)
+        return lambda: LogisticRegression(solver=solver, **params)
     try:
         from sklearn.linear_model import LogisticRegression
     except ImportError:
         skip("scikit-learn is not installed")
-    return lambda: LogisticRegression(solver=solver)
+    return lambda: LogisticRegression(solver=solver, **params)
 
 
 def _fit(make, X, y):
@@ -56,13 +57,18 @@ def _fit(make, X, y):
         return make().fit(X, y)
 
 
-def _objective(est, X, y) -> float:
-    """C·Σ log(1 + e^{zᵢ}) − yᵢ·zᵢ + ½‖w‖² with C = 1 (both estimators' default), stable form."""
+def _binary_loss(est, X, y) -> float:
+    """Σ log(1 + e^{zᵢ}) − yᵢ·zᵢ, zᵢ = w·xᵢ + b (NumPy, stable form)."""
     w = np.asarray(est.coef_, dtype=np.float64).ravel()
     z = np.asarray(X @ w, dtype=np.float64).ravel() + float(np.ravel(est.intercept_)[0])
     yy = (np.asarray(y) == est.classes_[1]).astype(np.float64)
-    loss = np.logaddexp(0.0, z) - yy * z
-    return float(loss.sum()) + 0.5 * float(w @ w)
+    return float(np.sum(np.logaddexp(0.0, z) - yy * z))
+
+
+def _objective(est, X, y) -> float:
+    """C·Σ log(1 + e^{zᵢ}) − yᵢ·zᵢ + ½‖w‖² with C = 1 (both estimators' default), stable form."""
+    w = np.asarray(est.coef_, dtype=np.float64).ravel()
+    return _binary_loss(est, X, y) + 0.5 * float(w @ w)
 
 
 class Fit:
@@ -107,14 +113,20 @@ MULTINOMIAL_MODELS = ["fastlr-lbfgs", "fastlr-newton", "sklearn-lbfgs", "sklearn
 MULTINOMIAL = (20_000, 20, 5)
 
 
-def _multinomial_objective(est, X, y) -> float:
-    """C·Σ (logsumexp(zᵢ) − z_{i,yᵢ}) + ½‖W‖² with C = 1, zᵢ = W·xᵢ + b (NumPy, stable form)."""
+def _multinomial_loss(est, X, y) -> float:
+    """Σ (logsumexp(zᵢ) − z_{i,yᵢ}), zᵢ = W·xᵢ + b, X dense or CSR (NumPy, stable form)."""
     W = np.asarray(est.coef_, dtype=np.float64)
-    Z = np.asarray(X, dtype=np.float64) @ W.T + np.asarray(est.intercept_, dtype=np.float64)
+    Z = np.asarray(X @ W.T, dtype=np.float64) + np.asarray(est.intercept_, dtype=np.float64)
     M = Z.max(axis=1)
     lse = M + np.log(np.exp(Z - M[:, None]).sum(axis=1))
     index = np.searchsorted(est.classes_, y)
-    return float(np.sum(lse - Z[np.arange(Z.shape[0]), index])) + 0.5 * float(np.sum(W * W))
+    return float(np.sum(lse - Z[np.arange(Z.shape[0]), index]))
+
+
+def _multinomial_objective(est, X, y) -> float:
+    """C·Σ (logsumexp(zᵢ) − z_{i,yᵢ}) + ½‖W‖² with C = 1, zᵢ = W·xᵢ + b (NumPy, stable form)."""
+    W = np.asarray(est.coef_, dtype=np.float64)
+    return _multinomial_loss(est, X, y) + 0.5 * float(np.sum(W * W))
 
 
 def _is_softmax(est, X) -> bool:
@@ -252,15 +264,7 @@ class L1Fit:
     timeout = 300
 
     def setup(self, model):
-        library, solver = model.split("-", 1)
-        try:
-            if library == "fastlr":
-                from fastlr.estimator import LogisticRegression
-            else:
-                from sklearn.linear_model import LogisticRegression
-        except ImportError:
-            skip(f"{library}'s LogisticRegression is not available")
-        self.make = lambda: LogisticRegression(C=L1_C, l1_ratio=1.0, solver=solver)
+        self.make = make_model(model, C=L1_C, l1_ratio=1.0)
         self.X, self.y = classification_problem(*DENSE)
         try:
             _fit(self.make, self.X[:500], self.y[:500])  # warm-up: compiles here
@@ -272,10 +276,7 @@ class L1Fit:
 
     def track_objective(self, model):
         est = _fit(self.make, self.X, self.y)
-        w = np.asarray(est.coef_, dtype=np.float64).ravel()
-        z = self.X @ w + float(np.ravel(est.intercept_)[0])
-        yy = (np.asarray(self.y) == est.classes_[1]).astype(np.float64)
-        return L1_C * float(np.sum(np.logaddexp(0.0, z) - yy * z)) + float(np.abs(w).sum())
+        return L1_C * _binary_loss(est, self.X, self.y) + float(np.abs(est.coef_).sum())
 
     track_objective.unit = "objective"
 
@@ -296,21 +297,15 @@ class L1MultinomialFit:
     timeout = 300
 
     def setup(self, model):
-        library, solver = model.split("-", 1)
         try:
             from fastlr.bench.data import make_text_corpus
-
-            if library == "fastlr":
-                from fastlr.estimator import LogisticRegression
-            else:
-                from sklearn.linear_model import LogisticRegression
         except ImportError:
-            skip(f"{library}'s LogisticRegression or fastlr's text corpus is not available")
+            skip("fastlr's text corpus is not in this commit")
         self.X, self.y = make_text_corpus(L1_CORPUS[0], L1_CORPUS[1], n_classes=L1_CORPUS[2])
         Y = (self.y[:, None] == np.arange(L1_CORPUS[2])[None, :]).astype(np.float64)
         # λ_max with intercepts: the gradient at W = 0, b at its optimum (log class shares)
         self.C = 1.0 / (0.1 * float(np.max(np.abs(self.X.T @ (Y - Y.mean(axis=0))))))
-        self.make = lambda: LogisticRegression(C=self.C, l1_ratio=1.0, solver=solver)
+        self.make = make_model(model, C=self.C, l1_ratio=1.0)
         try:
             _fit(self.make, self.X[:500], self.y[:500])  # warm-up: compiles here
         except ValueError as exc:
@@ -321,11 +316,6 @@ class L1MultinomialFit:
 
     def track_objective(self, model):
         est = _fit(self.make, self.X, self.y)
-        W = np.asarray(est.coef_, dtype=np.float64)
-        Z = np.asarray(self.X @ W.T) + np.asarray(est.intercept_, dtype=np.float64)
-        M = Z.max(axis=1)
-        lse = M + np.log(np.exp(Z - M[:, None]).sum(axis=1))
-        loss = lse - Z[np.arange(Z.shape[0]), self.y]
-        return self.C * float(loss.sum()) + float(np.abs(W).sum())
+        return self.C * _multinomial_loss(est, self.X, self.y) + float(np.abs(est.coef_).sum())
 
     track_objective.unit = "objective"

@@ -135,9 +135,9 @@ def run_case(name, X, y, C, threads, repeat, memory=True, budget=120.0, l1_ratio
 def make_bundled(name):
     """A scikit-learn bundled dataset as loaded — not standardised: column scales from 1e-3 to
     1e3 (breast_cancer), 0.1 to 1,000 (wine), 0 to 16 with constant pixels (digits)."""
-    from sklearn import datasets
+    from fastlr.bench.cases import load_real
 
-    return getattr(datasets, f"load_{name}")(return_X_y=True)
+    return load_real(name)
 
 
 def make_ill_conditioned(m=100_000, n=50, seed=0):

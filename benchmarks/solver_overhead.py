@@ -143,14 +143,10 @@ def measure(sizes, repeats, threads_list):
     return samples, evals
 
 
-def kernel_time(threads_list, repeats):
-    """Median seconds of one read of the nonzeros and of one CSR loss_grad, per thread count, on
-    text-like X: 10⁶ × 10⁶, 10 nonzeros a row, columns drawn from a Zipf law."""
-    import numba
+def _text_problem():
+    """Text-like binary problem: CSR X 10⁶ × 10⁶, 10 nonzeros a row, columns drawn from a Zipf
+    law; (X, y, the generator that drew them, for what the caller draws next)."""
     import scipy.sparse as sp
-
-    from fastlr import kernels
-    from fastlr.bench.readonce import read_csr
 
     rng = np.random.default_rng(1)
     n, nnz_row = 1_000_000, 10
@@ -159,6 +155,19 @@ def kernel_time(threads_list, repeats):
                                                            columns)), shape=(n, n))
     X.sum_duplicates()
     y = (rng.random(n) < 0.5).astype(np.float64)
+    return X, y, rng
+
+
+def kernel_time(threads_list, repeats):
+    """Median seconds of one read of the nonzeros and of one CSR loss_grad, per thread count, on
+    text-like X: 10⁶ × 10⁶, 10 nonzeros a row, columns drawn from a Zipf law."""
+    import numba
+
+    from fastlr import kernels
+    from fastlr.bench.readonce import read_csr
+
+    X, y, rng = _text_problem()
+    n = X.shape[0]
     w = rng.standard_normal(n) * 0.01
     out = {}
     for threads in threads_list:
@@ -266,19 +275,12 @@ def hessp_time(threads_list, repeats):
     """Median seconds of one ``Objective.hessp`` (binary, L2) on the text-like X of
     ``kernel_time``, per thread count."""
     import numba
-    import scipy.sparse as sp
 
     from fastlr._data import ArrayData
     from fastlr._objective import Datafit, Objective
     from fastlr._penalties import L2
 
-    rng = np.random.default_rng(1)
-    n, nnz_row = 1_000_000, 10
-    columns = np.minimum(rng.zipf(1.2, size=n * nnz_row) - 1, n - 1)
-    X = sp.csr_matrix((rng.standard_normal(n * nnz_row), (np.repeat(np.arange(n), nnz_row),
-                                                           columns)), shape=(n, n))
-    X.sum_duplicates()
-    y = (rng.random(n) < 0.5).astype(np.float64)
+    X, y, rng = _text_problem()
     data = ArrayData(X, y)
     objective = Objective(data, Datafit("logistic", data.target(1.0)), L2(1e-6),
                           model="binary")

@@ -319,7 +319,7 @@ def make_solvers(data, objective, problems, options):
                                  capabilities=objective.capabilities, tol=options.tol,
                                  max_iter=options.max_iter, learning_rate=options.learning_rate,
                                  proximal=(objective.proximal(k)
-                                           if problem.solver in ("fista", *_solvers.DATA_SOLVERS)
+                                           if problem.solver in _solvers.PROXIMAL_SOLVERS
                                            else None),
                                  problem=_data_problem(data, objective, k, problem.solver))
             for k, problem in enumerate(problems)]
@@ -384,7 +384,7 @@ def _convergence_message(problem, res, options) -> str:
                 "iterations")
     elif solver == "newton":
         head = f"Newton solver did not converge after {n_iter} iterations"
-    elif solver == "fista" or solver in _solvers.DATA_SOLVERS:
+    elif solver in _solvers.PROXIMAL_SOLVERS:
         head = f"{solver} did not converge after {n_iter} iterations"
     else:
         head = f"gd (gradient descent) did not converge after {n_iter} iterations"

@@ -571,9 +571,7 @@ def logistic_regression_path(X, y, *, Cs=10, fit_intercept=True, max_iter=100, t
     if not (isinstance(solver, str) and solver in CV_SOLVERS):
         raise ValueError(f"solver must be one of {sorted(CV_SOLVERS)} for "
                          f"fastlr.logistic_regression_path, got {solver!r}")
-    if l1_ratio is not None and not (isinstance(l1_ratio, numbers.Real)
-                                     and not isinstance(l1_ratio, (bool, np.bool_))
-                                     and 0 <= l1_ratio <= 1):
+    if l1_ratio is not None and not (_params._is_real(l1_ratio) and 0 <= l1_ratio <= 1):
         raise ValueError(f"l1_ratio must be None or a number in [0, 1], got {l1_ratio!r}")
     share = 0.0 if l1_ratio is None else float(l1_ratio)
     penalty = "l2" if share == 0 else ("l1" if share == 1 else "elasticnet")

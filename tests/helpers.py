@@ -549,3 +549,18 @@ def check_fit_case(case, solver, model, cold, caught, X_predict, tmp_path):
         assert all(np.all(np.isfinite(h[1:])) for h in history), history
         np.testing.assert_allclose(model.coef_, cold.coef_, rtol=1e-5, atol=1e-7)
         np.testing.assert_allclose(model.intercept_, cold.intercept_, rtol=1e-5, atol=1e-7)
+
+
+def drive_cg(conjugate_gradient, A, b, **kw):
+    """Run the CG generator on A·x = b, answering each "hessp" request with A·v: (its result,
+    the number of products)."""
+    gen = conjugate_gradient(b, **kw)
+    products = 0
+    try:
+        request = next(gen)
+        while True:
+            assert request[0] == "hessp"
+            products += 1
+            request = gen.send(A @ request[1])
+    except StopIteration as done:
+        return done.value, products

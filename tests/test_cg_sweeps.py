@@ -7,19 +7,11 @@ import pytest
 
 from fastlr import _jit
 from fastlr._solvers import cg as cg_module
+from helpers import drive_cg
 
 
 def _drive(A, b, **kw):
-    gen = cg_module.conjugate_gradient(b, **kw)
-    products = 0
-    try:
-        request = next(gen)
-        while True:
-            assert request[0] == "hessp"
-            products += 1
-            request = gen.send(A @ request[1])
-    except StopIteration as done:
-        return done.value, products
+    return drive_cg(cg_module.conjugate_gradient, A, b, **kw)
 
 
 @pytest.mark.parametrize("precondition", [False, True])

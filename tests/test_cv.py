@@ -60,6 +60,23 @@ def _fold_rows(X, y, n_splits=3):
     return list(StratifiedKFold(n_splits).split(X, y))
 
 
+def _training_masks(X, y):
+    """(folds, samples) booleans: each fold's training rows, of ``_fold_rows``."""
+    folds = _fold_rows(X, y)
+    masks = np.zeros((len(folds), len(y)), dtype=bool)
+    for f, (train, _) in enumerate(folds):
+        masks[f, train] = True
+    return masks
+
+
+def _lbfgs_grid_options():
+    """The fit options of an L-BFGS grid at tol 1e-8, for ``_cv.fit_grid``."""
+    return fastlr.cv._fit_options(dict(
+        solver="lbfgs", dual=False, tol=1e-8, max_iter=500, fit_intercept=True,
+        intercept_scaling=1, class_weight=None, random_state=None, verbose=0,
+        learning_rate=0.1, n_threads=None, multi_class="auto"))
+
+
 @pytest.mark.parametrize("case", ["binary", "ovr", "multinomial", "binary-weights"])
 def test_each_grid_model_equals_its_solo_fit(cancer, iris, case):
     """Every (fold, C) model of the grid is the optimum that LogisticRegression finds on the
@@ -177,20 +194,14 @@ def test_one_pass_over_x_per_evaluation_for_the_whole_grid(cancer):
     models share each pass (lockstep), and a finished model adds none."""
     X, y = cancer
     y_index = (y == 1).astype(np.int64)
-    folds = _fold_rows(X, y)
-    masks = np.zeros((len(folds), len(y)), dtype=bool)
-    for f, (train, _) in enumerate(folds):
-        masks[f, train] = True
+    masks = _training_masks(X, y)
     Cs = np.array([0.01, 0.3, 10.0])
-    options = fastlr.cv._fit_options(dict(
-        solver="lbfgs", dual=False, tol=1e-8, max_iter=500, fit_intercept=True,
-        intercept_scaling=1, class_weight=None, random_state=None, verbose=0,
-        learning_rate=0.1, n_threads=None, multi_class="auto"))
+    options = _lbfgs_grid_options()
     grid = _cv.fit_grid(X, y_index, 2, None, masks, Cs, options, np.ones(2), "binary",
                         warm_path=False)
     solo = [_cv.fit_grid(X, y_index, 2, None, masks[f:f + 1], Cs[c:c + 1], options,
                          np.ones(2), "binary").passes["gradient"]
-            for f in range(len(folds)) for c in range(len(Cs))]
+            for f in range(len(masks)) for c in range(len(Cs))]
     assert grid.passes == {"gradient": max(solo)}
     assert sum(solo) > 2 * max(solo)  # sequential fits would have read X this often
     # warm path: one batch per C over all folds; fewer passes than each fold's own warm path
@@ -198,7 +209,7 @@ def test_one_pass_over_x_per_evaluation_for_the_whole_grid(cancer):
                         warm_path=True)
     per_fold = [_cv.fit_grid(X, y_index, 2, None, masks[f:f + 1], Cs, options, np.ones(2),
                              "binary", warm_path=True).passes["gradient"]
-                for f in range(len(folds))]
+                for f in range(len(masks))]
     assert max(per_fold) <= warm.passes["gradient"] < sum(per_fold)
     np.testing.assert_allclose(warm.coefs, grid.coefs, atol=1e-4)  # both at max|g| <= 1e-8
 
@@ -523,14 +534,9 @@ def test_warm_start_reuses_the_previous_cs_data_term(cancer, iris, monkeypatch, 
     K = len(np.unique(y))
     y_index = np.searchsorted(np.unique(y), y).astype(np.int64)
     folds = _fold_rows(X, y)
-    masks = np.zeros((len(folds), len(y)), dtype=bool)
-    for f, (train, _) in enumerate(folds):
-        masks[f, train] = True
+    masks = _training_masks(X, y)
     Cs = np.array([0.01, 0.3, 10.0, 100.0])
-    options = fastlr.cv._fit_options(dict(
-        solver="lbfgs", dual=False, tol=1e-8, max_iter=500, fit_intercept=True,
-        intercept_scaling=1, class_weight=None, random_state=None, verbose=0,
-        learning_rate=0.1, n_threads=None, multi_class="auto"))
+    options = _lbfgs_grid_options()
 
     def grid():
         return _cv.fit_grid(X, y_index, K, None, masks, Cs, options, np.ones(K),
@@ -545,7 +551,7 @@ def test_warm_start_reuses_the_previous_cs_data_term(cancer, iris, monkeypatch, 
 
     monkeypatch.setattr(_cv._WarmData, "loss_grad", counting)
     reused = grid()
-    saved = (len(Cs) - 1) * (1 if K == 2 else len(folds))
+    saved = (len(Cs) - 1) * (1 if K == 2 else len(masks))
     assert reused.passes["gradient"] == len(calls) - saved
     monkeypatch.setattr(_cv._WarmData, "loss_grad",
                         lambda self, index, x: self._objective.loss_grad(index, x))
@@ -619,15 +625,9 @@ def test_one_batched_csr_pass_per_grid_evaluation(cancer, monkeypatch, warm_path
     X, y = cancer
     X = sp.csr_matrix(np.where(np.abs(X) < 0.5, 0.0, X))
     y_index = (y == 1).astype(np.int64)
-    folds = _fold_rows(X, y)
-    masks = np.zeros((len(folds), len(y)), dtype=bool)
-    for f, (train, _) in enumerate(folds):
-        masks[f, train] = True
+    masks = _training_masks(X, y)
     Cs = np.array([0.01, 0.3, 10.0])
-    options = fastlr.cv._fit_options(dict(
-        solver="lbfgs", dual=False, tol=1e-8, max_iter=500, fit_intercept=True,
-        intercept_scaling=1, class_weight=None, random_state=None, verbose=0,
-        learning_rate=0.1, n_threads=None, multi_class="auto"))
+    options = _lbfgs_grid_options()
     runs = []
     real = _layout.run_tasks
 
@@ -641,6 +641,6 @@ def test_one_batched_csr_pass_per_grid_evaluation(cancer, monkeypatch, warm_path
     assert len(runs) == grid.passes["gradient"] and set(grid.passes) == {"gradient"}
     assert {kernel for kernel, _ in runs} == {_batched_csr.compiled("pointwise")}
     models = [K for _, K in runs]
-    assert max(models) == (len(folds) if warm_path else len(folds) * len(Cs))
+    assert max(models) == (len(masks) if warm_path else len(masks) * len(Cs))
     if not warm_path:  # one batch: models only leave it
         assert models[0] == 9 and models == sorted(models, reverse=True)

@@ -27,6 +27,7 @@ from fastlr._solvers import (CallablesObjective, Lockstep, _sweeps, make_solver,
 from fastlr._solvers.cg import conjugate_gradient
 from fastlr._solvers.lbfgs import CompactMemory, TwoLoopMemory
 from fastlr._solvers.linesearch import CONVERGENCE, WARNING, strong_wolfe
+from helpers import drive_cg
 
 FTOL = 64 * np.finfo(float).eps
 
@@ -295,19 +296,6 @@ def test_line_search_backs_off_non_finite_values():
 
 # ----------------------------------------------------------------------------- CG and H·g
 
-def _drive_cg(A, b, **kw):
-    gen = conjugate_gradient(b, **kw)
-    products = 0
-    try:
-        request = next(gen)
-        while True:
-            assert request[0] == "hessp"
-            products += 1
-            request = gen.send(A @ request[1])
-    except StopIteration as done:
-        return done.value, products
-
-
 @pytest.mark.parametrize("precondition", [False, True])
 @pytest.mark.parametrize("rtol, maxiter", [(1e-10, 500), (0.5, 500), (1e-10, 3)])
 def test_cg_is_scipys_cg(rtol, maxiter, precondition):
@@ -322,7 +310,7 @@ def test_cg_is_scipys_cg(rtol, maxiter, precondition):
     steps = []
     ref, info = cg(A, b, rtol=rtol, atol=0.0, maxiter=maxiter, M=M,
                    callback=lambda xk: steps.append(1))
-    (x, our_info), products = _drive_cg(A, b, rtol=rtol, maxiter=maxiter,
+    (x, our_info), products = drive_cg(conjugate_gradient, A, b, rtol=rtol, maxiter=maxiter,
                                         inverse_diagonal=inverse)
     assert our_info == info and products == len(steps)
     np.testing.assert_allclose(x, ref, rtol=1e-12, atol=1e-14)

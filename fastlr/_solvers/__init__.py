@@ -53,8 +53,8 @@ from . import prox_newton_softmax as _prox_newton_softmax
 from .common import SolverResult
 from .driver import CallablesObjective, Lockstep, solve
 
-__all__ = ["DATA_SOLVERS", "FUNCTIONS", "SOLVERS", "CallablesObjective", "Lockstep", "SolverResult",
-           "make_solver", "minimize", "solve"]
+__all__ = ["DATA_SOLVERS", "FUNCTIONS", "PROXIMAL_SOLVERS", "SOLVERS", "CallablesObjective",
+           "Lockstep", "SolverResult", "make_solver", "minimize", "solve"]
 
 #: solver name -> generator function (the submodules keep their names: ``_solvers.lbfgs`` is
 #: the module)
@@ -65,6 +65,8 @@ FUNCTIONS = {"gd": _gd.gd, "lbfgs": _lbfgs.lbfgs, "newton": _newton.newton,
              "prox-newton-kron": _prox_newton_kron.prox_newton_kron}
 #: the solvers that work on the problem's data in memory (``problem=``), with a proximal part
 DATA_SOLVERS = ("prox-newton", "prox-newton-softmax", "prox-newton-kron")
+#: the solvers that take the problem's non-smooth part (``proximal=``)
+PROXIMAL_SOLVERS = ("fista", *DATA_SOLVERS)
 SOLVERS = tuple(FUNCTIONS)
 
 

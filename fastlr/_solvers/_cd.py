@@ -47,6 +47,26 @@ def logistic_loss(z, dz, t, y, s, S):
     return total / S
 
 
+@jit(inline="always")
+def soft_threshold(v, thr):
+    """argmin over t of ½(t − v)² + thr·|t| (thr ≥ 0): v shrunk towards 0 by thr."""
+    if v > thr:
+        return v - thr
+    if v < -thr:
+        return v + thr
+    return 0.0
+
+
+@jit(inline="always")
+def l1_distance(v, grad, a):
+    """Distance of −grad to a·∂|v| (0 when the coordinate is optimal)."""
+    if v > 0.0:
+        return abs(grad + a)
+    if v < 0.0:
+        return abs(grad - a)
+    return max(abs(grad) - a, 0.0)
+
+
 @jit()
 def cd_quadratic(H, g, u, alpha, tol, max_epochs, delta):
     """Cyclic coordinate descent on q(δ) = gᵀδ + ½δᵀHδ + Σⱼ αⱼ|uⱼ + δⱼ| (H symmetric, positive
@@ -64,14 +84,7 @@ def cd_quadratic(H, g, u, alpha, tol, max_epochs, delta):
             if hjj <= 0.0:
                 continue
             old = u[j] + delta[j]
-            v = old - (g[j] + Hd[j]) / hjj
-            thr = alpha[j] / hjj
-            if v > thr:
-                new = v - thr
-            elif v < -thr:
-                new = v + thr
-            else:
-                new = 0.0
+            new = soft_threshold(old - (g[j] + Hd[j]) / hjj, alpha[j] / hjj)
             diff = new - old
             if diff != 0.0:
                 delta[j] += diff
@@ -79,14 +92,7 @@ def cd_quadratic(H, g, u, alpha, tol, max_epochs, delta):
                     Hd[k] += H[j, k] * diff
         worst = 0.0
         for j in range(m):
-            gj = g[j] + Hd[j]
-            v = u[j] + delta[j]
-            if v > 0.0:
-                d = abs(gj + alpha[j])
-            elif v < 0.0:
-                d = abs(gj - alpha[j])
-            else:
-                d = max(abs(gj) - alpha[j], 0.0)
+            d = l1_distance(u[j] + delta[j], g[j] + Hd[j], alpha[j])
             if d > worst:
                 worst = d
         if worst <= tol:
@@ -435,13 +441,7 @@ def cd_kron(X, w, P, G, A, u, alpha, lam, n_penalised, tol, max_epochs, delta):
                 grad[k] = G[j, k] + l_j * delta[j, k] + hv[k]
             viol = 0.0
             for k in range(K):
-                v = u[j, k] + delta[j, k]
-                if v > 0.0:
-                    dist = abs(grad[k] + a_j)
-                elif v < 0.0:
-                    dist = abs(grad[k] - a_j)
-                else:
-                    dist = max(abs(grad[k]) - a_j, 0.0)
+                dist = l1_distance(u[j, k] + delta[j, k], grad[k], a_j)
                 if dist > viol:
                     viol = dist
             if viol > worst:
@@ -459,14 +459,7 @@ def cd_kron(X, w, P, G, A, u, alpha, lam, n_penalised, tol, max_epochs, delta):
                     if hkk <= 0.0:
                         continue
                     old = u[j, k] + delta[j, k] + d[k]
-                    z = old - (grad[k] + Ad[k]) / hkk
-                    thr = a_j / hkk
-                    if z > thr:
-                        new = z - thr
-                    elif z < -thr:
-                        new = z + thr
-                    else:
-                        new = 0.0
+                    new = soft_threshold(old - (grad[k] + Ad[k]) / hkk, a_j / hkk)
                     diff = new - old
                     if diff != 0.0:
                         moved = True
