@@ -119,8 +119,8 @@ def test_the_default_converges_on_unscaled_bundled_data(name):
     # converged in the sense tol = 1e-4 states, checked independently: max|∇(F/C·m)| ≤ tol
     assert np.max(np.abs(mean_scaled_gradient(model, X, y, 1.0))) <= 1e-4 * (1 + 1e-6)
     # tol bounds max|grad|, not the objective: measured relative gaps to f* at the default tol —
-    # fastlr 5e-13 / 5e-10 / 3.6e-3 (breast_cancer / wine / digits; digits 8.6e-4 with numpy
-    # 2.3: where max|grad| crosses 1e-4 on it moves with the last bits, and two more Newton-CG
+    # fastlr 5e-13 / 5e-10 / 3.6e-3 (breast_cancer / wine / digits; digits 8.6e-4 in an earlier
+    # environment: where max|grad| crosses 1e-4 on it moves with the last bits; two more Newton-CG
     # steps, which reach 9e-6, double the fit's time), scikit-learn's newton-cg 1.6e-3 / 4e-7 /
     # 4.9e-2, its lbfgs (stopped at max_iter) 0.3 / 0.9 / 0.08. So: at least as close as
     # scikit-learn's own Newton-CG at the same tol.
