@@ -60,11 +60,16 @@ Multinomial: model by model, warm-started along Cs
     (dense 50,000 × 50 float64, 10 classes, 5 folds × 10 Cs, tol 1e-4, 2 threads, load ~3-4,
     two runs each): warm 2.31/2.03 s (124 iterations in all), cold 4.95/4.64 s (379) — the
     choice over extending the engine with a batch of softmax problems, which would share the
-    passes but start every C from zero.
+    passes but start every C from zero. At 100,000 × 50 (benchmarks/cv_vs_sklearn.py
+    multiclass) the warm path makes scikit-learn's iterates, and its 135 passes are 80 % of the
+    time; one pass (13 ms) costs what NumPy's two products X·Wᵀ and Rᵀ·X cost on one BLAS
+    thread: starts other than scikit-learn's (from the other folds' solutions), Newton-CG,
+    Newton-Cholesky and the folds on parallel threads were measured and not kept
+    (docs/user_guide/cross_validation.rst has the figures).
 
 Scores: for accuracy and log-loss (the scorers named "accuracy", "neg_log_loss" and the
-default), all of a fold's models are scored from one product X_test·Wᵀ of the fold's held-out
-rows with the (n_Cs·K, n_features) coefficients — one pass over X_test for the whole fold —
+default), all of a fold's models are scored from one product W·X_testᵀ of the fold's held-out
+rows with the (K·n_Cs, n_features) coefficients — one pass over X_test for the whole fold —
 computing what scikit-learn's scorers compute on ``predict``/``predict_proba``; any other
 scorer is called on a ``fastlr.LogisticRegression`` holding each model's coefficients.
 """

@@ -524,8 +524,8 @@ def test_dask_input_equals_in_memory(dask_client, cancer, iris, case):
                                                 sample_weight=dask_sw)
     assert got.C_ == memory.C_
     # the blocks' sums come in another order: at C=10 on breast_cancer (condition ~1e5) the
-    # two stop 4e-9 apart in score
-    np.testing.assert_allclose(got.scores_, memory.scores_, rtol=1e-7, atol=1e-10)
+    # two stop 4e-9 apart in score (weighted, on main at 3f30839: 2.5e-8, relative 1.9e-7)
+    np.testing.assert_allclose(got.scores_, memory.scores_, rtol=1e-6, atol=1e-10)
     np.testing.assert_allclose(got.coefs_paths_, memory.coefs_paths_, atol=1e-5)
     np.testing.assert_allclose(got.coef_, memory.coef_, atol=1e-5)
 
