@@ -10,9 +10,10 @@ over the folds), with fastlr (its default: one batch per C over all folds, warm-
 the previous C; ``--both-modes`` adds ``fastlr._cv.WARM_PATH=False``, every model from zero —
 for binary the whole grid as one batch) and with ``GridSearchCV`` over
 ``fastlr.LogisticRegression`` (same folds and Cs, ``n_jobs=1``). It prints one line per
-contender: seconds (the minimum of ``--repeat`` fits, taken in interleaved rounds of one fit per
-contender; fastlr's kernels are compiled before, on a 2,000-row slice), the speed-up over scikit-learn, C_ and the largest difference of scores_
-from scikit-learn's. Threads: fastlr's Numba threads ``--threads``; BLAS is left as it is
+contender: seconds (the median of ``--repeat`` fits, taken in interleaved rounds of one fit per
+contender, and their min-max spread; fastlr's kernels are compiled before, on a 2,000-row
+slice), the speed-up over scikit-learn, C_ and the largest difference of scores_ from
+scikit-learn's. Threads: fastlr's Numba threads ``--threads``; BLAS is left as it is
 (fastlr's grid runs with BLAS on one thread).
 
 Cases (issue 19's sizes): ``binary`` dense 200,000 × 50 float64 (logistic model with noise),
@@ -96,7 +97,7 @@ def run_case(case, args):
           f"threads, scikit-learn n_jobs={args.sklearn_jobs}, load average "
           f"{os.getloadavg()[0]:.1f}", flush=True)
     # contenders: (label, make); with --repeat r the fits run in r interleaved rounds (one fit
-    # of each contender per round, so that a burst of other load hits all alike); the minimum
+    # of each contender per round, so that a burst of other load hits all alike); the median
     contenders = [(f"scikit-learn LogisticRegressionCV {solver}",
                    lambda: SklearnCV(n_jobs=args.sklearn_jobs, **grid).fit(X, y))]
 
@@ -117,17 +118,20 @@ def run_case(case, args):
         contenders.append(("fastlr GridSearchCV(LogisticRegression)", lambda: GridSearchCV(
             fastlr.LogisticRegression(tol=tol), {"C": list(np.logspace(-4, 4, 10))}, cv=folds,
             scoring="neg_log_loss").fit(X, y)))
-    best = {label: np.inf for label, _ in contenders}
+    times = {label: [] for label, _ in contenders}
     models = {}
     for _ in range(args.repeat):
         for label, make in contenders:
             start = time.perf_counter()
             models[label] = make()
-            best[label] = min(best[label], time.perf_counter() - start)
+            times[label].append(time.perf_counter() - start)
+    # the median of the interleaved rounds and their spread (a shared machine: load varies)
+    best = {label: float(np.median(t)) for label, t in times.items()}
     sk = models[contenders[0][0]]
     t_sk = best[contenders[0][0]]
     for label, _ in contenders:
         model, t = models[label], best[label]
+        spread = f"({min(times[label]):.2f}-{max(times[label]):.2f})"
         if hasattr(model, "scores_"):
             extra = (f"C_={model.C_:.4g}  max|scores_ - sklearn's| "
                      f"{np.abs(model.scores_ - sk.scores_).max():.2e}"
@@ -135,7 +139,7 @@ def run_case(case, args):
                         else ""))
         else:
             extra = f"C={model.best_params_['C']:.4g}"
-        print(f"  {label:52s} {t:8.2f} s  x{t_sk / t:6.2f}  {extra}", flush=True)
+        print(f"  {label:52s} {t:8.2f} s {spread:13s} x{t_sk / t:6.2f}  {extra}", flush=True)
     print(f"  (load average after the case: {os.getloadavg()[0]:.1f})", flush=True)
 
 

@@ -60,11 +60,16 @@ Multinomial: model by model, warm-started along Cs
     (dense 50,000 × 50 float64, 10 classes, 5 folds × 10 Cs, tol 1e-4, 2 threads, load ~3-4,
     two runs each): warm 2.31/2.03 s (124 iterations in all), cold 4.95/4.64 s (379) — the
     choice over extending the engine with a batch of softmax problems, which would share the
-    passes but start every C from zero.
+    passes but start every C from zero. At 100,000 × 50 (benchmarks/cv_vs_sklearn.py
+    multiclass) the warm path makes scikit-learn's iterates, and its 135 passes are 80 % of the
+    time; one pass (13 ms) costs what NumPy's two products X·Wᵀ and Rᵀ·X cost on one BLAS
+    thread: starts other than scikit-learn's (from the other folds' solutions), Newton-CG,
+    Newton-Cholesky and the folds on parallel threads were measured and not kept
+    (docs/user_guide/cross_validation.rst has the figures).
 
 Scores: for accuracy and log-loss (the scorers named "accuracy", "neg_log_loss" and the
-default), all of a fold's models are scored from one product X_test·Wᵀ of the fold's held-out
-rows with the (n_Cs·K, n_features) coefficients — one pass over X_test for the whole fold —
+default), all of a fold's models are scored from one product W·X_testᵀ of the fold's held-out
+rows with the (K·n_Cs, n_features) coefficients — one pass over X_test for the whole fold —
 computing what scikit-learn's scorers compute on ``predict``/``predict_proba``; any other
 scorer is called on a ``fastlr.LogisticRegression`` holding each model's coefficients.
 """
@@ -450,41 +455,58 @@ FAST_SCORERS = (None, "accuracy", "neg_log_loss")
 
 
 def _margins(X_test, coefs_fold, n):
-    """(n_test, n_Cs, M) margins of all of a fold's models: one product with X_test."""
+    """(M, n_Cs, n_test) margins of all of a fold's models, classes on the leading axis: one
+    product with X_test. Why (benchmarks/cv_vs_sklearn.py multiclass): the log-softmax's
+    reductions over the K classes then run across K contiguous rows of n_Cs·n_test values, not
+    along a last axis of 10 — ``score_grid`` of its 5 x 10 grid 0.34 -> 0.16 s and 0.44 ->
+    0.23 s (medians of 7 and 11 interleaved calls, load 8-9); scores 2e-14 from the old."""
     from sklearn.utils.extmath import safe_sparse_dot
 
     nC, M, p = coefs_fold.shape
-    W = coefs_fold[:, :, :n].reshape(nC * M, n)
-    Z = np.asarray(safe_sparse_dot(X_test, W.T, dense_output=True), dtype=np.float64)
+    W = np.ascontiguousarray(coefs_fold[:, :, :n].transpose(1, 0, 2)).reshape(M * nC, n)
+    if M > 1 and not hasattr(X_test, "tocsr"):
+        Z = np.asarray(W @ X_test.T, dtype=np.float64)
+    else:  # one model per C: no reduction over classes; OpenBLAS's X·Wᵀ is the faster order
+        Z = np.asarray(safe_sparse_dot(X_test, W.T, dense_output=True), dtype=np.float64).T
+        if M > 1:
+            Z = np.ascontiguousarray(Z)
     if p > n:
-        Z = Z + coefs_fold[:, :, n].reshape(-1)
-    return Z.reshape(-1, nC, M)
+        Z += coefs_fold[:, :, n].T.reshape(-1, 1)
+    return Z.reshape(M, nC, -1)
 
 
 def _log_softmax_at(Z, y):
-    """log softmax(Z)[i, c, y[i]] (n_test, n_Cs) over the last axis of Z (n_test, n_Cs, K):
+    """log softmax(Z)[y[i], c, i] (n_Cs, n_test) over the leading axis of Z (K, n_Cs, n_test):
     scipy's ``log_softmax`` (z − max, minus the log of Σ exp(z − max)) formed at the labels'
     entries only. scipy's over all entries took 0.46 of a 4.4 s multinomial grid (20,000
     held-out rows × 10 Cs × 10 classes per fold)."""
-    shifted = Z - Z.max(axis=2, keepdims=True)
-    at = np.take_along_axis(shifted, y[:, None, None], axis=2)[:, :, 0]
-    return at - np.log(np.exp(shifted).sum(axis=2))
+    top = Z.max(axis=0)
+    at = np.take_along_axis(Z, y[None, None, :], axis=0)[0] - top
+    shifted = Z - top
+    np.exp(shifted, out=shifted)
+    return at - np.log(shifted.sum(axis=0))
 
 
 def _fast_scores(Z, kind, y_test, sw_test, scoring):
-    """The scores of the n_Cs models of one fold from their margins Z (n_test, n_Cs, M), as
+    """The scores of the n_Cs models of one fold from their margins Z (M, n_Cs, n_test), as
     scikit-learn's ``accuracy_score`` on ``predict`` and ``log_loss`` on ``predict_proba``
     (probabilities clipped to [eps, 1 − eps]) compute them; all Cs at once."""
-    if scoring in (None, "accuracy"):
-        predicted = (Z[:, :, 0] > 0).astype(np.int64) if kind == "binary" else Z.argmax(axis=2)
-        return np.average(predicted == y_test[:, None], axis=0, weights=sw_test)
-    if kind == "binary":  # log P(y) = log σ(±z)
-        log_py = log_expit(np.where(y_test == 1, 1.0, -1.0)[:, None] * Z[:, :, 0])
-    else:  # multinomial: log softmax(z); one-vs-rest: the normalised sigmoids, as predict_proba
+    if kind == "binary":  # (n_test, n_Cs): ``_margins``' X_test·Wᵀ itself, C order
+        z = Z[0].T
+        if scoring in (None, "accuracy"):
+            return np.average((z > 0).astype(np.int64) == y_test[:, None], axis=0,
+                              weights=sw_test)
+        log_py = log_expit(np.where(y_test == 1, 1.0, -1.0)[:, None] * z)  # log σ(±z)
+        axis = 0
+    else:
+        if scoring in (None, "accuracy"):
+            return np.average(Z.argmax(axis=0) == y_test[None, :], axis=1, weights=sw_test)
+        # multinomial: log softmax(z); one-vs-rest: the normalised sigmoids, as predict_proba
         log_py = _log_softmax_at(Z if kind == "multinomial" else log_expit(Z), y_test)
+        axis = 1
     proba = np.exp(log_py)
     eps = np.finfo(proba.dtype).eps
-    return -np.average(-np.log(np.clip(proba, eps, 1 - eps)), axis=0, weights=sw_test)
+    return -np.average(-np.log(np.clip(proba, eps, 1 - eps)), axis=axis, weights=sw_test)
 
 
 def _model(classes, kind, coef, intercept, n_features, dtype):
@@ -536,13 +558,21 @@ def score_grid(X, y, y_index, folds, grid, classes, scoring, sample_weight, scor
     if weights is not None:
         weights = np.asarray(weights, dtype=np.float64)
     scores = np.empty((F, nC))
+    if fast:
+        from threadpoolctl import threadpool_limits
+
+        # BLAS on one thread, as in fit_grid: the fold products are small, and free OpenBLAS
+        # threads spin against the numba threads. Why (benchmarks/cv_vs_sklearn.py multiclass,
+        # BLAS unpinned, load ~4): score_grid 211 -> 151 ms, medians of 9 interleaved
+        with threadpool_limits(limits=1, user_api="blas"):
+            for f, (_, test) in enumerate(folds):
+                Z = _margins(X[test], grid.coefs[f], n)
+                scores[f] = _fast_scores(Z, grid.kind, y_index[test],
+                                         None if weights is None else weights[test], scoring)
+        return scores
     for f, (_, test) in enumerate(folds):
         X_test = X[test]
         sw_test = None if weights is None else weights[test]
-        if fast:
-            Z = _margins(X_test, grid.coefs[f], n)
-            scores[f] = _fast_scores(Z, grid.kind, y_index[test], sw_test, scoring)
-            continue
         params = _check_method_params(X=X, params=score_params or {}, indices=test)
         for c in range(nC):
             w = grid.coefs[f, c]

@@ -117,6 +117,27 @@ def test_each_grid_model_equals_its_solo_fit(cancer, iris, case):
                 assert got == pytest.approx(want, rel=1e-8, abs=1e-10), (f, C, positive)
 
 
+def _assert_same_objectives(X, y, ours, theirs, Cs):
+    """Every (fold, C) model of two fitted LogisticRegressionCV (scikit-learn's default folds,
+    StratifiedKFold(5)) at the same objective on the fold's training rows (NumPy, 1e-9)."""
+    classes = np.unique(y)
+    y_index = np.searchsorted(classes, y)
+    keys = list(theirs.coefs_paths_)
+    for f, (train, _) in enumerate(StratifiedKFold(5).split(X, y)):
+        for c, C in enumerate(Cs):
+            values = []
+            for model in (ours, theirs):
+                path = np.stack([model.coefs_paths_[k][f, c, 0] for k in keys])
+                if len(classes) == 2:
+                    values.append(_objective(X[train], y_index[train].astype(float),
+                                             np.ones(len(train)), C, path[0, :-1],
+                                             path[0, -1], "binary"))
+                else:
+                    values.append(_objective(X[train], y_index[train], np.ones(len(train)),
+                                             C, path[:, :-1], path[:, -1], "multinomial"))
+            assert values[0] == pytest.approx(values[1], rel=1e-9, abs=1e-12), (f, C)
+
+
 @pytest.mark.parametrize("load, refit", [
     pytest.param(load_iris, True, id="iris"), pytest.param(load_wine, True, id="wine"),
     pytest.param(load_breast_cancer, True, id="breast_cancer"),
@@ -136,6 +157,7 @@ def test_matches_sklearn_logistic_regression_cv(load, refit):
                                    atol=1e-6)
         np.testing.assert_allclose(ours.coefs_paths_[key], theirs.coefs_paths_[key],
                                    atol=2e-5)
+    _assert_same_objectives(X, y, ours, theirs, kw["Cs"])
     np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=2e-5)
     np.testing.assert_allclose(ours.intercept_, theirs.intercept_, atol=2e-5)
     np.testing.assert_array_equal(ours.Cs_, theirs.Cs_)
