@@ -52,11 +52,16 @@ def sigmoid(z):
     return out.reshape(arr.shape)[()] if arr.ndim == 0 else out.reshape(arr.shape)
 
 
-def _penalised(parts, W, l2):
-    """The data term plus ½·l2·‖W‖² (its gradient, its Hessian's diagonal), as one problem."""
+def _penalised(parts, W, l2, rows=None):
+    """The data term plus ½·l2·‖W‖² (its gradient, its Hessian's diagonal), as one problem.
+
+    ``rows``: the same W as the objective holds it ((K, n), class by class), the order ‖W‖² is
+    summed in, so that ``multinomial_loss_grad``, ``multinomial_loss_grad_hess`` and the fit's
+    objective agree bit for bit (W itself by default)."""
     if l2 == 0.0:
         return parts
-    penalty, index, coef = L2(l2), [0], np.asarray(W).reshape(1, -1)
+    penalty, index = L2(l2), [0]
+    coef = np.asarray(W if rows is None else rows).reshape(1, -1)
     with np.errstate(over="ignore"):  # ‖w‖² of a huge warm start: J = inf, warning-free
         J = parts[0] + penalty.value(coef, index)[0]
         grad_w = parts[1] + l2 * np.asarray(W)
@@ -139,7 +144,7 @@ def multinomial_loss_grad(W, b, X, y, sample_weight=None, l2=0.0):
     fit = _sums.softmax_fit(p.y, p.sample_weight)
     W = p.W_public  # (n, K): the CSR pass's own layout, so no transpose on CSR X
     sums = _sums.gradient_sums(fit, p.X, W, p.b, feature_major=True)
-    J, dW, gb = _penalised(normalise(sums, p.weight_sum), W, p.l2)
+    J, dW, gb = _penalised(normalise(sums, p.weight_sum), W, p.l2, rows=p.W)
     return _in_dtype(p, (J, dW.reshape(W.shape), gb))
 
 
