@@ -106,6 +106,22 @@ def l1_norm(alpha, u) -> float:
 
 
 @jit()
+def csr_rmatvec(indptr, indices, data, r, out):
+    """out = Xᵀ·r for CSR X (out zeroed here): one pass over X's entries in row order (each
+    out[j] sums its rows in order: reproducible). Why (l1text-0.01): the full gradient of each
+    outer iteration from the margins prox_newton keeps, 11-12 ms at 100,000 x 100,000 (4.3M
+    entries, 1 thread) against 53 ms for the objective's pass, which recomputes X·w first."""
+    for j in range(out.shape[0]):
+        out[j] = 0.0
+    for i in range(indptr.shape[0] - 1):
+        ri = r[i]
+        if ri == 0.0:
+            continue
+        for k in range(indptr[i], indptr[i + 1]):
+            out[indices[k]] += data[k] * ri
+
+
+@jit()
 def csr_select(indptr, indices, data, position):
     """The columns j with position[j] ≥ 0 of a CSR matrix, renumbered position[j], as CSR
     arrays (indptr, indices, float64 data): one pass over X's indices into outputs sized for
