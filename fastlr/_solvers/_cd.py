@@ -26,9 +26,16 @@ def logistic_terms(z, y, s, S, r, h):
     unit = s.shape[0] == 0
     for i in range(z.shape[0]):
         w = 1.0 if unit else s[i]
-        loss, dz = loss_dz(z[i], y[i])
-        e = math.exp(-abs(z[i]))
+        # loss_dz's terms from the one exp that h needs too. Why (l1text-0.01): ~3 calls per
+        # outer iteration, n = 100,000 each; two exps a sample made them 1/3 slower
+        zi, yi = z[i], y[i]
+        e = math.exp(-abs(zi))
         q = 1.0 + e
+        a = e / q
+        if zi > 0.0:
+            loss, dz = math.log1p(e) + (1.0 - yi) * zi, (1.0 - yi) - a
+        else:
+            loss, dz = math.log1p(e) - yi * zi, a - yi
         total += w * loss
         r[i] = w * dz / S
         h[i] = w * (e / (q * q)) / S

@@ -43,7 +43,8 @@ import numpy as np
 
 from .. import _interrupt
 from . import _cd
-from .common import EPS, SMOOTH, SolverResult, finish_proximal, gmax, start_proximal
+from .common import (EPS, SMOOTH, SolverResult, finish_proximal, finite, gmax,
+                     start_proximal)
 
 __all__ = ["LogisticProblem", "prox_newton"]
 
@@ -168,22 +169,49 @@ def prox_newton(x0, *, tol: float, max_iter: int, problem: LogisticProblem, prox
     P = problem
     n = P.X.shape[1]
     kind = SMOOTH
-    x, (s_val, g), n_iter, why = yield from start_proximal(x0, max_iter, proximal)
-    if x is None:
-        return SolverResult(np.array(x0, dtype=np.float64), 0, False, [], why)
-    x = x.copy()
     fi = P.fit_intercept
     m_samples = P.X.shape[0]
     r = np.empty(m_samples)
     h = np.empty(m_samples)
-    columns = _Columns(P.X, limit=max(4 * P0, 64))
-    growth = GROWTH_SPARSE if hasattr(P.X, "tocsr") else GROWTH
     own = P.own_gradient and hasattr(P.X, "tocsr")
     g_full = np.empty(n + (1 if fi else 0))
+    terms = None  # the data term at the margins z of the last own full pass (r, h filled)
+    if P.alpha_b == 0.0:
+        # why (l1text-0.01): compiled, the same formula as ``proximal.subgradient`` (which
+        # takes 3-7 ms at n = 100,000 through np.where) — at each outer check and each event
+        def subgradient(x, g):
+            out = np.empty_like(g)
+            _cd.l1_subgradient(x, g, P.alpha, n, out)
+            return out
+    else:  # liblinear's penalised intercept: the objective's parts
+        subgradient = proximal.subgradient
+    x = None
+    if own:
+        # why (l1text-0.1): the start's full pass too from the margins (none to compute from
+        # x0 = 0), not the objective's; a start that is not finite goes the usual way
+        x = np.array(x0, dtype=np.float64)
+        w0 = x[:n]
+        z = np.asarray(P.X @ w0).ravel() if np.any(w0) else np.zeros(m_samples)
+        if fi:
+            z += x[n]
+        s_val, terms = _smooth_from_margins(P, x, z, r, h, g_full)
+        g = g_full.copy()
+        n_iter = 0
+        if finite(s_val, g):
+            yield ("iteration", x.copy(), s_val + proximal.value(x), subgradient(x, g))
+        else:
+            x, terms = None, None
+    if x is None:
+        x, (s_val, g), n_iter, why = yield from start_proximal(x0, max_iter, proximal)
+        if x is None:
+            return SolverResult(np.array(x0, dtype=np.float64), 0, False, [], why)
+        x = x.copy()
+    columns = _Columns(P.X, limit=max(4 * P0, 64))
+    growth = GROWTH_SPARSE if hasattr(P.X, "tocsr") else GROWTH
     it = n_iter
     message = "max_iter reached"
     while True:
-        sub = proximal.subgradient(x, g)
+        sub = subgradient(x, g)
         violation = gmax(sub)
         F = s_val + proximal.value(x)
         if violation <= tol and math.isfinite(F):
@@ -202,15 +230,24 @@ def prox_newton(x0, *, tol: float, max_iter: int, problem: LogisticProblem, prox
         if fi:
             alpha[m], ridge[m] = P.alpha_b, P.lam_b
         b = u[m] if fi else 0.0
-        z = np.asarray(Xw @ u[:m]).ravel() + b
+        # why (l1text-0.01): after the solver's own full pass, the margins z = X·x, r, h and
+        # the working set's gradient g[ws] are known: no X_ws·u, no logistic terms, no X_wsᵀ·r
+        known = terms is not None
+        if not known:
+            z = np.asarray(Xw @ u[:m]).ravel() + b
         tol_in = max(INNER_RATIO * violation, 0.5 * tol)
         progress = False
         for _ in range(MAX_INNER):
-            data = _cd.logistic_terms(z, P.y, P.s, P.S, r, h)
-            gu = np.asarray(Xw.T @ r).ravel()
-            if fi:
-                gu = np.append(gu, r.sum())
-            gu += ridge * u
+            if known:
+                data, known = terms, False
+                gu = np.concatenate([g[ws], g[n:n + 1]]) if fi else g[ws]
+            else:
+                data = _cd.logistic_terms(z, P.y, P.s, P.S, r, h)
+                gu = np.asarray(Xw.T @ r).ravel()
+                if fi:
+                    gu = np.append(gu, r.sum())
+                gu += ridge * u
+            fresh = True  # r, h and data are those at z
             sub_ws = proximal_subgradient(u, gu, alpha)
             worst = gmax(sub_ws)
             if worst <= tol_in or it >= max_iter:
@@ -241,6 +278,7 @@ def prox_newton(x0, *, tol: float, max_iter: int, problem: LogisticProblem, prox
                 break
             u = v
             z = z + t * dz
+            fresh = False
             it += 1
             progress = True
             x[ws] = u[:m]
@@ -250,7 +288,7 @@ def prox_newton(x0, *, tol: float, max_iter: int, problem: LogisticProblem, prox
             g_event[ws] = gu[:m]
             if fi:
                 g_event[n] = gu[m]
-            yield ("iteration", x.copy(), F_t, proximal.subgradient(x, g_event))
+            yield ("iteration", x.copy(), F_t, subgradient(x, g_event))
         if not progress:
             # no step on this working set (it holds the largest violations): its optimum is
             # reached as far as rounding allows
@@ -260,20 +298,23 @@ def prox_newton(x0, *, tol: float, max_iter: int, problem: LogisticProblem, prox
             # why (l1text-0.01): one pass over X from the margins z = X·x (the support lies in
             # ws: x is 0 elsewhere), instead of the objective's two (X·x, then Xᵀ·r)
             _interrupt.check()
-            s_val, g = _smooth_from_margins(P, x, z, r, h, g_full)
-            g = g.copy()
+            terms = _smooth_from_margins(P, x, z, r, h, g_full, data if fresh else None)
+            s_val, g = terms[0], g_full.copy()
+            terms = terms[1]
         else:
             s_val, g = yield (kind, x.copy())
     return finish_proximal(x, it, s_val, g, proximal, tol, message)
 
 
-def _smooth_from_margins(P, x, z, r, h, out):
+def _smooth_from_margins(P, x, z, r, h, out, data=None):
     """The smooth part's value and gradient at x from its margins z = X·w + b: the mean
-    logistic loss + ½λ‖w‖² (+ ½λ_b·b²) and Xᵀr + λw (Σr + λ_b·b): what the objective's
-    ``smooth_loss_grad`` returns, from one pass over CSR X (``_cd.csr_rmatvec``)."""
+    logistic loss + ½λ‖w‖² (+ ½λ_b·b²) and Xᵀr + λw (Σr + λ_b·b) into out: what the
+    objective's ``smooth_loss_grad`` returns, from one pass over CSR X (``_cd.csr_rmatvec``).
+    ``data``: the data term when r and h are already those at z. Returns (value, data term)."""
     X = P.X
     n = X.shape[1]
-    data = _cd.logistic_terms(z, P.y, P.s, P.S, r, h)
+    if data is None:
+        data = _cd.logistic_terms(z, P.y, P.s, P.S, r, h)
     _cd.csr_rmatvec(X.indptr, X.indices, X.data, r, out[:n])
     w = x[:n]
     value = data + 0.5 * P.lam * float(w @ w)
@@ -283,7 +324,7 @@ def _smooth_from_margins(P, x, z, r, h, out):
         b = x[n]
         out[n] = r.sum() + P.lam_b * b
         value += 0.5 * P.lam_b * b * b
-    return value, out
+    return value, data
 
 
 def _working_set(sub, nonzero, support, size):
