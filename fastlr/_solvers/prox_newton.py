@@ -4,11 +4,24 @@ The fast path of the L1 and elastic-net penalties (skglm's ProxNewton, Bertrand 
 glum's IRLS-CD share the scheme). Problem: f(θ) = s(θ) + Σⱼ αⱼ|θⱼ|, s the mean logistic loss
 plus the L2 part ½λ₂‖w‖² (θ = [w, b], the intercept unpenalised, or penalised as liblinear's).
 
-Outer loop (one full pass over X, a ``smooth_loss_grad`` request — batched with the other
-problems of a one-vs-rest fit): the minimal subgradient ∂ of every coefficient; stop when
-max|∂| ≤ tol. Else the working set: the support of w and the features of largest |∂|, 2·|support|
-in all (4· on CSR: ``GROWTH_SPARSE``), at least ``P0``; its columns are gathered into X_ws (n × |ws|,
-float64: dense, or CSR).
+Outer loop (one full pass over X): the minimal subgradient ∂ of every coefficient; stop when
+max|∂| ≤ tol. The pass is a ``smooth_loss_grad`` request (batched with the other problems of a
+one-vs-rest fit), or — CSR X, a problem solved alone (``LogisticProblem.own_gradient``) — the
+solver's own Xᵀ·r from the margins z = X·x it keeps (the support lies in the working set, x is 0
+elsewhere): one pass over X's entries instead of the objective's two (X·x, then Xᵀ·r), and the
+first Newton step of the next working set reuses its z, r, h and g[ws]. Else the working set:
+the support of w and the features of largest |∂| (only those with ∂ ≠ 0: violators),
+2·|support| in all (12· on CSR: ``GROWTH_SPARSE``), at least ``P0``; its columns are gathered
+into X_ws (n × |ws|, float64: dense, or CSR).
+
+Text-like CSR 100,000 × 100,000 (Zipf, 4.3M entries), 1 thread, at the benchmark's tolerance
+(l1text-0.01: 4 outer iterations, working sets 10, 120, 784, 762): the Gram matrices ~40 %, the
+column gathering ~25 % (one scan of X's entries each, plus the rows' sort when X's are not
+sorted), the full passes ~20 %. At 0.1 λ_max (2 outer iterations, working sets 10 and 28) the
+two gatherings and three full passes are ~70 %. Gathering the next working set's likely columns
+during the full pass (the candidates: support, last working set, near-violators) was tried and
+dropped: the next set missed some of them (1-64 columns) in most iterations, and a fused pass
+writing the candidates' entries cost more than the two separate scans.
 
 Inner loop on the working set (proximal Newton, each a counted iteration): at the margins
 z = X_ws·w_ws + b (kept up to date), r = s·(σ(z) − y)/S, h = s·σ(1 − σ)/S; the gradient
@@ -27,7 +40,8 @@ per Newton step at 0.1 λ_max (|ws| ≤ 34) and 10-39 at 0.01 λ_max (|ws| up to
 20,000 × 200, 20 true nonzeros): column access would cost 4-78 such products per step, the Gram
 12-15. The Gram wins or ties at these sizes. On CSR the Gram costs Σᵢ nnzᵢ(ws)²/2 scattered
 additions into an |ws|² matrix (text-like 100,000 × 100,000 at 0.01 λ_max: 2,552-3,400 columns,
-33M pairs into 92 MB; ~1/3 of the fit): ``_cd.csr_gram`` adds them tile by tile (512 × 512
+33M pairs into 92 MB, ~1/3 of the fit, before the working sets took violators only; ~780
+columns, 17M pairs since): ``_cd.csr_gram`` adds them tile by tile (512 × 512
 blocks kept in cache), ~20 % faster than row by row. A Gram of only the new rows/columns when
 the working set grows does not apply: h changes with every Newton step, and each working set
 takes a step before the outer check. For working sets of many thousands the O(|ws|²) Gram
@@ -105,10 +119,10 @@ class _Columns:
     working set: the working sets of consecutive outer iterations mostly share their columns, so
     only the missing ones are gathered (the cache is dropped past ``limit`` columns).
 
-    Sparse X has no such cache: on text the working set grows about 4× per outer iteration with
-    mostly new columns (text-like 100,000 × 100,000 at 0.01 λ_max: 10, 40, 160, 640, 2,552
-    columns, 0-2 dropped each time), so every outer iteration would still scan X for the new
-    ones; one compiled scan of X's indices (``_cd.csr_select``, ~25-45 ms there) is the cost."""
+    Sparse X has no such cache: on text the working set grows many-fold per outer iteration with
+    mostly new columns (text-like 100,000 × 100,000 at 0.01 λ_max: 10, 120, 784, 762 columns,
+    20 of the last new), so every outer iteration would still scan X for the new ones; one
+    compiled scan of X's indices (``_cd.csr_select``, ~15-25 ms there, 1 thread) is the cost."""
 
     def __init__(self, X, limit):
         self.X = X
