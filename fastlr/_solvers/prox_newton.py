@@ -129,6 +129,7 @@ class _Columns:
         self.limit = limit
         self.features = np.empty(0, dtype=np.int64)
         self.block = None
+        self.buffer = None  # CSR: the gathered arrays' storage, kept for the fit
 
     def __call__(self, ws):
         X = self.X
@@ -138,8 +139,14 @@ class _Columns:
 
             position = np.full(X.shape[1], -1, dtype=np.int32)  # int32: half the cache lines
             position[ws] = np.arange(ws.size)
-            arrays = _cd.csr_select(X.indptr, X.indices, X.data, position)
-            Xw = sp.csr_matrix(arrays[::-1], shape=(X.shape[0], ws.size))
+            if self.buffer is None:
+                self.buffer = (np.empty(X.shape[0] + 1, dtype=X.indptr.dtype),
+                               np.empty(X.indices.shape[0], dtype=X.indices.dtype),
+                               np.empty(X.indices.shape[0], dtype=np.float64))
+            ptr, idx, val = self.buffer
+            at = _cd.csr_select_into(X.indptr, X.indices, X.data, position, ptr, idx, val)
+            # the previous working set's X_ws is not used past this call: its storage is reused
+            Xw = sp.csr_matrix((val[:at], idx[:at], ptr), shape=(X.shape[0], ws.size))
             # csr_gram takes sorted rows; ws is sorted, so they are when X's are. Sorted once
             # per working set, for all its Newton steps: ~17 ms for 1.2-2.5M entries
             if not X.has_sorted_indices:
