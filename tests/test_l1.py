@@ -350,6 +350,10 @@ def test_csr_gram_tiles_match_scipy_and_unsorted_rows_fit_the_same_model():
     h = rng.random(400)
     G = _cd.csr_gram(X.indptr, X.indices, X.data, h, size)
     np.testing.assert_allclose(G, (X.T @ sp.diags(h) @ X).toarray(), rtol=1e-12, atol=1e-14)
+    small = X[:, :40]  # one tile: the path without the rows' cut into blocks
+    G = _cd.csr_gram(small.indptr, small.indices, small.data, h, 40)
+    np.testing.assert_allclose(G, (small.T @ sp.diags(h) @ small).toarray(), rtol=1e-12,
+                               atol=1e-14)
 
     X = sp.random(300, 400, density=0.05, format="csr", random_state=8)
     y = (rng.random(300) < expit(X @ rng.standard_normal(400) * 3)).astype(int)

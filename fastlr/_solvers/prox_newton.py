@@ -359,7 +359,9 @@ def _working_set(sub, nonzero, support, size):
         off = off[np.argpartition(-np.abs(sub[off]), room - 1)[:room]]
     elif room <= 0:
         off = off[:0]
-    ws = np.union1d(support, off)
+    chosen = nonzero.copy()  # a mask, not np.union1d's sort (2 ms a call at n = 100,000)
+    chosen[off] = True
+    ws = np.flatnonzero(chosen)
     return ws if ws.size else np.arange(min(size, sub.shape[0]))
 
 
