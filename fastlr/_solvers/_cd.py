@@ -129,37 +129,17 @@ def csr_rmatvec(indptr, indices, data, r, out):
 
 
 @jit()
-def csr_select(indptr, indices, data, position):
-    """The columns j with position[j] ≥ 0 of a CSR matrix, renumbered position[j], as CSR
-    arrays (indptr, indices, float64 data): one pass over X's indices into outputs sized for
-    all of X's entries (np.empty: only the pages written are touched), no sort (the column
-    order within a row follows X's). One pass rather than count-then-fill: measured 30 vs
-    36-47 ms (text-like 100,000 x 100,000, 4.3M entries, |ws| = 150, 1 thread, loaded).
-    A CSC copy of X with a counting transpose of the working set's columns was slower: the
-    copy (scipy tocsc) 0.32 s once, the transpose 60 ms for 1.46M entries (scattered writes)."""
-    m = indptr.shape[0] - 1
-    out_ptr = np.empty(m + 1, dtype=indptr.dtype)  # X's index dtype: scipy takes the arrays
-    out_ptr[0] = 0                                  # as they are (mixed ones are recast)
-    out_idx = np.empty(indices.shape[0], dtype=indices.dtype)
-    out_val = np.empty(indices.shape[0], dtype=np.float64)
-    at = 0
-    for i in range(m):
-        for k in range(indptr[i], indptr[i + 1]):
-            p = position[indices[k]]
-            if p >= 0:
-                out_idx[at] = p
-                out_val[at] = data[k]
-                at += 1
-        out_ptr[i + 1] = at
-    return out_ptr, out_idx[:at], out_val[:at]
-
-
-@jit()
 def csr_select_into(indptr, indices, data, position, out_ptr, out_idx, out_val):
-    """``csr_select`` into given arrays (out_idx and out_val with room for all of X's entries):
-    returns the number of entries written. Why (l1text-0.01): a working set's fresh output
-    arrays are fresh pages, zeroed and faulted in by the kernel at every gathering (~20 MB at
-    ~780 columns); a buffer kept for the fit is faulted in once."""
+    """The columns j with position[j] ≥ 0 of a CSR matrix, renumbered position[j], as CSR
+    arrays written into out_ptr (m + 1), out_idx and out_val (float64; room for all of X's
+    entries): returns the number of entries written. One pass over X's indices, no sort (the
+    column order within a row follows X's). One pass rather than count-then-fill: measured 30
+    vs 36-47 ms (text-like 100,000 x 100,000, 4.3M entries, |ws| = 150, 1 thread, loaded).
+    A CSC copy of X with a counting transpose of the working set's columns was slower: the
+    copy (scipy tocsc) 0.32 s once, the transpose 60 ms for 1.46M entries (scattered writes).
+    Given arrays, not fresh ones: fresh pages are zeroed and faulted in by the kernel at every
+    gathering (~20 MB at ~780 columns); a buffer kept for the fit is faulted in once
+    (l1text-0.01)."""
     m = indptr.shape[0] - 1
     out_ptr[0] = 0
     at = 0

@@ -122,7 +122,7 @@ class _Columns:
     Sparse X has no such cache: on text the working set grows many-fold per outer iteration with
     mostly new columns (text-like 100,000 × 100,000 at 0.01 λ_max: 10, 120, 784, 762 columns,
     20 of the last new), so every outer iteration would still scan X for the new ones; one
-    compiled scan of X's indices (``_cd.csr_select``, ~15-25 ms there, 1 thread) is the cost."""
+    compiled scan of X's indices (``_cd.csr_select_into``, ~15-25 ms there, 1 thread) is the cost."""
 
     def __init__(self, X, limit):
         self.X = X
