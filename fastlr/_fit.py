@@ -212,7 +212,8 @@ def _logistic_problem(data, objective, k):
         alpha_b, lam_b = alpha / scale, lam / scale**2
     return LogisticProblem(X=data.X, y=y, s=np.empty(0) if s is None else np.asarray(s, float),
                            S=float(objective.weight_sums[k]), alpha=alpha, lam=lam,
-                           fit_intercept=objective.fit_intercept, alpha_b=alpha_b, lam_b=lam_b)
+                           fit_intercept=objective.fit_intercept, alpha_b=alpha_b, lam_b=lam_b,
+                           own_gradient=objective.n_problems == 1)
 
 
 def _softmax_problem(data, objective):

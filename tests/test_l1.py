@@ -350,6 +350,10 @@ def test_csr_gram_tiles_match_scipy_and_unsorted_rows_fit_the_same_model():
     h = rng.random(400)
     G = _cd.csr_gram(X.indptr, X.indices, X.data, h, size)
     np.testing.assert_allclose(G, (X.T @ sp.diags(h) @ X).toarray(), rtol=1e-12, atol=1e-14)
+    small = X[:, :40]  # one tile: the path without the rows' cut into blocks
+    G = _cd.csr_gram(small.indptr, small.indices, small.data, h, 40)
+    np.testing.assert_allclose(G, (small.T @ sp.diags(h) @ small).toarray(), rtol=1e-12,
+                               atol=1e-14)
 
     X = sp.random(300, 400, density=0.05, format="csr", random_state=8)
     y = (rng.random(300) < expit(X @ rng.standard_normal(400) * 3)).astype(int)
@@ -390,3 +394,33 @@ def test_class_working_set_columns_match_scipy():
         for ws, block in zip(sets, _select(data, sets)):
             assert block.has_sorted_indices and block.shape == (200, ws.size)
             np.testing.assert_array_equal(block.toarray(), X[:, ws].toarray())
+
+
+@pytest.mark.parametrize("solver", ["saga", "liblinear"])
+def test_csr_fit_with_its_own_gradient_meets_kkt_and_the_dense_model(solver):
+    """A binary CSR fit alone computes each outer iteration's full gradient from its own margins
+    (``LogisticProblem.own_gradient``): with an intercept (liblinear: penalised), sample weights
+    and the elastic net's L2 part, its optimum meets the KKT conditions (NumPy) and equals the
+    dense fit's, which asks the objective."""
+    rng = np.random.default_rng(11)
+    X = sp.random(300, 120, density=0.08, format="csr", random_state=11)
+    y = (rng.random(300) < expit(X @ (rng.standard_normal(120) * 4) + 0.3)).astype(int)
+    s = rng.uniform(0.5, 2.0, 300)
+    C, rho = 2.0, (0.5 if solver == "saga" else 1.0)
+    fits = [LogisticRegression(C=C, l1_ratio=rho, solver=solver, tol=1e-10,
+                               max_iter=1000).fit(data, y, sample_weight=s)
+            for data in (X, X.toarray())]
+    w, b = fits[0].coef_[0], fits[0].intercept_[0]
+    np.testing.assert_allclose(w, fits[1].coef_[0], atol=1e-7)
+    np.testing.assert_allclose(b, fits[1].intercept_[0], atol=1e-7)
+    r = C * s * (expit(X @ w + b) - y)
+    grad = X.T @ r + (1 - rho) * w
+    zero = w == 0
+    assert zero.any() and (~zero).any()
+    atol = 1e-8 * C * s.sum()
+    assert np.all(np.abs(grad[zero]) <= rho + atol)
+    np.testing.assert_allclose(grad[~zero], -rho * np.sign(w[~zero]), atol=atol)
+    if solver == "saga":
+        assert abs(r.sum()) <= atol
+    else:  # liblinear: b = w_b·intercept_scaling (1), w_b penalised like w
+        assert abs(r.sum() + rho * np.sign(b)) <= atol if b else abs(r.sum()) <= rho + atol

@@ -26,9 +26,16 @@ def logistic_terms(z, y, s, S, r, h):
     unit = s.shape[0] == 0
     for i in range(z.shape[0]):
         w = 1.0 if unit else s[i]
-        loss, dz = loss_dz(z[i], y[i])
-        e = math.exp(-abs(z[i]))
+        # loss_dz's terms from the one exp that h needs too. Why (l1text-0.01): ~3 calls per
+        # outer iteration, n = 100,000 each; two exps a sample made them 1/3 slower
+        zi, yi = z[i], y[i]
+        e = math.exp(-abs(zi))
         q = 1.0 + e
+        a = e / q
+        if zi > 0.0:
+            loss, dz = math.log1p(e) + (1.0 - yi) * zi, (1.0 - yi) - a
+        else:
+            loss, dz = math.log1p(e) - yi * zi, a - yi
         total += w * loss
         r[i] = w * dz / S
         h[i] = w * (e / (q * q)) / S
@@ -106,19 +113,35 @@ def l1_norm(alpha, u) -> float:
 
 
 @jit()
-def csr_select(indptr, indices, data, position):
+def csr_rmatvec(indptr, indices, data, r, out):
+    """out = Xᵀ·r for CSR X (out zeroed here): one pass over X's entries in row order (each
+    out[j] sums its rows in order: reproducible). Why (l1text-0.01): the full gradient of each
+    outer iteration from the margins prox_newton keeps, 11-12 ms at 100,000 x 100,000 (4.3M
+    entries, 1 thread) against 53 ms for the objective's pass, which recomputes X·w first."""
+    for j in range(out.shape[0]):
+        out[j] = 0.0
+    for i in range(indptr.shape[0] - 1):
+        ri = r[i]
+        if ri == 0.0:
+            continue
+        for k in range(indptr[i], indptr[i + 1]):
+            out[indices[k]] += data[k] * ri
+
+
+@jit()
+def csr_select_into(indptr, indices, data, position, out_ptr, out_idx, out_val):
     """The columns j with position[j] ≥ 0 of a CSR matrix, renumbered position[j], as CSR
-    arrays (indptr, indices, float64 data): one pass over X's indices into outputs sized for
-    all of X's entries (np.empty: only the pages written are touched), no sort (the column
-    order within a row follows X's). One pass rather than count-then-fill: measured 30 vs
-    36-47 ms (text-like 100,000 x 100,000, 4.3M entries, |ws| = 150, 1 thread, loaded).
+    arrays written into out_ptr (m + 1), out_idx and out_val (float64; room for all of X's
+    entries): returns the number of entries written. One pass over X's indices, no sort (the
+    column order within a row follows X's). One pass rather than count-then-fill: measured 30
+    vs 36-47 ms (text-like 100,000 x 100,000, 4.3M entries, |ws| = 150, 1 thread, loaded).
     A CSC copy of X with a counting transpose of the working set's columns was slower: the
-    copy (scipy tocsc) 0.32 s once, the transpose 60 ms for 1.46M entries (scattered writes)."""
+    copy (scipy tocsc) 0.32 s once, the transpose 60 ms for 1.46M entries (scattered writes).
+    Given arrays, not fresh ones: fresh pages are zeroed and faulted in by the kernel at every
+    gathering (~20 MB at ~780 columns); a buffer kept for the fit is faulted in once
+    (l1text-0.01)."""
     m = indptr.shape[0] - 1
-    out_ptr = np.empty(m + 1, dtype=indptr.dtype)  # X's index dtype: scipy takes the arrays
-    out_ptr[0] = 0                                  # as they are (mixed ones are recast)
-    out_idx = np.empty(indices.shape[0], dtype=indices.dtype)
-    out_val = np.empty(indices.shape[0], dtype=np.float64)
+    out_ptr[0] = 0
     at = 0
     for i in range(m):
         for k in range(indptr[i], indptr[i + 1]):
@@ -128,7 +151,7 @@ def csr_select(indptr, indices, data, position):
                 out_val[at] = data[k]
                 at += 1
         out_ptr[i + 1] = at
-    return out_ptr, out_idx[:at], out_val[:at]
+    return at
 
 
 @jit()
@@ -188,6 +211,21 @@ def csr_gram(indptr, indices, data, h, size):
     changes the order of one entry's terms)."""
     m = indptr.shape[0] - 1
     nb = max((size + TILE - 1) // TILE, 1)
+    if nb == 1:  # one tile: the same sums without the pass that cuts the rows into blocks
+        # (l1text-0.1: working sets of 10-30 columns, where that pass was half the Gram)
+        G = np.zeros((size, size))
+        for i in range(m):
+            hi = h[i]
+            if hi == 0.0:
+                continue
+            end = indptr[i + 1]
+            for a in range(indptr[i], end):
+                va = hi * data[a]
+                row = G[indices[a]]
+                for b in range(a, end):
+                    row[indices[b]] += va * data[b]
+        mirror_upper(G)
+        return G
     cut = np.empty((m, nb + 1), dtype=np.int64)  # row i's entries in block b: cut[i, b:b + 2]
     for i in range(m):
         k = indptr[i]

@@ -4,11 +4,24 @@ The fast path of the L1 and elastic-net penalties (skglm's ProxNewton, Bertrand 
 glum's IRLS-CD share the scheme). Problem: f(θ) = s(θ) + Σⱼ αⱼ|θⱼ|, s the mean logistic loss
 plus the L2 part ½λ₂‖w‖² (θ = [w, b], the intercept unpenalised, or penalised as liblinear's).
 
-Outer loop (one full pass over X, a ``smooth_loss_grad`` request — batched with the other
-problems of a one-vs-rest fit): the minimal subgradient ∂ of every coefficient; stop when
-max|∂| ≤ tol. Else the working set: the support of w and the features of largest |∂|, 2·|support|
-in all (4· on CSR: ``GROWTH_SPARSE``), at least ``P0``; its columns are gathered into X_ws (n × |ws|,
-float64: dense, or CSR).
+Outer loop (one full pass over X): the minimal subgradient ∂ of every coefficient; stop when
+max|∂| ≤ tol. The pass is a ``smooth_loss_grad`` request (batched with the other problems of a
+one-vs-rest fit), or — CSR X, a problem solved alone (``LogisticProblem.own_gradient``) — the
+solver's own Xᵀ·r from the margins z = X·x it keeps (the support lies in the working set, x is 0
+elsewhere): one pass over X's entries instead of the objective's two (X·x, then Xᵀ·r), and the
+first Newton step of the next working set reuses its z, r, h and g[ws]. Else the working set:
+the support of w and the features of largest |∂| (only those with ∂ ≠ 0: violators),
+2·|support| in all (12· on CSR: ``GROWTH_SPARSE``), at least ``P0``; its columns are gathered
+into X_ws (n × |ws|, float64: dense, or CSR).
+
+Text-like CSR 100,000 × 100,000 (Zipf, 4.3M entries), 1 thread, at the benchmark's tolerance
+(l1text-0.01: 4 outer iterations, working sets 10, 120, 784, 762): the Gram matrices ~40 %, the
+column gathering ~25 % (one scan of X's entries each, plus the rows' sort when X's are not
+sorted), the full passes ~20 %. At 0.1 λ_max (2 outer iterations, working sets 10 and 28) the
+two gatherings and three full passes are ~70 %. Gathering the next working set's likely columns
+during the full pass (the candidates: support, last working set, near-violators) was tried and
+dropped: the next set missed some of them (1-64 columns) in most iterations, and a fused pass
+writing the candidates' entries cost more than the two separate scans.
 
 Inner loop on the working set (proximal Newton, each a counted iteration): at the margins
 z = X_ws·w_ws + b (kept up to date), r = s·(σ(z) − y)/S, h = s·σ(1 − σ)/S; the gradient
@@ -27,7 +40,8 @@ per Newton step at 0.1 λ_max (|ws| ≤ 34) and 10-39 at 0.01 λ_max (|ws| up to
 20,000 × 200, 20 true nonzeros): column access would cost 4-78 such products per step, the Gram
 12-15. The Gram wins or ties at these sizes. On CSR the Gram costs Σᵢ nnzᵢ(ws)²/2 scattered
 additions into an |ws|² matrix (text-like 100,000 × 100,000 at 0.01 λ_max: 2,552-3,400 columns,
-33M pairs into 92 MB; ~1/3 of the fit): ``_cd.csr_gram`` adds them tile by tile (512 × 512
+33M pairs into 92 MB, ~1/3 of the fit, before the working sets took violators only; ~780
+columns, 17M pairs since): ``_cd.csr_gram`` adds them tile by tile (512 × 512
 blocks kept in cache), ~20 % faster than row by row. A Gram of only the new rows/columns when
 the working set grows does not apply: h changes with every Newton step, and each working set
 takes a step before the outer check. For working sets of many thousands the O(|ws|²) Gram
@@ -41,20 +55,27 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _interrupt
 from . import _cd
-from .common import EPS, SMOOTH, SolverResult, finish_proximal, gmax, start_proximal
+from .common import (EPS, SMOOTH, SolverResult, finish_proximal, finite, gmax,
+                     start_proximal)
 
 __all__ = ["LogisticProblem", "prox_newton"]
 
 #: smallest working set
 P0 = 10
-#: the working set holds GROWTH × the support (dense X, skglm's 2) or GROWTH_SPARSE × (CSR): on
-#: CSR each outer iteration selects the columns in a pass over X's entries and the extra
-#: columns (rare terms) add little to the Gram. Measured (tol 1e-6, 1 thread, median of 3):
-#: text-like CSR 100,000 × 100,000 at 0.1 / 0.01 λ_max 0.52 / 2.32 s with 2, 0.46 / 1.79 s with
-#: 4; dense 50,000 × 200 (20 true nonzeros) 0.39 / 0.88 s with 2, 1.12 / 0.99 s with 4
+#: the working set holds up to GROWTH × the support (dense X, skglm's 2) or GROWTH_SPARSE × (CSR),
+#: only features that violate their optimality joining (``_working_set``): on CSR each outer
+#: iteration selects the columns in a pass over X's entries, and the violators cap the set.
+#: Measured (tol 1e-6, 1 thread, median of 3): text-like CSR 100,000 × 100,000 at 0.1 / 0.01
+#: λ_max 0.52 / 2.32 s with 2, 0.46 / 1.79 s with 4; dense 50,000 × 200 (20 true nonzeros)
+#: 0.39 / 0.88 s with 2, 1.12 / 0.99 s with 4. Why 12 (l1text-0.01, enet-text-0.01), with
+#: violators only, at the benchmark's tolerance (CPU time, 1 thread, loaded machine, median of
+#: 3): L1 0.01 λ_max 406 / 377 / 377 ms with 8 / 12 / 16, elastic net 327 / 229 / 246 ms,
+#: L1 0.1 λ_max 125 / 130 / 125 ms: working sets 10, 120, 784, 762 (4 outer iterations) where 4
+#: took 10, 40, 160, 640, 758 (5)
 GROWTH = 2
-GROWTH_SPARSE = 4
+GROWTH_SPARSE = 12
 #: the inner loop stops at INNER_RATIO × the outer violation (skglm's EPS_TOL)
 INNER_RATIO = 0.3
 #: Newton steps per working set, CD epochs per step, halvings per line search
@@ -84,6 +105,11 @@ class LogisticProblem:
     fit_intercept: bool
     alpha_b: float = 0.0
     lam_b: float = 0.0
+    #: the solver computes the full gradient of each outer iteration itself, from the margins
+    #: it keeps (CSR X, a problem solved alone), instead of asking the objective: one pass over
+    #: X's entries, not two (the objective's pass recomputes X·w). One-vs-rest problems ask the
+    #: objective, whose one batched pass serves every class
+    own_gradient: bool = False
 
 
 class _Columns:
@@ -93,16 +119,17 @@ class _Columns:
     working set: the working sets of consecutive outer iterations mostly share their columns, so
     only the missing ones are gathered (the cache is dropped past ``limit`` columns).
 
-    Sparse X has no such cache: on text the working set grows about 4× per outer iteration with
-    mostly new columns (text-like 100,000 × 100,000 at 0.01 λ_max: 10, 40, 160, 640, 2,552
-    columns, 0-2 dropped each time), so every outer iteration would still scan X for the new
-    ones; one compiled scan of X's indices (``_cd.csr_select``, ~25-45 ms there) is the cost."""
+    Sparse X has no such cache: on text the working set grows many-fold per outer iteration with
+    mostly new columns (text-like 100,000 × 100,000 at 0.01 λ_max: 10, 120, 784, 762 columns,
+    20 of the last new), so every outer iteration would still scan X for the new ones; one
+    compiled scan of X's indices (``_cd.csr_select_into``, ~15-25 ms there, 1 thread) is the cost."""
 
     def __init__(self, X, limit):
         self.X = X
         self.limit = limit
         self.features = np.empty(0, dtype=np.int64)
         self.block = None
+        self.buffer = None  # CSR: the gathered arrays' storage, kept for the fit
 
     def __call__(self, ws):
         X = self.X
@@ -112,8 +139,14 @@ class _Columns:
 
             position = np.full(X.shape[1], -1, dtype=np.int32)  # int32: half the cache lines
             position[ws] = np.arange(ws.size)
-            arrays = _cd.csr_select(X.indptr, X.indices, X.data, position)
-            Xw = sp.csr_matrix(arrays[::-1], shape=(X.shape[0], ws.size))
+            if self.buffer is None:
+                self.buffer = (np.empty(X.shape[0] + 1, dtype=X.indptr.dtype),
+                               np.empty(X.indices.shape[0], dtype=X.indices.dtype),
+                               np.empty(X.indices.shape[0], dtype=np.float64))
+            ptr, idx, val = self.buffer
+            at = _cd.csr_select_into(X.indptr, X.indices, X.data, position, ptr, idx, val)
+            # the previous working set's X_ws is not used past this call: its storage is reused
+            Xw = sp.csr_matrix((val[:at], idx[:at], ptr), shape=(X.shape[0], ws.size))
             # csr_gram takes sorted rows; ws is sorted, so they are when X's are. Sorted once
             # per working set, for all its Newton steps: ~17 ms for 1.2-2.5M entries
             if not X.has_sorted_indices:
@@ -157,20 +190,49 @@ def prox_newton(x0, *, tol: float, max_iter: int, problem: LogisticProblem, prox
     P = problem
     n = P.X.shape[1]
     kind = SMOOTH
-    x, (s_val, g), n_iter, why = yield from start_proximal(x0, max_iter, proximal)
-    if x is None:
-        return SolverResult(np.array(x0, dtype=np.float64), 0, False, [], why)
-    x = x.copy()
     fi = P.fit_intercept
     m_samples = P.X.shape[0]
     r = np.empty(m_samples)
     h = np.empty(m_samples)
+    own = P.own_gradient and hasattr(P.X, "tocsr")
+    g_full = np.empty(n + (1 if fi else 0))
+    terms = None  # the data term at the margins z of the last own full pass (r, h filled)
+    if P.alpha_b == 0.0:
+        # why (l1text-0.01): compiled, the same formula as ``proximal.subgradient`` (which
+        # takes 3-7 ms at n = 100,000 through np.where) — at each outer check and each event
+        def subgradient(x, g):
+            out = np.empty_like(g)
+            _cd.l1_subgradient(x, g, P.alpha, n, out)
+            return out
+    else:  # liblinear's penalised intercept: the objective's parts
+        subgradient = proximal.subgradient
+    x = None
+    if own:
+        # why (l1text-0.1): the start's full pass too from the margins (none to compute from
+        # x0 = 0), not the objective's; a start that is not finite goes the usual way
+        x = np.array(x0, dtype=np.float64)
+        w0 = x[:n]
+        z = np.asarray(P.X @ w0).ravel() if np.any(w0) else np.zeros(m_samples)
+        if fi:
+            z += x[n]
+        s_val, terms = _smooth_from_margins(P, x, z, r, h, g_full)
+        g = g_full.copy()
+        n_iter = 0
+        if finite(s_val, g):
+            yield ("iteration", x.copy(), s_val + proximal.value(x), subgradient(x, g))
+        else:
+            x, terms = None, None
+    if x is None:
+        x, (s_val, g), n_iter, why = yield from start_proximal(x0, max_iter, proximal)
+        if x is None:
+            return SolverResult(np.array(x0, dtype=np.float64), 0, False, [], why)
+        x = x.copy()
     columns = _Columns(P.X, limit=max(4 * P0, 64))
     growth = GROWTH_SPARSE if hasattr(P.X, "tocsr") else GROWTH
     it = n_iter
     message = "max_iter reached"
     while True:
-        sub = proximal.subgradient(x, g)
+        sub = subgradient(x, g)
         violation = gmax(sub)
         F = s_val + proximal.value(x)
         if violation <= tol and math.isfinite(F):
@@ -178,11 +240,9 @@ def prox_newton(x0, *, tol: float, max_iter: int, problem: LogisticProblem, prox
         if it >= max_iter:
             break
         # ---- working set: the support, then the largest violations
-        score = np.abs(sub[:n])
         support = np.flatnonzero(x[:n])
-        score[support] = np.inf
         size = min(n, max(P0, growth * support.size))
-        ws = np.sort(np.argpartition(score, n - size)[n - size:]) if size < n else np.arange(n)
+        ws = _working_set(sub[:n], x[:n] != 0, support, size)
         Xw = columns(ws)
         m = ws.size
         u = np.concatenate([x[ws], x[n:n + 1]]) if fi else x[ws].copy()
@@ -191,15 +251,24 @@ def prox_newton(x0, *, tol: float, max_iter: int, problem: LogisticProblem, prox
         if fi:
             alpha[m], ridge[m] = P.alpha_b, P.lam_b
         b = u[m] if fi else 0.0
-        z = np.asarray(Xw @ u[:m]).ravel() + b
+        # why (l1text-0.01): after the solver's own full pass, the margins z = X·x, r, h and
+        # the working set's gradient g[ws] are known: no X_ws·u, no logistic terms, no X_wsᵀ·r
+        known = terms is not None
+        if not known:
+            z = np.asarray(Xw @ u[:m]).ravel() + b
         tol_in = max(INNER_RATIO * violation, 0.5 * tol)
         progress = False
         for _ in range(MAX_INNER):
-            data = _cd.logistic_terms(z, P.y, P.s, P.S, r, h)
-            gu = np.asarray(Xw.T @ r).ravel()
-            if fi:
-                gu = np.append(gu, r.sum())
-            gu += ridge * u
+            if known:
+                data, known = terms, False
+                gu = np.concatenate([g[ws], g[n:n + 1]]) if fi else g[ws]
+            else:
+                data = _cd.logistic_terms(z, P.y, P.s, P.S, r, h)
+                gu = np.asarray(Xw.T @ r).ravel()
+                if fi:
+                    gu = np.append(gu, r.sum())
+                gu += ridge * u
+            fresh = True  # r, h and data are those at z
             sub_ws = proximal_subgradient(u, gu, alpha)
             worst = gmax(sub_ws)
             if worst <= tol_in or it >= max_iter:
@@ -230,6 +299,7 @@ def prox_newton(x0, *, tol: float, max_iter: int, problem: LogisticProblem, prox
                 break
             u = v
             z = z + t * dz
+            fresh = False
             it += 1
             progress = True
             x[ws] = u[:m]
@@ -239,14 +309,60 @@ def prox_newton(x0, *, tol: float, max_iter: int, problem: LogisticProblem, prox
             g_event[ws] = gu[:m]
             if fi:
                 g_event[n] = gu[m]
-            yield ("iteration", x.copy(), F_t, proximal.subgradient(x, g_event))
+            yield ("iteration", x.copy(), F_t, subgradient(x, g_event))
         if not progress:
             # no step on this working set (it holds the largest violations): its optimum is
             # reached as far as rounding allows
             message = "no decrease on the working set (rounding): tol below precision?"
             break
-        s_val, g = yield (kind, x.copy())
+        if own:
+            # why (l1text-0.01): one pass over X from the margins z = X·x (the support lies in
+            # ws: x is 0 elsewhere), instead of the objective's two (X·x, then Xᵀ·r)
+            _interrupt.check()
+            terms = _smooth_from_margins(P, x, z, r, h, g_full, data if fresh else None)
+            s_val, g = terms[0], g_full.copy()
+            terms = terms[1]
+        else:
+            s_val, g = yield (kind, x.copy())
     return finish_proximal(x, it, s_val, g, proximal, tol, message)
+
+
+def _smooth_from_margins(P, x, z, r, h, out, data=None):
+    """The smooth part's value and gradient at x from its margins z = X·w + b: the mean
+    logistic loss + ½λ‖w‖² (+ ½λ_b·b²) and Xᵀr + λw (Σr + λ_b·b) into out: what the
+    objective's ``smooth_loss_grad`` returns, from one pass over CSR X (``_cd.csr_rmatvec``).
+    ``data``: the data term when r and h are already those at z. Returns (value, data term)."""
+    X = P.X
+    n = X.shape[1]
+    if data is None:
+        data = _cd.logistic_terms(z, P.y, P.s, P.S, r, h)
+    _cd.csr_rmatvec(X.indptr, X.indices, X.data, r, out[:n])
+    w = x[:n]
+    value = data + 0.5 * P.lam * float(w @ w)
+    if P.lam:
+        out[:n] += P.lam * w
+    if P.fit_intercept:
+        b = x[n]
+        out[n] = r.sum() + P.lam_b * b
+        value += 0.5 * P.lam_b * b * b
+    return value, data
+
+
+def _working_set(sub, nonzero, support, size):
+    """The support and the (size − |support|) features of largest |sub| off it, sorted; only
+    features with sub ≠ 0 join (a zero score says the feature is optimal at 0).
+    Why (l1text-0.01): np.argpartition over all n scores, most of them 0 and the support's
+    set to inf, took 25-30 ms a call at n = 100,000 (ties); over the few violators it is ~0."""
+    off = np.flatnonzero((sub != 0) & ~nonzero)
+    room = size - support.size
+    if off.size > room > 0:
+        off = off[np.argpartition(-np.abs(sub[off]), room - 1)[:room]]
+    elif room <= 0:
+        off = off[:0]
+    chosen = nonzero.copy()  # a mask, not np.union1d's sort (2 ms a call at n = 100,000)
+    chosen[off] = True
+    ws = np.flatnonzero(chosen)
+    return ws if ws.size else np.arange(min(size, sub.shape[0]))
 
 
 def proximal_subgradient(u, g, alpha):
