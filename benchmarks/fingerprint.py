@@ -20,12 +20,21 @@ the terms' magnitude); ``--compare-errors`` lists where the second run is less a
     python -m benchmarks.fingerprint --errors --tests DIR > before-errors.json  # each commit
     python -m benchmarks.fingerprint --compare-errors before-errors.json after-errors.json
 
-Last run, the pass engine against the kernels before it (commit b39807a), float64 and float32,
-1 thread: 126 of 149 hashes unchanged; the 23 that changed are the multinomial gradient (the
-engine's blocks and tasks), the binary Hessian (LAPACK-ordered Gram sums) and H·v / diagonal
-(normalised once instead of per call). Their errors: all at most 0.33 eps of the scale; the
-multinomial loss one rounding (0.15 eps) off the exactly rounded value in three cases where it
-was exact before, so it is now summed with a compensation term per block (docs/development.rst).
+Last run (2026-12-04), the pass engine against the kernels before it (commit b39807a), both
+compiled afresh, 1 thread: 129 of 149 hashes unchanged. Changed: ``loss_grad_hess`` in float64
+C and F (8: the engine's Gram pass replaced the Hessian kernel), ``multinomial_loss_grad`` in
+float64 C (4: the register-blocked margins and scatter of the engine's rows pass), and
+``hessp_diag`` (8; measured through that commit's objective before, through the engine's sums
+here, so the normalisation differs as well as the pass). Against the oracle, 95 of 96 are as
+accurate or more; the one less accurate, ``multinomial_loss_grad/20000x20-float64-C-u``, has a
+largest error of 0.089 eps of the scale against 0.075 (RMS over its parts 0.0225 against
+0.0212); the largest anywhere is 0.32 eps, before and after.
+
+Compare runs made in the same cache state: code loaded from the disk cache can differ in the
+last bit from the same code compiled in the process (seen for the float32 F-order diagonal,
+``hessp_diag/20000x20-float32-F-w``: fresh 1038d76fe7727bfb, from the cache 3c10c7bd1668d316; deleting
+the serial driver's cache entry restores the fresh result), so point ``XDG_CACHE_HOME`` at an
+empty directory for both.
 """
 
 from __future__ import annotations
