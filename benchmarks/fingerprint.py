@@ -32,9 +32,9 @@ largest error of 0.089 eps of the scale against 0.075 (RMS over its parts 0.0225
 
 Compare runs made in the same cache state: code loaded from the disk cache can differ in the
 last bit from the same code compiled in the process (seen for the float32 F-order diagonal,
-``hessp_diag/20000x20-float32-F-w``: fresh 1038d76fe7727bfb, from the cache 3c10c7bd1668d316; deleting
-the serial driver's cache entry restores the fresh result), so point ``XDG_CACHE_HOME`` at an
-empty directory for both.
+``hessp_diag/20000x20-float32-F-w``: fresh 1038d76fe7727bfb, from the cache 3c10c7bd1668d316;
+deleting the serial driver's cache entry restores the fresh result), so point
+``XDG_CACHE_HOME`` at an empty directory for both.
 """
 
 from __future__ import annotations
