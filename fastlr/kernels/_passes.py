@@ -45,17 +45,27 @@ GRAM_SCRATCH = GRAM_MARGINS = GRAM_SCATTER = ACCUMULATE = DIAG = AS_X = None
 FEATURE_MAJOR = PER_FUNCTION_LOSSES = False
 
 
+@jit(inline="always")
+def _task_outputs(out, W, feature_major, per_function_losses):
+    """(K, n, G, gb, lt, rest): a task's flat output ``out`` as views — G the coefficients'
+    sums ((K, n), or (n, K) ``feature_major``), gb the intercepts' (K), lt the losses (K when
+    ``per_function_losses``, else 1), ``rest`` what follows (the Gram pass's blocks)."""
+    if feature_major:
+        n, K = W.shape
+    else:
+        K, n = W.shape
+    n_losses = K if per_function_losses else 1
+    G = out[:K * n].reshape((n, K) if feature_major else (K, n))
+    gb = out[K * n:K * n + K]
+    lt = out[K * n + K:K * n + K + n_losses]
+    return K, n, G, gb, lt, out[K * n + K + n_losses:]
+
+
 def _gradient(t, out, x0, x1, x2, W, b, block_rows, task_rows, f0, f1, f2, f3, curv, with_grad):
     X = AS_X(x0, x1, x2)
     fit = (f0, f1, f2, f3)
     m = N_ROWS(X)
-    if FEATURE_MAJOR:
-        n, K = W.shape
-    else:
-        K, n = W.shape
-    G = out[:K * n].reshape((n, K) if FEATURE_MAJOR else (K, n))
-    gb = out[K * n:K * n + K]
-    lt = out[K * n + K:K * n + K + (K if PER_FUNCTION_LOSSES else 1)]
+    K, n, G, gb, lt, _ = _task_outputs(out, W, FEATURE_MAJOR, PER_FUNCTION_LOSSES)
     Z = np.empty((K, block_rows))
     scratch = SCRATCH(K, block_rows)
     acc = (0.0, 0.0)
@@ -74,17 +84,10 @@ def _gram(t, out, x0, x1, x2, W, b, block_rows, task_rows, f0, f1, f2, f3, colum
     X = AS_X(x0, x1, x2)
     fit = (f0, f1, f2, f3)
     m = N_ROWS(X)
-    if FEATURE_MAJOR:
-        n, K = W.shape
-    else:
-        K, n = W.shape
+    K, n, G, gb, lt, rest = _task_outputs(out, W, FEATURE_MAJOR, PER_FUNCTION_LOSSES)
     p = n + 1
-    n_losses = K if PER_FUNCTION_LOSSES else 1
-    G = out[:K * n].reshape((n, K) if FEATURE_MAJOR else (K, n))
-    gb = out[K * n:K * n + K]
-    lt = out[K * n + K:K * n + K + n_losses]
     pairs = N_PAIRS(K)
-    blocks = out[K * n + K + n_losses:].reshape((pairs, p, p))
+    blocks = rest.reshape((pairs, p, p))
     T, U = GRAM_SCRATCH(p, block_rows)
     Z = np.empty((K, block_rows))
     C = np.empty((K, block_rows))

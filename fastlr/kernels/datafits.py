@@ -105,17 +105,23 @@ def _softmax_scratch(K, rows):
 
 
 @jit(fast=True, inline="always")
+def _add_class_sums(Z, count, gb):
+    """gb[k] += Σᵢ Z[k, i] over the block's samples (i < count): the intercepts' part."""
+    for k in range(Z.shape[0]):
+        zk = Z[k]
+        total = 0.0
+        for i in range(count):
+            total += zk[i]
+        gb[k] += total
+
+
+@jit(fast=True, inline="always")
 def _block_totals(loss, Z, count, gb):
     """Σ of the block's losses; gb[k] += Σᵢ Z[k, i]."""
     total = 0.0
     for i in range(count):
         total += loss[i]
-    for k in range(Z.shape[0]):
-        zk = Z[k]
-        acc = 0.0
-        for i in range(count):
-            acc += zk[i]
-        gb[k] += acc
+    _add_class_sums(Z, count, gb)
     return total
 
 
@@ -159,12 +165,7 @@ def _softmax_hessp(Z, start, count, fit, scratch, curv, coff, acc, lt, gb):
         for i in range(count):
             v = ck[start - coff + i] * (zk[i] - dot[i])
             zk[i] = v * s[start + i] if weighted else v
-    for k in range(K):
-        zk = Z[k]
-        total = 0.0
-        for i in range(count):
-            total += zk[i]
-        gb[k] += total
+    _add_class_sums(Z, count, gb)
     return acc
 
 
@@ -233,16 +234,12 @@ def _batched_pointwise(Z, start, count, fit, scratch, curv, coff, acc, lt, gb):
 
 @jit(fast=True, inline="always")
 def _batched_hessp(Z, start, count, fit, scratch, curv, coff, acc, lt, gb):
-    K = Z.shape[0]
-    for k in range(K):
+    for k in range(Z.shape[0]):
         u = Z[k]
         c = curv[k]
         for i in range(count):
             u[i] *= c[start - coff + i]
-        total = 0.0
-        for i in range(count):
-            total += u[i]
-        gb[k] += total
+    _add_class_sums(Z, count, gb)
     return acc
 
 
