@@ -81,13 +81,17 @@ class ArrayData:
             return _sums.softmax_fit(datafit.target, self._weights)
         return _sums.batched_fit(datafit.target, datafit.labels, datafit.factors, self._weights)
 
-    def run(self, datafit, W, b, want: str):
+    #: ``run`` and ``hessp`` take ``finish`` (``_sums.gradient_sums``, ``_sums.hessp_sums``)
+    finishes = True
+
+    def run(self, datafit, W, b, want: str, finish=None):
         fit = self._fit(datafit)
         if want == "hessian":
             return _sums.gram_sums(fit, self.X, W, b), None
         curvature = np.empty((W.shape[0], self.n_samples)) if want == "curvature" else None
         sums = _sums.gradient_sums(fit, self.X, W, b, with_grad=want != "loss",
-                                   curvature=curvature, transposed=self._transposed(datafit))
+                                   curvature=curvature, transposed=self._transposed(datafit),
+                                   finish=finish)
         return sums, curvature
 
     def _transposed(self, datafit):
@@ -109,9 +113,9 @@ class ArrayData:
             return first[rows]
         return np.stack([handle[row] for handle, row in kept])
 
-    def hessp(self, datafit, curvature, V, vb):
+    def hessp(self, datafit, curvature, V, vb, finish=None):
         return _sums.hessp_sums(self._fit(datafit), self.X, V, vb, curvature,
-                                self._transposed(datafit))
+                                self._transposed(datafit), finish)
 
     def diagonal(self, datafit, curvature, class_mean: bool = False):
         return _sums.diagonal_sums(self.X, _diagonal_weights(datafit.kind, curvature,

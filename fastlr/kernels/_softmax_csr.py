@@ -140,8 +140,12 @@ def _replay(BL, BG, block_task, n_tasks, out_b, out_loss):
                 out_b[k] += row[k]
 
 
-def _columns(cdata, crows, cptr, tasks, D, G, task_rows, feature_major):
-    """Phase 2 (module docstring): G[:, j] for the columns of each column task."""
+def _columns(cdata, crows, cptr, tasks, D, G, task_rows, feature_major, V, S, lam):
+    """Phase 2 (module docstring): G[:, j] for the columns of each column task. With a
+    direction V (K, n) (``finish``), G[k, j] = sum / S + λ·V[k, j] instead: the objective's
+    H·v (``_solvers._sweeps.scaled_plus``'s arithmetic), with no pass over G afterwards."""
+    finish = V.shape[0] > 0
+    single = np.uint64(task_rows) >= np.uint64(D.shape[0])
     K = D.shape[1]
     n_tasks = tasks.shape[0] - 1
     for c in prange(n_tasks):
@@ -152,6 +156,13 @@ def _columns(cdata, crows, cptr, tasks, D, G, task_rows, feature_major):
                 fin[k] = 0.0
             q = np.uint64(cptr[j])
             end = np.uint64(cptr[j + 1])
+            if single:  # one task of the generic pass (wide X, many classes): one running sum
+                for r in range(q, end):
+                    v = cdata[r]
+                    Di = D[np.uint64(crows[r])]
+                    for k in range(K):
+                        fin[k] += v * Di[k]
+                q = end
             while q < end:
                 t = np.uint64(crows[q]) // np.uint64(task_rows)
                 stop = (t + np.uint64(1)) * np.uint64(task_rows)
@@ -172,6 +183,9 @@ def _columns(cdata, crows, cptr, tasks, D, G, task_rows, feature_major):
             if feature_major:
                 for k in range(K):
                     G[j, k] = fin[k]
+            elif finish:
+                for k in range(K):
+                    G[k, j] = fin[k] / S + lam * V[k, j]
             else:
                 for k in range(K):
                     G[k, j] = fin[k]
@@ -245,10 +259,14 @@ def blocks_of(m: int, task_rows: int, block_rows: int):
     return np.concatenate(starts), np.concatenate(counts), np.concatenate(owner)
 
 
+_NO_V = np.empty((0, 0))
+
+
 def run(step, X, T: Transposed, Wt, b, fit_arrays, curvature, with_grad, task_rows, block_rows,
-        feature_major, work_bytes):
+        feature_major, work_bytes, finish=None):
     """The pass (module docstring): (G (K, n), or (n, K) when ``feature_major``; g_b (K,);
-    loss (1,)) — G is None without ``with_grad``."""
+    loss (1,)) — G is None without ``with_grad``. ``finish`` = (S, λ, V, out): G = G / S + λ·V
+    written into ``out`` (K, n) (returned as G)."""
     m, n = X.shape
     K = b.shape[0]
     rows, columns = compiled(step)
@@ -266,7 +284,11 @@ def run(step, X, T: Transposed, Wt, b, fit_arrays, curvature, with_grad, task_ro
     _replay(BL, BG, owner, -(-m // task_rows), gb, loss)
     if not with_grad:
         return None, gb, loss
-    G = np.empty((n, K) if feature_major else (K, n))
+    if finish is None:
+        G = np.empty((n, K) if feature_major else (K, n))
+        V, S, lam = _NO_V, 1.0, 0.0
+    else:
+        S, lam, V, G = finish
     _call(columns, min(threads, T.tasks.shape[0] - 1), T.data, T.indices, T.indptr, T.tasks,
-          D, G, int(task_rows), bool(feature_major))
+          D, G, int(task_rows), bool(feature_major), V, float(S), float(lam))
     return G, gb, loss

@@ -215,7 +215,8 @@ def _two_phase(fit: Fit, X, T, K: int) -> bool:
             and K * X.shape[1] >= SOFTMAX_CSR_MIN)
 
 
-def _softmax_two_phase(fit: Fit, X, T, Wt, b, curvature, with_grad, step, feature_major):
+def _softmax_two_phase(fit: Fit, X, T, Wt, b, curvature, with_grad, step, feature_major,
+                       finish=None):
     """The softmax pass of ``_softmax_csr`` with the generic pass's task layout: Sums."""
     m, n = X.shape
     K = b.shape[0]
@@ -223,18 +224,21 @@ def _softmax_two_phase(fit: Fit, X, T, Wt, b, curvature, with_grad, step, featur
     task_rows = _layout.sparse_layout(m, width, X.nnz * K)
     G, gb, loss = _softmax_csr.run(step, X, T, _ro(Wt), _ro(b), fit.arrays, curvature,
                                    with_grad, task_rows, SPARSE_BLOCK_ROWS, feature_major,
-                                   _csr_bytes(X) * K)
+                                   _csr_bytes(X) * K, finish)
     return Sums(float(loss[0]), G, gb)
 
 
 def gradient_sums(fit: Fit, X, W, b, *, with_grad: bool = True, curvature=None,
-                  feature_major: bool = False, transposed=None) -> Sums:
+                  feature_major: bool = False, transposed=None, finish=None) -> Sums:
     """Sums of one pass over X (``with_grad=False``: the losses alone, no scatter). A
     ``curvature`` array (K, m) receives each sample's curvature at (W, b) — h = s·σ(1 − σ) for
     the logistic datafits, the probabilities p for softmax — for :func:`hessp_sums` and
     :func:`diagonal_sums` later. ``feature_major``: W given as (n, K), and grad_w returned so
     (the public multinomial kernel's layout: on CSR X no transpose at all). ``transposed``:
-    X's CSC copy (:func:`transposed`), for the two-phase softmax pass on CSR X."""
+    X's CSC copy (:func:`transposed`), for the two-phase softmax pass on CSR X; there
+    ``finish`` = (S, λ, out) writes G / S + λ·W into ``out`` (K, n) and returns grad_w None (an
+    L2-penalised gradient's coefficients, as ``fastlr._objective`` forms them; elsewhere
+    ignored)."""
     W = np.ascontiguousarray(W, dtype=np.float64)
     b = np.ascontiguousarray(b, dtype=np.float64).reshape(-1)
     if not feature_major:
@@ -242,8 +246,12 @@ def gradient_sums(fit: Fit, X, W, b, *, with_grad: bool = True, curvature=None,
     curv = _NO_CURVATURE if curvature is None else curvature
     if _two_phase(fit, X, transposed, b.shape[0]):
         Wt = W if feature_major else np.ascontiguousarray(W.T)
+        done = (None if finish is None or feature_major or not with_grad
+                else (finish[0], finish[1], _ro(W), finish[2]))
         sums = _softmax_two_phase(fit, X, transposed, Wt, b, curv, with_grad, "pointwise",
-                                  feature_major)
+                                  feature_major, done)
+        if done is not None:
+            return sums._replace(grad_w=None)
         if not with_grad:  # as the generic pass: G's zeros
             return sums._replace(grad_w=np.zeros((X.shape[1], b.shape[0]) if feature_major
                                                  else (b.shape[0], X.shape[1])))
@@ -252,14 +260,19 @@ def gradient_sums(fit: Fit, X, W, b, *, with_grad: bool = True, curvature=None,
     return _sums(total, fit, b.shape[0], X.shape[1], pass_fm, feature_major)
 
 
-def hessp_sums(fit: Fit, X, V, vb, curvature, transposed=None):
+def hessp_sums(fit: Fit, X, V, vb, curvature, transposed=None, finish=None):
     """Raw Hessian-vector products at the point whose ``curvature`` a gradient pass kept, for
-    K directions V (K, n) with intercept parts vb (K,): (HV (K, n), hb (K,)), one pass over X."""
+    K directions V (K, n) with intercept parts vb (K,): (HV (K, n), hb (K,)), one pass over X.
+
+    ``finish`` = (S, λ, out): where the two-phase softmax pass runs (``transposed`` given), it
+    writes HV / S + λ·V into ``out`` (K, n) and returns (None, hb): the objective's H·v of an L2
+    penalty, formed in the pass (same arithmetic as ``_sweeps.scaled_plus``); elsewhere ignored."""
     V, vb = _coefficients(V, vb)
     if _two_phase(fit, X, transposed, vb.shape[0]):
+        done = None if finish is None else (finish[0], finish[1], _ro(V), finish[2])
         sums = _softmax_two_phase(fit, X, transposed, np.ascontiguousarray(V.T), vb, curvature,
-                                  True, "hessp", False)
-        return sums.grad_w, sums.grad_b
+                                  True, "hessp", False, done)
+        return (None if finish is not None else sums.grad_w), sums.grad_b
     total, feature_major = _gradient_pass(fit, X, V, vb, curvature, True, "hessp")
     sums = _sums(total, fit, V.shape[0], X.shape[1], feature_major)
     return np.atleast_2d(sums.grad_w), np.atleast_1d(np.asarray(sums.grad_b, dtype=np.float64))
