@@ -17,10 +17,10 @@ Both phases replay the generic pass's summation order — the per-block sums add
 within each of its tasks (``task_rows``, the generic pass's task layout), each G[k, j] summed
 over a task's rows in order, the tasks added in task order — and the products are the same
 unfused ones (compiled without fastmath): the sums are **bitwise** the generic pass's, at every
-thread count (tests/test_multinomial.py checks it). Measured (make_text_corpus 40,000 × 100,000,
-20 classes, 1 thread): see ``_sums.SOFTMAX_CSR_MIN``.
+thread count (tests/test_multinomial.py checks it). Measured: see ``_sums.SOFTMAX_CSR_MIN``.
 
-Memory: D (m × K doubles) and X's CSC copy (as big as X), both held by the caller.
+Memory: D (m × K doubles) during the pass, and X's CSC copy (as big as X), held by the
+caller (``fastlr._data.ArrayData``, for one fit).
 """
 
 from __future__ import annotations
@@ -232,21 +232,6 @@ def _call(pair, threads, *args):
         return parallel(*args)
 
 
-class _Buffers:
-    """D (m, K), reused from pass to pass (a fresh 6 MB array pays its page faults each time)."""
-
-    D = None
-
-    def get(self, m, K):
-        D = self.D
-        if D is None or D.shape != (m, K):
-            D = self.D = np.empty((m, K))
-        return D
-
-
-_buffers = _Buffers()
-
-
 def blocks_of(m: int, task_rows: int, block_rows: int):
     """(starts, counts, task of each block) of the generic pass's blocks."""
     starts, counts, owner = [], [], []
@@ -274,7 +259,9 @@ def run(step, X, T: Transposed, Wt, b, fit_arrays, curvature, with_grad, task_ro
     n_blocks = starts.shape[0]
     BL = np.empty((n_blocks, 2))
     BG = np.empty((n_blocks, K))
-    D = _buffers.get(m, K) if with_grad else np.empty((0, K))
+    # a fresh D per pass: thread-safe, and freed with the pass (the allocator reuses the
+    # block from pass to pass at this size)
+    D = np.empty((m, K)) if with_grad else np.empty((0, K))
     threads = threads_for(work_bytes)
     n_groups = min(MAX_ROW_GROUPS, n_blocks)
     _call(rows, min(threads, n_groups), X.data, X.indices, X.indptr, Wt, b, *fit_arrays,

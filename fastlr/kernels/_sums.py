@@ -43,8 +43,12 @@ BATCHED_CSR_MAX_K = 20
 #: the softmax gradient and H·v passes on CSR X run in two phases, rows then columns
 #: (``_softmax_csr``: bitwise the generic pass's sums, parallel), given X's CSC copy
 #: (``transposed``), from this many coefficients K·n: below, the generic pass's partials are
-#: small and it has tasks enough. Measured (make_text_corpus 40,000 × 100,000, K = 20, CPU
-#: time, median of 7 interleaved, load ~4): 1 thread gradient pass 30-34 -> see the report
+#: small and it has tasks enough. Measured (make_text_corpus 40,000 × 100,000, K = 20, median /
+#: min of 9 interleaved, shared 2-core machine at load ~5): 1 thread (CPU time) gradient pass
+#: with curvature 38.2 / 34.0 -> 29.7 / 27.6 ms, H·v 34.6 / 32.9 -> 28.5 / 27.0 ms (scipy's
+#: X @ Wᵀ then Xᵀ @ Z 32.1 / 29.3); 2 threads (wall) 80 / 57 -> 63 / 45, H·v 75 / 67 -> 51 / 44
+#: (the generic pass had one task: one thread). CSC copy: 13-40 ms once per fit.
+#: benchmarks/fit_vs_sklearn.py --cases corpus20 guards it.
 SOFTMAX_CSR_MIN = 65_536
 
 _EMPTY = np.empty(0)
