@@ -81,14 +81,26 @@ class ArrayData:
             return _sums.softmax_fit(datafit.target, self._weights)
         return _sums.batched_fit(datafit.target, datafit.labels, datafit.factors, self._weights)
 
-    def run(self, datafit, W, b, want: str):
+    #: ``run`` and ``hessp`` take ``finish`` (``_sums.gradient_sums``, ``_sums.hessp_sums``)
+    finishes = True
+
+    def run(self, datafit, W, b, want: str, finish=None):
         fit = self._fit(datafit)
         if want == "hessian":
             return _sums.gram_sums(fit, self.X, W, b), None
         curvature = np.empty((W.shape[0], self.n_samples)) if want == "curvature" else None
         sums = _sums.gradient_sums(fit, self.X, W, b, with_grad=want != "loss",
-                                   curvature=curvature)
+                                   curvature=curvature, transposed=self._transposed(datafit),
+                                   finish=finish)
         return sums, curvature
+
+    def _transposed(self, datafit):
+        """X's CSC copy for the softmax passes on CSR X (``_sums.transposed``), built once."""
+        if datafit.kind != "softmax" or not self.is_sparse:
+            return None
+        if getattr(self, "_csc", None) is None:
+            self._csc = _sums.transposed(self.X)
+        return self._csc
 
     def gather_curvature(self, kept):
         if len(kept) == 1 and kept[0][1] is None:  # all rows of one pass
@@ -101,8 +113,9 @@ class ArrayData:
             return first[rows]
         return np.stack([handle[row] for handle, row in kept])
 
-    def hessp(self, datafit, curvature, V, vb):
-        return _sums.hessp_sums(self._fit(datafit), self.X, V, vb, curvature)
+    def hessp(self, datafit, curvature, V, vb, finish=None):
+        return _sums.hessp_sums(self._fit(datafit), self.X, V, vb, curvature,
+                                self._transposed(datafit), finish)
 
     def diagonal(self, datafit, curvature, class_mean: bool = False):
         return _sums.diagonal_sums(self.X, _diagonal_weights(datafit.kind, curvature,

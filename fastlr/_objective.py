@@ -170,11 +170,42 @@ class Objective:
         """The penalised part of each row of x: (q, n_coef)."""
         return np.asarray(x, dtype=np.float64).reshape(-1, self.n_params)[:, :self.n_coef]
 
-    def _run(self, index, x, want):
+    def _run(self, index, x, want, finish=None):
         _interrupt.check()  # Ctrl-C during a fit stops here, in every solver
         self.passes[want] = self.passes.get(want, 0) + 1
         W, b = self._split(x)
+        if finish is not None:
+            return self.backend.run(self.datafit.select(index), W, b, want, finish=finish)
         return self.backend.run(self.datafit.select(index), W, b, want)
+
+    def _finishing(self) -> bool:
+        """Whether the backend's pass writes the gradient's and H·v's coefficients itself
+        (``finish``: a / S + λ·v, the arithmetic of ``_data_term`` and ``_add_penalty``): one
+        multinomial problem with an L2 penalty of λ > 0 from ``_FUSED_HESSP_MIN`` coefficients.
+        It saves the passes over the K·n coefficients after each pass (text corpus 40,000 x
+        100,000, 20 classes; benchmarks/fit_vs_sklearn.py --cases corpus20)."""
+        return (self.model == "multinomial" and self.n_coef >= _FUSED_HESSP_MIN
+                and type(self.penalty) is L2 and float(self.penalty.strength[0]) > 0
+                and getattr(self.backend, "finishes", False))
+
+    def _finished_loss_grad(self, index, x, want):
+        """(f, g, handle) with the pass forming g's coefficients (``_finishing``), or None when
+        the backend's pass did not (then nothing was run)."""
+        g = np.empty((1, self.n_params))
+        S = float(self.weight_sums[0])
+        sums, handle = self._run(index, x, want, finish=(
+            S, float(self.penalty.strength[0]),
+            g[0, :self.n_coef].reshape(self.n_classes, self.n_features)))
+        if sums.grad_w is not None:  # not formed there: the general path from these sums
+            f, g, _ = self._data_term(index, sums)
+            return (*self._add_penalty(index, x, f, g), handle)
+        f = np.atleast_1d(np.asarray(sums.loss / S, dtype=np.float64)).copy()
+        if self.fit_intercept:
+            np.divide(np.asarray(sums.grad_b, dtype=np.float64).reshape(-1), S,
+                      out=g[0, self.n_coef:])
+        with np.errstate(over="ignore"):
+            f += self.penalty.value(self._coef(x), index)
+        return f, g, handle
 
     def _data_term(self, index, sums):
         q = len(index)
@@ -233,6 +264,9 @@ class Objective:
         if self.intercept_penalty is not None:  # liblinear's L2 objective
             return self.smooth_loss_grad(index, x)
         index = np.asarray(index)
+        if self._finishing():
+            f, g, _ = self._finished_loss_grad(index, x, "gradient")
+            return f, g
         sums, _ = self._run(index, x, "gradient")
         f, g, _ = self._data_term(index, sums)
         return self._add_penalty(index, x, f, g)
@@ -256,6 +290,10 @@ class Objective:
         ``hessian_diagonal``."""
         index = np.asarray(index)
         self._check_smooth()
+        if self._finishing():
+            f, g, handle = self._finished_loss_grad(index, x, "curvature")
+            self._curvature[0] = (handle, None)
+            return f, g
         sums, handle = self._run(index, x, "curvature")
         if self.model == "batch":  # one row of the handle per problem
             for row, k in enumerate(index):
@@ -294,8 +332,25 @@ class Objective:
         _interrupt.check()
         self.passes["hessp"] = self.passes.get("hessp", 0) + 1
         V, vb = self._split(v)
-        hv, hb = self.backend.hessp(self.datafit.select(index), self._kept(index), V, vb)
-        if self.model != "batch" and self.n_coef >= _FUSED_HESSP_MIN and type(self.penalty) is L2:
+        fused = (self.model != "batch" and self.n_coef >= _FUSED_HESSP_MIN
+                 and type(self.penalty) is L2)
+        if fused and self._finishing():
+            # the pass writes H·v's coefficients (a / S + λ·v) itself: no pass over them after
+            # (benchmarks/fit_vs_sklearn.py --cases corpus20)
+            out = np.empty((1, self.n_params))
+            S = float(self.weight_sums[0])
+            hv, hb = self.backend.hessp(
+                self.datafit.select(index), self._kept(index), V, vb,
+                finish=(S, float(self.penalty.strength[0]),
+                        out[0, :self.n_coef].reshape(self.n_classes, self.n_features)))
+            if hv is None:
+                if self.fit_intercept:
+                    np.divide(np.asarray(hb, dtype=np.float64).reshape(-1), S,
+                              out=out[0, self.n_coef:])
+                return out
+        else:
+            hv, hb = self.backend.hessp(self.datafit.select(index), self._kept(index), V, vb)
+        if fused:
             return self._fused_hessp(hv, hb, v)
         out = self._theta_scaled(hv, hb, index)
         out[:, :self.n_coef] += self.penalty.hessp(self._coef(v), index)

@@ -294,3 +294,54 @@ def test_class_averaged_preconditioner_in_one_pass(layout, monkeypatch):
         got[threshold] = objective.hessian_diagonal(np.array([0]))[0]
         np.testing.assert_allclose(got[threshold], want, rtol=1e-10)
     np.testing.assert_allclose(got[0], got[10**9], rtol=1e-14)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_two_phase_csr_pass_is_the_generic_pass_bitwise(weighted, monkeypatch):
+    """The softmax passes on CSR X in two phases (rows, then X's CSC columns; forced on a small
+    problem) give the generic pass's sums bit for bit — gradient, curvature, H·v, loss alone,
+    both layouts of G, at 1 and 2 threads, several task layouts — and those match NumPy."""
+    import scipy.sparse as sp
+
+    from fastlr import _jit
+    from fastlr.kernels import _sums
+
+    rng = np.random.default_rng(5)
+    m, n, K = 600, 40, 4
+    base = rng.standard_normal((m, n)) * np.logspace(-2, 1, n)
+    base[rng.random((m, n)) < 0.8] = 0.0
+    X = sp.csr_matrix(base)
+    y = rng.integers(0, K, m)
+    s = rng.uniform(0.5, 2.0, m) if weighted else None
+    W, b = rng.standard_normal((K, n)) * 0.3, rng.standard_normal(K) * 0.2
+    V, vb = rng.standard_normal((K, n)), rng.standard_normal(K)
+    fit = _sums.softmax_fit(y, s)
+    T = _sums.transposed(X)
+    monkeypatch.setattr(_sums, "SOFTMAX_CSR_MIN", 0)
+    for threads in (1, 2):
+        monkeypatch.setattr(_jit, "PARALLEL_MIN_BYTES", 0 if threads == 2 else 1e30)
+        c_old, c_new = np.empty((K, m)), np.empty((K, m))
+        old = _sums.gradient_sums(fit, X, W, b, curvature=c_old)
+        new = _sums.gradient_sums(fit, X, W, b, curvature=c_new, transposed=T)
+        assert old.loss == new.loss
+        for a, c in ((old.grad_w, new.grad_w), (old.grad_b, new.grad_b), (c_old, c_new)):
+            assert np.array_equal(a, c)
+        Wt = np.ascontiguousarray(W.T)
+        fm = _sums.gradient_sums(fit, X, Wt, b, feature_major=True, transposed=T)
+        assert np.array_equal(fm.grad_w, old.grad_w.T)
+        assert (_sums.gradient_sums(fit, X, W, b, with_grad=False, transposed=T).loss
+                == old.loss)
+        hv_old = _sums.hessp_sums(fit, X, V, vb, c_old)
+        hv_new = _sums.hessp_sums(fit, X, V, vb, c_old, T)
+        assert np.array_equal(hv_old[0], hv_new[0]) and np.array_equal(hv_old[1], hv_new[1])
+    sw = np.ones(m) if s is None else s
+    Z = base @ W.T + b
+    P = softmax(Z, axis=1)
+    dZ = sw[:, None] * (P - np.eye(K)[y])
+    assert new.loss == pytest.approx(float(sw @ (logsumexp(Z, axis=1) - Z[np.arange(m), y])),
+                                     rel=1e-12)
+    np.testing.assert_allclose(new.grad_w, dZ.T @ base, rtol=1e-10, atol=1e-12)
+    U = base @ V.T + vb
+    HU = sw[:, None] * P * (U - np.sum(P * U, axis=1, keepdims=True))
+    np.testing.assert_allclose(hv_new[0], HU.T @ base, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(hv_new[1], HU.sum(axis=0), rtol=1e-10, atol=1e-12)

@@ -1,0 +1,281 @@
+"""The softmax pass over CSR X in two phases: rows, then columns — parallel, no K·n partials.
+
+The generic CSR pass with K functions (``_passes``, layout ``csr_k``) scatters G += dZ·X row by
+row into a partial G (K·n doubles) per task; on wide text-like X those partials are bigger than
+X (20 classes × 100,000 features: 16 MB a task against 7 MB of X), so ``_layout.sparse_layout``
+gives such a pass **one** task: it runs on one thread whatever ``n_threads``. Here, for the
+softmax datafit (its gradient and its H·v pass):
+
+1. **rows** (parallel over groups of blocks): per block of the generic pass's blocks — the same
+   rows, the same margins (``_xpass.csr_margins_k``) and the same pointwise hook — the block's
+   dZ is stored row-major into D (m, K), and its loss and intercept sums are kept per block;
+2. **columns** (parallel over column ranges of equal nonzeros): G[:, j] = Σᵢ x_ij·D[i, :] over
+   column j of X's CSC copy (rows in order), written straight into G's layout (class-major
+   (K, n) for the objective, feature-major for the public kernel: no transpose after the pass).
+
+Both phases replay the generic pass's summation order — the per-block sums added block by block
+within each of its tasks (``task_rows``, the generic pass's task layout), each G[k, j] summed
+over a task's rows in order, the tasks added in task order — and the products are the same
+unfused ones (compiled without fastmath): the sums are **bitwise** the generic pass's, at every
+thread count (tests/test_multinomial.py checks it). Measured: see ``_sums.SOFTMAX_CSR_MIN``.
+
+Memory: D (m × K doubles) during the pass, and X's CSC copy (as big as X), held by the
+caller (``fastlr._data.ArrayData``, for one fit).
+"""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+from numba import prange
+
+from .._jit import jit, numba_threads, parallel_guard, threads_for
+from . import _xpass
+from .datafits import SOFTMAX
+
+__all__ = ["Transposed", "column_tasks", "compiled", "run"]
+
+POINTWISE = SCRATCH = None  # bound per specialisation (``compiled``)
+
+#: column tasks of the column phase, at most
+MAX_COLUMN_TASKS = 64
+#: groups of row blocks of the row phase, at most
+MAX_ROW_GROUPS = 64
+
+
+class Transposed:
+    """X's CSC arrays (column j: rows ``indices[indptr[j]:indptr[j + 1]]``, ascending, with
+    their values) and the column tasks; built once per X (``of``)."""
+
+    def __init__(self, X):
+        C = X.tocsc()  # scipy keeps each row's nonzeros in row order within a column
+        self.data = _ro(np.ascontiguousarray(C.data, dtype=np.float64))
+        self.indices = _ro(np.ascontiguousarray(C.indices))
+        self.indptr = _ro(np.ascontiguousarray(C.indptr))
+        self.tasks = _ro(column_tasks(self.indptr, MAX_COLUMN_TASKS))
+
+
+def _ro(a):
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
+def column_tasks(indptr, n_tasks: int) -> np.ndarray:
+    """Column boundaries (n_tasks' + 1,) of at most ``n_tasks`` ranges of about equal nonzeros."""
+    n = indptr.shape[0] - 1
+    nnz = int(indptr[-1])
+    if n == 0 or nnz == 0:
+        return np.array([0, n], dtype=np.int64)
+    targets = (np.arange(1, n_tasks, dtype=np.float64) * nnz / n_tasks)
+    cuts = np.searchsorted(np.asarray(indptr[1:], dtype=np.float64), targets, side="left") + 1
+    bounds = np.unique(np.concatenate([[0], np.minimum(cuts, n), [n]])).astype(np.int64)
+    return bounds
+
+
+def _rows(data, indices, indptr, Wt, b, f0, f1, f2, f3, curv, D, starts, counts, BL, BG,
+          block_rows, n_groups):
+    """Phase 1 (module docstring): block ``blk`` = rows starts[blk] … + counts[blk]; its dZ into
+    D (when D has rows), its loss total into BL[blk], its intercept sums into BG[blk]."""
+    fit = (f0, f1, f2, f3)
+    X = (data, indices, indptr)
+    K = b.shape[0]
+    n_blocks = starts.shape[0]
+    per = -(-n_blocks // n_groups)
+    store = D.shape[0] > 0
+    for grp in prange(n_groups):
+        Z = np.empty((K, block_rows))
+        scratch = SCRATCH(K, block_rows)
+        gbz = np.empty(K)
+        lt = np.empty(1)
+        for blk in range(grp * per, min(n_blocks, (grp + 1) * per)):
+            start = starts[blk]
+            count = counts[blk]
+            _xpass.csr_margins_k(X, start, count, Wt, b, Z)
+            for k in range(K):
+                gbz[k] = 0.0
+            lt[0] = 0.0
+            acc = POINTWISE(Z, start, count, fit, scratch, curv, 0, (0.0, 0.0), lt, gbz)
+            BL[blk, 0] = acc[0]
+            BL[blk, 1] = acc[1]
+            for k in range(K):
+                BG[blk, k] = gbz[k]
+            if store:
+                for i in range(count):
+                    Di = D[start + i]
+                    for k in range(K):
+                        Di[k] = Z[k, i]
+    return 0
+
+
+@jit()
+def _replay(BL, BG, block_task, n_tasks, out_b, out_loss):
+    """The generic pass's loss and intercept sums from the blocks' (``_layout._over_tasks``:
+    each task's running sums from 0, the tasks added in task order)."""
+    K = BG.shape[1]
+    n_blocks = BL.shape[0]
+    row = np.empty(K)
+    blk = 0
+    for t in range(n_tasks):
+        loss_t = 0.0
+        db_t = 0.0
+        for k in range(K):
+            row[k] = 0.0
+        while blk < n_blocks and block_task[blk] == t:
+            loss_t += BL[blk, 0]
+            db_t += BL[blk, 1]
+            for k in range(K):
+                row[k] += BG[blk, k]
+            blk += 1
+        lt = 0.0 + loss_t
+        row[0] += db_t
+        if t == 0:
+            out_loss[0] = lt
+            for k in range(K):
+                out_b[k] = row[k]
+        else:
+            out_loss[0] += lt
+            for k in range(K):
+                out_b[k] += row[k]
+
+
+def _columns(cdata, crows, cptr, tasks, D, G, task_rows, feature_major, V, S, lam):
+    """Phase 2 (module docstring): G[:, j] for the columns of each column task. With a
+    direction V (K, n) (``finish``), G[k, j] = sum / S + λ·V[k, j] instead: the objective's
+    H·v (``_solvers._sweeps.scaled_plus``'s arithmetic), with no pass over G afterwards."""
+    finish = V.shape[0] > 0
+    single = np.uint64(task_rows) >= np.uint64(D.shape[0])
+    K = D.shape[1]
+    n_tasks = tasks.shape[0] - 1
+    for c in prange(n_tasks):
+        fin = np.empty(K)
+        part = np.empty(K)
+        for j in range(tasks[c], tasks[c + 1]):
+            for k in range(K):
+                fin[k] = 0.0
+            q = np.uint64(cptr[j])
+            end = np.uint64(cptr[j + 1])
+            if single:  # one task of the generic pass (wide X, many classes): one running sum
+                for r in range(q, end):
+                    v = cdata[r]
+                    Di = D[np.uint64(crows[r])]
+                    for k in range(K):
+                        fin[k] += v * Di[k]
+                q = end
+            while q < end:
+                t = np.uint64(crows[q]) // np.uint64(task_rows)
+                stop = (t + np.uint64(1)) * np.uint64(task_rows)
+                for k in range(K):
+                    part[k] = 0.0
+                while q < end and np.uint64(crows[q]) < stop:
+                    v = cdata[q]
+                    Di = D[np.uint64(crows[q])]
+                    for k in range(K):
+                        part[k] += v * Di[k]
+                    q += np.uint64(1)
+                if t == 0:
+                    for k in range(K):
+                        fin[k] = part[k]
+                else:
+                    for k in range(K):
+                        fin[k] += part[k]
+            if feature_major:
+                for k in range(K):
+                    G[j, k] = fin[k]
+            elif finish:
+                for k in range(K):
+                    G[k, j] = fin[k] / S + lam * V[k, j]
+            else:
+                for k in range(K):
+                    G[k, j] = fin[k]
+    return 0
+
+
+def _twice(func, name, bindings=None, fast=False):
+    """(serial, parallel) compiled copies of ``func`` named ``name`` / ``name_parallel``, with
+    module globals rebound (as ``_passes._specialise``); ``fast`` as the pass it replays."""
+    glb = dict(func.__globals__, **(bindings or {}))
+    out = []
+    for suffix, parallel in (("", False), ("_parallel", True)):
+        copy = types.FunctionType(func.__code__, glb, name + suffix, func.__defaults__)
+        copy.__qualname__ = name + suffix
+        out.append(jit(parallel=parallel, fast=fast)(copy))
+    return tuple(out)
+
+
+_BUILT: dict = {}
+
+
+def compiled(step: str):
+    """(rows (serial, parallel), columns (serial, parallel)) for the softmax ``step``
+    ("pointwise" or "hessp")."""
+    drivers = _BUILT.get(step)
+    if drivers is None:
+        rows = _twice(_rows, f"softmax_csr_rows__{step}",
+                      dict(POINTWISE=getattr(SOFTMAX, step), SCRATCH=SOFTMAX.scratch),
+                      fast=True)  # the generic pass's template is compiled so (the hooks inline)
+        columns = _BUILT.get("columns")
+        if columns is None:
+            columns = _BUILT["columns"] = _twice(_columns, "softmax_csr_columns")
+        drivers = _BUILT[step] = (rows, columns)
+    return drivers
+
+
+def _call(pair, threads, *args):
+    serial, parallel = pair
+    if threads <= 1:
+        return serial(*args)
+    import numba
+
+    with numba_threads(threads), numba.parallel_chunksize(1), parallel_guard():
+        return parallel(*args)
+
+
+def blocks_of(m: int, task_rows: int, block_rows: int):
+    """(starts, counts, task of each block) of the generic pass's blocks."""
+    starts, counts, owner = [], [], []
+    for t in range(-(-m // task_rows)):
+        stop = min(m, (t + 1) * task_rows)
+        s = np.arange(t * task_rows, stop, block_rows, dtype=np.int64)
+        starts.append(s)
+        counts.append(np.minimum(block_rows, stop - s))
+        owner.append(np.full(s.shape[0], t, dtype=np.int64))
+    return np.concatenate(starts), np.concatenate(counts), np.concatenate(owner)
+
+
+_NO_V = np.empty((0, 0))
+
+
+def run(step, X, T: Transposed, Wt, b, fit_arrays, curvature, with_grad, task_rows, block_rows,
+        feature_major, work_bytes, finish=None):
+    """The pass (module docstring): (G (K, n), or (n, K) when ``feature_major``; g_b (K,);
+    loss (1,)) — G is None without ``with_grad``. ``finish`` = (S, λ, V, out): G = G / S + λ·V
+    written into ``out`` (K, n) (returned as G)."""
+    m, n = X.shape
+    K = b.shape[0]
+    rows, columns = compiled(step)
+    starts, counts, owner = blocks_of(m, task_rows, block_rows)
+    n_blocks = starts.shape[0]
+    BL = np.empty((n_blocks, 2))
+    BG = np.empty((n_blocks, K))
+    # a fresh D per pass: thread-safe, and freed with the pass (the allocator reuses the
+    # block from pass to pass at this size)
+    D = np.empty((m, K)) if with_grad else np.empty((0, K))
+    threads = threads_for(work_bytes)
+    n_groups = min(MAX_ROW_GROUPS, n_blocks)
+    _call(rows, min(threads, n_groups), X.data, X.indices, X.indptr, Wt, b, *fit_arrays,
+          curvature, D, starts, counts, BL, BG, block_rows, n_groups)
+    gb = np.empty(K)
+    loss = np.empty(1)
+    _replay(BL, BG, owner, -(-m // task_rows), gb, loss)
+    if not with_grad:
+        return None, gb, loss
+    if finish is None:
+        G = np.empty((n, K) if feature_major else (K, n))
+        V, S, lam = _NO_V, 1.0, 0.0
+    else:
+        S, lam, V, G = finish
+    _call(columns, min(threads, T.tasks.shape[0] - 1), T.data, T.indices, T.indptr, T.tasks,
+          D, G, int(task_rows), bool(feature_major), V, float(S), float(lam))
+    return G, gb, loss
