@@ -39,8 +39,12 @@ __all__ = ["FitOptions", "FitResult", "WarmStart", "check_params", "fit"]
 # Threads: every pass picks its own thread count from its work (fastlr._jit.threads_for), within
 # ``n_threads``. One-vs-rest is one batch of K problems, so each round is one pass over X for all
 # classes on the kernels' threads; the old one problem per Python thread read X K times per
-# iteration (200,000 x 50, 10 classes, 2 threads, tol 1e-8: lbfgs 2.0-2.1 -> 0.78 s, newton-cg
-# 4.1-4.2 -> 1.2 s, same n_iter, coefficients equal to 4.4e-16).
+# iteration. 200,000 x 50, 10 classes, 2 threads, tol 1e-8, commit b39807a against this one in
+# interleaved fresh processes (2026-12-04): idle cores lbfgs 0.50 -> 0.22 s (2.3x), newton-cg
+# 0.89 -> 0.48 s (1.9x); load 4-6 1.94 -> 0.81 s / 3.60 -> 1.76 s; same n_iter, coefficients
+# equal to 8.9e-16. The batched pass does the same multiply-adds as the ten binary ones (K
+# margins and K scatters per row: ~16 G multiply-adds a second on the 2 cores, lbfgs), so
+# reading X once bounds the gain by how much of each binary pass was the read.
 
 
 #: Newton's Cholesky step needs the (P × P) Hessian, P = the number of parameters, built in one
