@@ -55,6 +55,14 @@ class _Penalty:
         return f"{type(self).__name__}({self.strength.tolist()})"
 
 
+def l2_value(lam: float, w) -> float:
+    """½·λ·‖w‖² of one problem's coefficients (any shape, summed in their C order); an
+    overflowing ‖w‖² gives +inf, warning-free."""
+    w = np.ravel(w)
+    with np.errstate(over="ignore"):
+        return 0.5 * lam * float(np.dot(w, w))
+
+
 class L2(_Penalty):
     """P(w) = ½·λ·‖w‖². Problems with λ = 0 are left alone (no ‖w‖², no 0·inf)."""
 
@@ -62,9 +70,7 @@ class L2(_Penalty):
         lam = _rows(self.strength, index, W[:, 0])
         out = np.zeros(W.shape[0])
         for k in np.flatnonzero(lam):
-            w = W[k].ravel()
-            with np.errstate(over="ignore"):  # an overflowing ‖w‖²: +inf, warning-free
-                out[k] = 0.5 * lam[k] * float(np.dot(w, w))
+            out[k] = l2_value(lam[k], W[k])
         return out
 
     def gradient(self, W, index):
