@@ -43,7 +43,8 @@ class Backend(Protocol):
     is_sparse: bool  # X is scipy.sparse (CSR): solver="auto" takes Newton-CG
     feature_names: np.ndarray | None
     weight_sum: float  # Σ sᵢ
-    #: subset of {"hessian", "hessp", "diagonal"}
+    #: subset of {"hessian", "hessp", "diagonal", "finish"} ("finish": ``run`` and ``hessp``
+    #: take ``finish=(S, λ, out)`` and may form the L2-penalised coefficients in the pass)
     capabilities: frozenset
 
     # ---------------------------------------------------------------- labels and weights

@@ -20,12 +20,16 @@ __all__ = ["ArrayData"]
 class ArrayData:
     """X (dense or CSR), labels y and sample weights held in this process."""
 
-    capabilities = frozenset({"hessian", "hessp", "diagonal"})
+    #: "finish": ``run`` and ``hessp`` take ``finish`` (``_sums.gradient_sums``,
+    #: ``_sums.hessp_sums``: the two-phase softmax pass on CSR X forms the L2-penalised
+    #: coefficients itself)
+    capabilities = frozenset({"hessian", "hessp", "diagonal", "finish"})
     feature_names = None
 
     def __init__(self, X, y, sample_weight=None):
         X, self.dtype = check_X(X)  # CSC → CSR once; CSR structure checked once per fit
         self.X = X
+        self._csc = None  # X's CSC copy, built on the first softmax pass that takes it
         self.n_samples, self.n_features = X.shape
         self.is_sparse = hasattr(X, "tocsr")
         self.nbytes = (X.data.nbytes + X.indices.nbytes if hasattr(X, "tocsr")
@@ -81,9 +85,6 @@ class ArrayData:
             return _sums.softmax_fit(datafit.target, self._weights)
         return _sums.batched_fit(datafit.target, datafit.labels, datafit.factors, self._weights)
 
-    #: ``run`` and ``hessp`` take ``finish`` (``_sums.gradient_sums``, ``_sums.hessp_sums``)
-    finishes = True
-
     def run(self, datafit, W, b, want: str, finish=None):
         fit = self._fit(datafit)
         if want == "hessian":
@@ -98,7 +99,7 @@ class ArrayData:
         """X's CSC copy for the softmax passes on CSR X (``_sums.transposed``), built once."""
         if datafit.kind != "softmax" or not self.is_sparse:
             return None
-        if getattr(self, "_csc", None) is None:
+        if self._csc is None:
             self._csc = _sums.transposed(self.X)
         return self._csc
 

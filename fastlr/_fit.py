@@ -217,7 +217,7 @@ def _logistic_problem(data, objective, k):
     return LogisticProblem(X=data.X, y=y, s=np.empty(0) if s is None else np.asarray(s, float),
                            S=float(objective.weight_sums[k]), alpha=alpha, lam=lam,
                            fit_intercept=objective.fit_intercept, alpha_b=alpha_b, lam_b=lam_b,
-                           own_gradient=objective.n_problems == 1)
+                           own_gradient=objective.n_problems == 1 and data.is_sparse)
 
 
 def _softmax_problem(data, objective):

@@ -186,7 +186,7 @@ class Objective:
         100,000, 20 classes; benchmarks/fit_vs_sklearn.py --cases corpus20)."""
         return (self.model == "multinomial" and self.n_coef >= _FUSED_HESSP_MIN
                 and type(self.penalty) is L2 and float(self.penalty.strength[0]) > 0
-                and getattr(self.backend, "finishes", False))
+                and "finish" in self.backend.capabilities)
 
     def _finished_loss_grad(self, index, x, want):
         """(f, g, handle) with the pass forming g's coefficients (``_finishing``), or None when

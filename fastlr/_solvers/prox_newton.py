@@ -106,7 +106,7 @@ class LogisticProblem:
     alpha_b: float = 0.0
     lam_b: float = 0.0
     #: the solver computes the full gradient of each outer iteration itself, from the margins
-    #: it keeps (CSR X, a problem solved alone), instead of asking the objective: one pass over
+    #: it keeps (set only for CSR X and a problem solved alone), instead of asking the objective: one pass over
     #: X's entries, not two (the objective's pass recomputes X·w). One-vs-rest problems ask the
     #: objective, whose one batched pass serves every class
     own_gradient: bool = False
@@ -194,7 +194,7 @@ def prox_newton(x0, *, tol: float, max_iter: int, problem: LogisticProblem, prox
     m_samples = P.X.shape[0]
     r = np.empty(m_samples)
     h = np.empty(m_samples)
-    own = P.own_gradient and hasattr(P.X, "tocsr")
+    own = P.own_gradient
     g_full = np.empty(n + (1 if fi else 0))
     terms = None  # the data term at the margins z of the last own full pass (r, h filled)
     if P.alpha_b == 0.0:
