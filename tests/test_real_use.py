@@ -184,9 +184,14 @@ COUNT_EVALUATIONS = """
     from fastlr import _interrupt
     signal_sent = threading.Event()
     after_signal = [0]
+    evaluations = [0]
+    third_evaluation = threading.Event()
     _check = _interrupt.check
     def counting_check():
         _check()  # raises KeyboardInterrupt once the signal has been recorded
+        evaluations[0] += 1
+        if evaluations[0] == 3:
+            third_evaluation.set()
         if signal_sent.is_set():
             after_signal[0] += 1  # an evaluation that started after the signal was sent
     _interrupt.check = counting_check
@@ -211,9 +216,16 @@ CTRL_C = COUNT_EVALUATIONS + """
             before = model.coef_.copy()
             model.set_params(max_iter=100_000, tol=0.0)
             signal_sent.clear()
-            after_signal[0] = 0
-            timer = threading.Timer(0.3, lambda: (signal_sent.set(),
-                                                  os.kill(os.getpid(), signal.SIGINT)))
+            after_signal[0] = evaluations[0] = 0
+            third_evaluation.clear()
+            # The signal comes from another thread once the fit is under way: during its third
+            # evaluation. A fixed delay does not: on a fast machine the binary L-BFGS fit
+            # (17 evaluations, 0.3 s on this VM) finished before a 0.3 s timer fired.
+            def interrupt_mid_fit():
+                if third_evaluation.wait(timeout=60):
+                    signal_sent.set()
+                    os.kill(os.getpid(), signal.SIGINT)
+            timer = threading.Thread(target=interrupt_mid_fit, daemon=True)
             timer.start()
             try:
                 model.fit(X, labels)
@@ -222,8 +234,8 @@ CTRL_C = COUNT_EVALUATIONS + """
                 outcome = "KeyboardInterrupt"
             except BaseException as exc:
                 outcome = type(exc).__name__ + ": " + str(exc)[:200]
-            timer.cancel()
-            try:  # a fit that finished before the signal: let a late one land here
+            third_evaluation.set()  # a fit that finished before its third evaluation: let the
+            try:                     # interrupter fire now, and its late signal land here
                 timer.join()
                 time.sleep(0.05)
             except KeyboardInterrupt:
@@ -236,7 +248,7 @@ CTRL_C = COUNT_EVALUATIONS + """
 
 
 def test_ctrl_c_stops_every_solver_within_an_evaluation():
-    """SIGINT from a timer thread, 0.3 s into each fit: a KeyboardInterrupt (not a SystemError),
+    """SIGINT from another thread during each fit's third evaluation: a KeyboardInterrupt (not a SystemError),
     for every solver, binary and one-vs-rest; at most two evaluations per problem start after the
     signal is sent (the one racing it, and one of slack), and the warm-started model keeps its
     previous coefficients."""
