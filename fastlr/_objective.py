@@ -164,7 +164,10 @@ class Objective:
         gw = np.asarray(grad_w, dtype=np.float64).reshape(q, -1)
         if not self.fit_intercept:
             return gw.copy()
-        return np.hstack([gw, np.asarray(grad_b, dtype=np.float64).reshape(q, -1)])
+        g = np.empty((q, self.n_params))
+        g[:, :self.n_coef] = gw
+        g[:, self.n_coef:] = np.asarray(grad_b, dtype=np.float64).reshape(q, -1)
+        return g
 
     def _coef(self, x):
         """The penalised part of each row of x: (q, n_coef)."""
@@ -211,7 +214,7 @@ class Objective:
         q = len(index)
         S = self.weight_sums[index] if self.model == "batch" else float(self.weight_sums[0])
         parts = normalise(sums, S)
-        f = np.atleast_1d(np.asarray(parts[0], dtype=np.float64)).copy()
+        f = np.array(parts[0], dtype=np.float64, ndmin=1)  # a new array: penalties add into it
         return f, self._theta(parts[1], parts[2], q), (parts[3] if len(parts) > 3 else None)
 
     def _add_penalty(self, index, x, f, g):
@@ -406,7 +409,9 @@ class Objective:
         sums, _ = self._run(index, x, "hessian")
         f, g, H = self._data_term(index, sums)
         H = H.reshape(-1, H.shape[-2], H.shape[-1]) if H.ndim == 3 else H[None]
-        H = np.array(H[:, :self.n_params, :self.n_params])  # without an intercept: drop b's row
+        if H.shape[-1] != self.n_params:  # without an intercept: drop b's row and column
+            H = np.array(H[:, :self.n_params, :self.n_params])
+        # (else H is normalise's own new array, written in place below)
         diag = np.arange(self.n_coef)
         H[:, diag, diag] += self.penalty.hessian_diagonal(self._coef(x), index)
         if self.model == "multinomial":

@@ -68,6 +68,8 @@ class L2(_Penalty):
 
     def value(self, W, index):
         lam = _rows(self.strength, index, W[:, 0])
+        if W.shape[0] == 1:  # one problem (binary, multinomial): no loop
+            return np.array([l2_value(lam[0], W[0]) if lam[0] else 0.0])
         out = np.zeros(W.shape[0])
         for k in np.flatnonzero(lam):
             out[k] = l2_value(lam[k], W[k])
@@ -75,7 +77,7 @@ class L2(_Penalty):
 
     def gradient(self, W, index):
         lam = _rows(self.strength, index, W)
-        if np.all(lam):
+        if lam.all():
             return lam * W
         out = np.zeros_like(W, dtype=np.float64)
         on = np.flatnonzero(lam.reshape(-1))

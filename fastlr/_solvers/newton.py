@@ -174,9 +174,7 @@ def _cholesky_direction(H, g):
     """Solve H·d = −g by Cholesky (LAPACK's potrf/potrs, as ``scipy.linalg.cho_factor`` /
     ``cho_solve`` call them, without their wrappers' checks and copies); add a growing ridge
     when H is not positive definite."""
-    from scipy.linalg import lapack
-
-    potrf, potrs = _lapack(lapack, H.dtype)
+    potrf, potrs = _lapack(H.dtype)
     ridge = 0.0
     for _ in range(12):
         A = H if ridge == 0.0 else H + ridge * np.eye(H.shape[0])
@@ -194,6 +192,16 @@ def _cholesky_direction(H, g):
     return -g
 
 
-def _lapack(lapack, dtype):
+#: (potrf, potrs) per dtype, looked up once: ``get_lapack_funcs`` and the import cost ~5 us of
+#: a ~20 us Cholesky step on breast_cancer (31 parameters; 8 steps a fit)
+_LAPACK: dict = {}
+
+
+def _lapack(dtype):
     """(potrf, potrs) for ``dtype``."""
-    return lapack.get_lapack_funcs(("potrf", "potrs"), dtype=dtype)
+    funcs = _LAPACK.get(dtype)
+    if funcs is None:
+        from scipy.linalg import lapack
+
+        funcs = _LAPACK[dtype] = lapack.get_lapack_funcs(("potrf", "potrs"), dtype=dtype)
+    return funcs

@@ -310,8 +310,8 @@ def gram_sums(fit: Fit, X, W, b) -> Sums:
     total = _layout.run_tasks(drivers, -(-m // task_rows), width, args, work)
     sums = _sums(total, fit, K, n, feature_major)
     blocks = total[width - pairs * p * p:].reshape(pairs, p, p)
-    upper = np.triu(blocks)
-    full = upper + np.transpose(np.triu(blocks, 1), (0, 2, 1))
+    full = np.empty_like(blocks)
+    _xpass.symmetric_from_upper(blocks, full)
     if fit.datafit is SOFTMAX:
         hess = _softmax_hessian(full, K, n)
     elif fit.datafit is BATCHED:

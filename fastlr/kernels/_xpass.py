@@ -60,7 +60,7 @@ __all__ = ["N_ROWS", "cols_margins_k", "cols_scatter_k",
            "csr_margins_1", "csr_margins_k", "csr_outer_upper", "csr_scatter_1",
            "csr_scatter_k", "dense_rows", "diag_cols", "diag_csr", "diag_rows", "gemm_upper",
            "rows_margins_1", "rows_margins_k", "rows_scatter_1", "rows_scatter_k",
-           "sparse_rows", "transpose_into", "transposed_block"]
+           "sparse_rows", "symmetric_from_upper", "transpose_into", "transposed_block"]
 
 
 @jit(inline="always")
@@ -607,6 +607,24 @@ def transpose_into(A, out):
             for i in range(i0, i1):
                 for j in range(j0, j1):
                     out[j, i] = A[i, j]
+
+
+@jit()
+def symmetric_from_upper(B, out):
+    """out[q] = the symmetric matrix whose upper triangle (diagonal included) is B[q]'s, for
+    each of the (pairs, p, p) blocks of a Gram pass (their lower triangles are not written).
+    Copies only, so bitwise the upper triangle mirrored; against NumPy's two ``triu`` and a
+    transposed add, 13 -> 1 us at p = 31 (breast_cancer's Newton, one call per iteration)."""
+    for q in range(B.shape[0]):
+        Bq = B[q]
+        Oq = out[q]
+        p = Bq.shape[0]
+        for i in range(p):
+            Oq[i, i] = Bq[i, i]
+            for j in range(i + 1, p):
+                v = Bq[i, j]
+                Oq[i, j] = v
+                Oq[j, i] = v
 
 
 #: names of the row-count function per layout (for ``_passes``)
