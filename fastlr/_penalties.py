@@ -58,9 +58,14 @@ class _Penalty:
 def l2_value(lam: float, w) -> float:
     """½·λ·‖w‖² of one problem's coefficients (any shape, summed in their C order); an
     overflowing ‖w‖² gives +inf, warning-free."""
-    w = np.ravel(w)
     with np.errstate(over="ignore"):
-        return 0.5 * lam * float(np.dot(w, w))
+        return l2_value_unguarded(lam, w)
+
+
+def l2_value_unguarded(lam: float, w) -> float:
+    """:func:`l2_value` for a caller already inside ``np.errstate(over="ignore")``."""
+    w = np.ravel(w)
+    return 0.5 * lam * float(np.dot(w, w))
 
 
 class L2(_Penalty):

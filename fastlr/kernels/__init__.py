@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._objective import normalise
-from .._penalties import l2_value
+from .._penalties import l2_value_unguarded
 from .._validation import (check_multinomial_problem, check_problem, check_real_array,
                            working_dtype)
 from . import _sums
@@ -64,7 +64,7 @@ def _penalised(parts, W, l2, rows=None):
     # and per-problem loop were ~half of the 24 us of fixed cost the engine added to a call:
     # fastlr bench --slides, loss_grad 10,000 x 100)
     with np.errstate(over="ignore"):  # ‖w‖² of a huge warm start: J = inf, warning-free
-        J = parts[0] + l2_value(np.float64(l2), W if rows is None else rows)
+        J = parts[0] + l2_value_unguarded(np.float64(l2), W if rows is None else rows)
         grad_w = parts[1] + l2 * np.asarray(W)
     if len(parts) == 3:
         return J, grad_w, parts[2]

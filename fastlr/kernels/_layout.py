@@ -15,6 +15,7 @@ Layouts (rows per block, rows per task) are chosen for the memory hierarchy; see
 
 from __future__ import annotations
 
+import functools
 import threading
 import types
 from typing import NamedTuple
@@ -69,6 +70,7 @@ def _tasks_of(n_blocks: int, block_rows: int, max_tasks: int) -> int:
     return -(-n_blocks // n_tasks) * block_rows
 
 
+@functools.lru_cache(maxsize=256)  # a function of the shape alone, asked once per pass
 def dense_layout(n_samples: int, n_features: int, itemsize: int, column_major: bool,
                  partial_doubles: int | None = None):
     """(rows per block, rows per task) for the fused dense kernels; depends on the shape only.
@@ -88,6 +90,7 @@ def dense_layout(n_samples: int, n_features: int, itemsize: int, column_major: b
                            max(1, min(MAX_TASKS, MAX_PARTIAL_DOUBLES // partial)))
 
 
+@functools.lru_cache(maxsize=256)
 def hessian_layout(n_samples: int, n_features: int, partial_doubles: int | None = None):
     """(rows per block, rows per task) for the fused Hessian kernels (blocks transposed to
     float64); ``partial_doubles``: one task's partial sums ((n+1)² + n + 2 by default)."""
