@@ -195,7 +195,7 @@ def test_discovery_finds_the_suite():
                      "bench_kernels.KernelError.track_max_error", "bench_fit.Fit.peakmem_fit",
                      "bench_fit.Fit.track_n_iter", "bench_fit.MultinomialFit.time_fit",
                      "bench_fit.MultinomialFit.track_n_iter", "bench_fit.MultinomialFit.track_objective",
-                     "bench_fit.FirstFit.timeraw_import_and_first_fit",
+                     "bench_fit.FirstFit.timeraw_import_and_first_fit", "bench_fit.SmallFit.time_fit",
                      "bench_kernels.SparseReadOnce.time_read_nonzeros"):
         assert expected in names
 
