@@ -1,7 +1,7 @@
 """Fit time of fastlr.LogisticRegression against scikit-learn (and glum), at equal optimum.
 
     python benchmarks/fit_vs_sklearn.py [--threads 1] [--repeat 3] [--budget 120] [--no-memory]
-        [--cases dense200k,dense1m,float32,sparse,text,text1m,multinomial,
+        [--cases dense200k,dense1m,float32,sparse,text50k,text,text1m,multinomial,
                  breast_cancer,wine,digits,illcond,corpus20]
     python benchmarks/fit_vs_sklearn.py --cases l1dense-0.1,l1dense-0.01,l1text-0.1,...
         [--scale 0.2]   (L1 / elastic-net cases: see L1_CASES; --scale shrinks their rows)
@@ -172,6 +172,8 @@ CASES = {
     "dense1m": ("1,000,000 x 20 float64", lambda: make_dense(1_000_000, 20, "float64"), 1.0),
     "float32": ("200,000 x 100 float32", lambda: make_dense(200_000, 100, "float32"), 1.0),
     "sparse": ("CSR 200,000 x 2,000 at 1 %", lambda: make_sparse(200_000, 2_000, 0.01), 1.0),
+    "text50k": ("text-like 50,000 x 50,000, Zipf, ~50 terms a row",
+                lambda: make_text(50_000, 50_000), 10.0),
     "text": ("text-like 100,000 x 100,000, Zipf, ~50 terms a row",
              lambda: make_text(100_000, 100_000), 10.0),
     "text1m": ("text-like 100,000 x 1,000,000, Zipf, ~50 terms a row",
