@@ -296,6 +296,20 @@ def test_class_averaged_preconditioner_in_one_pass(layout, monkeypatch):
     np.testing.assert_allclose(got[0], got[10**9], rtol=1e-14)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_feature_major_copy_is_the_transpose(threads):
+    """The two-phase pass's (n, K) copy of W, over several column chunks, on 1 and 2 threads,
+    into a new array and into a buffer with old values: W.T exactly (NumPy's transpose)."""
+    from fastlr.kernels import _softmax_csr
+
+    rng = np.random.default_rng(3)
+    W = rng.standard_normal((7, 3 * _softmax_csr.COPY_COLUMNS + 5))
+    assert np.array_equal(_softmax_csr.feature_major_copy(W, threads), W.T)
+    buf = rng.standard_normal(W.shape[::-1])
+    out = _softmax_csr.feature_major_copy(W, threads, buf)
+    assert out is buf and np.array_equal(buf, W.T)
+
+
 @pytest.mark.parametrize("weighted", [False, True])
 def test_two_phase_csr_pass_is_the_generic_pass_bitwise(weighted, monkeypatch):
     """The softmax passes on CSR X in two phases (rows, then X's CSC columns; forced on a small

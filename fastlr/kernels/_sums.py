@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._jit import threads_for
 from .._validation import is_sparse
 from . import _batched_csr, _layout, _loops, _passes, _softmax_csr, _xpass
 from ._layout import SPARSE_BLOCK_ROWS
@@ -219,6 +220,13 @@ def _two_phase(fit: Fit, X, T, K: int) -> bool:
             and K * X.shape[1] >= SOFTMAX_CSR_MIN)
 
 
+def _feature_major(X, W, T):
+    """W (K, n) transposed for the two-phase pass over CSR X, into T's buffer, on the pass's
+    threads."""
+    return _softmax_csr.feature_major_copy(W, threads_for(_csr_bytes(X) * W.shape[0]),
+                                           T.feature_major_buffer(W.shape[0]))
+
+
 def _softmax_two_phase(fit: Fit, X, T, Wt, b, curvature, with_grad, step, feature_major,
                        finish=None):
     """The softmax pass of ``_softmax_csr`` with the generic pass's task layout: Sums."""
@@ -249,7 +257,7 @@ def gradient_sums(fit: Fit, X, W, b, *, with_grad: bool = True, curvature=None,
         W = W.reshape(-1, W.shape[-1])
     curv = _NO_CURVATURE if curvature is None else curvature
     if _two_phase(fit, X, transposed, b.shape[0]):
-        Wt = W if feature_major else np.ascontiguousarray(W.T)
+        Wt = W if feature_major else _feature_major(X, W, transposed)
         done = (None if finish is None or feature_major or not with_grad
                 else (finish[0], finish[1], _ro(W), finish[2]))
         sums = _softmax_two_phase(fit, X, transposed, Wt, b, curv, with_grad, "pointwise",
@@ -274,8 +282,8 @@ def hessp_sums(fit: Fit, X, V, vb, curvature, transposed=None, finish=None):
     V, vb = _coefficients(V, vb)
     if _two_phase(fit, X, transposed, vb.shape[0]):
         done = None if finish is None else (finish[0], finish[1], _ro(V), finish[2])
-        sums = _softmax_two_phase(fit, X, transposed, np.ascontiguousarray(V.T), vb, curvature,
-                                  True, "hessp", False, done)
+        sums = _softmax_two_phase(fit, X, transposed, _feature_major(X, V, transposed), vb,
+                                  curvature, True, "hessp", False, done)
         return (None if finish is not None else sums.grad_w), sums.grad_b
     total, feature_major = _gradient_pass(fit, X, V, vb, curvature, True, "hessp")
     sums = _sums(total, fit, V.shape[0], X.shape[1], feature_major)
