@@ -476,75 +476,98 @@ def transposed_block(X, start, count, column_major, T):
 
 @jit(fast=True, inline="always")
 def gemm_upper(U, T, count, H):
-    """H[i, j] += Σ_k U[i, k]·T[j, k] for j ≥ i (k < count): contiguous dots, two rows of U
+    """H[i, j] += Σ_k U[i, k]·T[j, k] for j ≥ i (k < count): contiguous dots, four rows of U
     against four rows of T per sweep.
 
     For a symmetric product (U = T·diag(r)) the upper triangle is all of it. Register blocking:
-    each load of T[j, :] serves two rows of U and each load of U[i, :] four of T, 6 loads per 8
-    multiply-adds (one row against four: 5 per 4). One thread, this kernel alone at p x count =
-    31 x 569 / 101 x 648 / 201 x 648: 24.7 -> 16.0 / 282 -> 187 / 1,150 -> 735 us; the public
-    ``loss_grad_hess`` at 200,000 x 100 109 -> 78 ms, 20,000 x 300 87 -> 60 ms
-    (``bench_kernels.LossGradHess``). The sums move in the last bits (LLVM interleaves the wider
-    block differently); against the long-double oracle as accurate or more in every case of
-    ``benchmarks.fingerprint --errors``. The pair's sweep also writes H[i + 1, i], below the
-    diagonal: the lower triangle is never read (``symmetric_from_upper``).
+    each load of T[j, :] serves four rows of U and each load of U[i, :] four of T, 8 loads per
+    16 multiply-adds (one row against four: 5 per 4). One thread, this kernel alone at
+    p x count = 31 x 569 / 101 x 648 / 201 x 648: 24.7 / 282 / 1,150 us one row at a time,
+    16.0 / 187 / 735 two rows, 13.4 / 138 / 543 four rows; the public ``loss_grad_hess``
+    (``bench_kernels.LossGradHess``) in the commit message. The sums move in the last bits
+    (LLVM interleaves a wider block differently); against the long-double oracle as accurate
+    or more in every case of ``benchmarks.fingerprint --errors``. A sweep also writes entries
+    below the diagonal (H[i + 1, i], …): the lower triangle is never read
+    (``symmetric_from_upper``).
     """
     p = T.shape[0]
     i = 0
-    while i + 2 <= p:
+    while i + 4 <= p:
         u0 = U[i]
         u1 = U[i + 1]
+        u2 = U[i + 2]
+        u3 = U[i + 3]
         j = i
         while j + 4 <= p:
             t0 = T[j]
             t1 = T[j + 1]
             t2 = T[j + 2]
             t3 = T[j + 3]
-            a0 = 0.0
-            a1 = 0.0
-            a2 = 0.0
-            a3 = 0.0
-            c0 = 0.0
-            c1 = 0.0
-            c2 = 0.0
-            c3 = 0.0
+            a00 = a01 = a02 = a03 = 0.0
+            a10 = a11 = a12 = a13 = 0.0
+            a20 = a21 = a22 = a23 = 0.0
+            a30 = a31 = a32 = a33 = 0.0
             for k in range(count):
-                v = u0[k]
-                w = u1[k]
+                v0 = u0[k]
+                v1 = u1[k]
+                v2 = u2[k]
+                v3 = u3[k]
                 x0 = t0[k]
                 x1 = t1[k]
                 x2 = t2[k]
                 x3 = t3[k]
-                a0 += v * x0
-                a1 += v * x1
-                a2 += v * x2
-                a3 += v * x3
-                c0 += w * x0
-                c1 += w * x1
-                c2 += w * x2
-                c3 += w * x3
-            H[i, j] += a0
-            H[i, j + 1] += a1
-            H[i, j + 2] += a2
-            H[i, j + 3] += a3
-            H[i + 1, j] += c0
-            H[i + 1, j + 1] += c1
-            H[i + 1, j + 2] += c2
-            H[i + 1, j + 3] += c3
+                a00 += v0 * x0
+                a01 += v0 * x1
+                a02 += v0 * x2
+                a03 += v0 * x3
+                a10 += v1 * x0
+                a11 += v1 * x1
+                a12 += v1 * x2
+                a13 += v1 * x3
+                a20 += v2 * x0
+                a21 += v2 * x1
+                a22 += v2 * x2
+                a23 += v2 * x3
+                a30 += v3 * x0
+                a31 += v3 * x1
+                a32 += v3 * x2
+                a33 += v3 * x3
+            H[i, j] += a00
+            H[i, j + 1] += a01
+            H[i, j + 2] += a02
+            H[i, j + 3] += a03
+            H[i + 1, j] += a10
+            H[i + 1, j + 1] += a11
+            H[i + 1, j + 2] += a12
+            H[i + 1, j + 3] += a13
+            H[i + 2, j] += a20
+            H[i + 2, j + 1] += a21
+            H[i + 2, j + 2] += a22
+            H[i + 2, j + 3] += a23
+            H[i + 3, j] += a30
+            H[i + 3, j + 1] += a31
+            H[i + 3, j + 2] += a32
+            H[i + 3, j + 3] += a33
             j += 4
         while j < p:
             tj = T[j]
-            a = 0.0
-            c = 0.0
+            a0 = 0.0
+            a1 = 0.0
+            a2 = 0.0
+            a3 = 0.0
             for k in range(count):
                 x = tj[k]
-                a += u0[k] * x
-                c += u1[k] * x
-            H[i, j] += a
-            H[i + 1, j] += c
+                a0 += u0[k] * x
+                a1 += u1[k] * x
+                a2 += u2[k] * x
+                a3 += u3[k] * x
+            H[i, j] += a0
+            H[i + 1, j] += a1
+            H[i + 2, j] += a2
+            H[i + 3, j] += a3
             j += 1
-        i += 2
-    if i < p:
+        i += 4
+    while i < p:
         ui = U[i]
         for j in range(i, p):
             tj = T[j]
@@ -552,6 +575,7 @@ def gemm_upper(U, T, count, H):
             for k in range(count):
                 a += ui[k] * tj[k]
             H[i, j] += a
+        i += 1
 
 
 @jit(fast=True, inline="always")
