@@ -58,7 +58,7 @@ from .._jit import jit
 
 __all__ = ["N_ROWS", "cols_margins_k", "cols_scatter_k",
            "csr_margins_1", "csr_margins_k", "csr_outer_upper", "csr_scatter_1",
-           "csr_scatter_k", "dense_rows", "diag_cols", "diag_csr", "diag_rows", "gemm_upper",
+           "csr_scatter_k", "dense_rows", "diag_cols", "diag_csr", "diag_rows", "dots_4x4", "gemm_upper",
            "rows_margins_1", "rows_margins_k", "rows_scatter_1", "rows_scatter_k",
            "sparse_rows", "symmetric_from_upper", "transpose_into", "transposed_block"]
 
@@ -123,6 +123,45 @@ PREFETCH_ROW_BYTES = 2048
 
 
 @jit(fast=True, inline="always")
+def dots_4x4(a0, a1, a2, a3, b0, b1, b2, b3, length):
+    """The 16 dot products s_rc = Σ_{k < length} a_r[k]·b_c[k] of four vectors against four,
+    as (s00, s10, s20, s30, s01, …, s33) — b's index outer: the register block of both the
+    C-order margins (a: rows of X, b: rows of W) and the Gram pass (a: rows of U, b: rows of T).
+    Each value loaded serves four multiply-adds (8 loads per 16); LLVM vectorises each sum over
+    k (reassociation)."""
+    s00 = s10 = s20 = s30 = 0.0
+    s01 = s11 = s21 = s31 = 0.0
+    s02 = s12 = s22 = s32 = 0.0
+    s03 = s13 = s23 = s33 = 0.0
+    for k in range(length):
+        p = b0[k]
+        q = b1[k]
+        s = b2[k]
+        t = b3[k]
+        x0 = a0[k]
+        x1 = a1[k]
+        x2 = a2[k]
+        x3 = a3[k]
+        s00 += x0 * p
+        s10 += x1 * p
+        s20 += x2 * p
+        s30 += x3 * p
+        s01 += x0 * q
+        s11 += x1 * q
+        s21 += x2 * q
+        s31 += x3 * q
+        s02 += x0 * s
+        s12 += x1 * s
+        s22 += x2 * s
+        s32 += x3 * s
+        s03 += x0 * t
+        s13 += x1 * t
+        s23 += x2 * t
+        s33 += x3 * t
+    return (s00, s10, s20, s30, s01, s11, s21, s31, s02, s12, s22, s32, s03, s13, s23, s33)
+
+
+@jit(fast=True, inline="always")
 def rows_margins_k(X, start, count, W, b, Z):
     n = X.shape[1]
     K = W.shape[0]
@@ -131,51 +170,8 @@ def rows_margins_k(X, start, count, W, b, Z):
         r0, r1, r2, r3 = X[start + i], X[start + i + 1], X[start + i + 2], X[start + i + 3]
         k = 0
         while k + 4 <= K:
-            u0 = W[k]
-            u1 = W[k + 1]
-            u2 = W[k + 2]
-            u3 = W[k + 3]
-            a0 = 0.0
-            a1 = 0.0
-            a2 = 0.0
-            a3 = 0.0
-            c0 = 0.0
-            c1 = 0.0
-            c2 = 0.0
-            c3 = 0.0
-            e0 = 0.0
-            e1 = 0.0
-            e2 = 0.0
-            e3 = 0.0
-            f0 = 0.0
-            f1 = 0.0
-            f2 = 0.0
-            f3 = 0.0
-            for j in range(n):
-                p = u0[j]
-                q = u1[j]
-                s = u2[j]
-                t = u3[j]
-                x0 = r0[j]
-                x1 = r1[j]
-                x2 = r2[j]
-                x3 = r3[j]
-                a0 += x0 * p
-                a1 += x1 * p
-                a2 += x2 * p
-                a3 += x3 * p
-                c0 += x0 * q
-                c1 += x1 * q
-                c2 += x2 * q
-                c3 += x3 * q
-                e0 += x0 * s
-                e1 += x1 * s
-                e2 += x2 * s
-                e3 += x3 * s
-                f0 += x0 * t
-                f1 += x1 * t
-                f2 += x2 * t
-                f3 += x3 * t
+            (a0, a1, a2, a3, c0, c1, c2, c3, e0, e1, e2, e3,
+             f0, f1, f2, f3) = dots_4x4(r0, r1, r2, r3, W[k], W[k + 1], W[k + 2], W[k + 3], n)
             Z[k, i] = a0 + b[k]
             Z[k, i + 1] = a1 + b[k]
             Z[k, i + 2] = a2 + b[k]
@@ -483,8 +479,9 @@ def gemm_upper(U, T, count, H):
     each load of T[j, :] serves four rows of U and each load of U[i, :] four of T, 8 loads per
     16 multiply-adds (one row against four: 5 per 4). One thread, this kernel alone at
     p x count = 31 x 569 / 101 x 648 / 201 x 648: 24.7 / 282 / 1,150 us one row at a time,
-    16.0 / 187 / 735 two rows, 13.4 / 138 / 543 four rows; the public ``loss_grad_hess``
-    (``bench_kernels.LossGradHess``) in the commit message. The sums move in the last bits
+    16.0 / 187 / 735 two rows, 13.4 / 138 / 543 four rows (``dots_4x4``, the margins' block);
+    the public ``loss_grad_hess`` at 200,000 x 100 107-111 -> 74-75 ms, 20,000 x 300 87 -> 51 ms
+    (``bench_kernels.LossGradHess``). The sums move in the last bits
     (LLVM interleaves a wider block differently); against the long-double oracle as accurate
     or more in every case of ``benchmarks.fingerprint --errors``. A sweep also writes entries
     below the diagonal (H[i + 1, i], …): the lower triangle is never read
@@ -499,39 +496,9 @@ def gemm_upper(U, T, count, H):
         u3 = U[i + 3]
         j = i
         while j + 4 <= p:
-            t0 = T[j]
-            t1 = T[j + 1]
-            t2 = T[j + 2]
-            t3 = T[j + 3]
-            a00 = a01 = a02 = a03 = 0.0
-            a10 = a11 = a12 = a13 = 0.0
-            a20 = a21 = a22 = a23 = 0.0
-            a30 = a31 = a32 = a33 = 0.0
-            for k in range(count):
-                v0 = u0[k]
-                v1 = u1[k]
-                v2 = u2[k]
-                v3 = u3[k]
-                x0 = t0[k]
-                x1 = t1[k]
-                x2 = t2[k]
-                x3 = t3[k]
-                a00 += v0 * x0
-                a01 += v0 * x1
-                a02 += v0 * x2
-                a03 += v0 * x3
-                a10 += v1 * x0
-                a11 += v1 * x1
-                a12 += v1 * x2
-                a13 += v1 * x3
-                a20 += v2 * x0
-                a21 += v2 * x1
-                a22 += v2 * x2
-                a23 += v2 * x3
-                a30 += v3 * x0
-                a31 += v3 * x1
-                a32 += v3 * x2
-                a33 += v3 * x3
+            (a00, a10, a20, a30, a01, a11, a21, a31, a02, a12, a22, a32,
+             a03, a13, a23, a33) = dots_4x4(u0, u1, u2, u3, T[j], T[j + 1], T[j + 2], T[j + 3],
+                                            count)
             H[i, j] += a00
             H[i, j + 1] += a01
             H[i, j + 2] += a02
