@@ -64,6 +64,64 @@ def test_batched_logistic_is_each_problem_alone(layout):
         np.testing.assert_allclose(curvature[k], h, rtol=1e-13, atol=1e-300)
 
 
+@pytest.mark.parametrize("layout", ["C", "C[::2]", "C[:,::3]"])
+@pytest.mark.parametrize("n", [1, 6, 17])
+def test_k_function_row_pass_at_every_number_of_functions(layout, n):
+    """The C-order pass over K functions (``_vector_rows``: sweeps of up to 12 functions in
+    vectors of 4, 2 and 1, four rows at a time, the block's last rows alone) at every K that
+    takes a different path — 1 to 13, and several sweeps — with m not a multiple of four and n
+    odd and even: each problem's loss, gradient, curvature and H·v against NumPy."""
+    from fastlr.kernels import _sums
+
+    rng = np.random.default_rng(n)
+    m = 1003
+    base = rng.standard_normal((m, n))
+    X = arrange(base, layout)
+    for K in [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 16, 25]:
+        groups = rng.integers(0, 2, m)
+        labels = (rng.random((K, 2)) < 0.5).astype(float)
+        factors = rng.uniform(0.5, 1.5, (K, 2))
+        W = rng.standard_normal((K, n)) * 0.4
+        b = rng.standard_normal(K) * 0.3
+        fit = _sums.batched_fit(groups.astype(np.int64), labels, factors)
+        h = np.empty((K, m))
+        sums = _sums.gradient_sums(fit, X, W, b, curvature=h)
+        V, vb = rng.standard_normal((K, n)), rng.standard_normal(K)
+        hv, hb = _sums.hessp_sums(fit, X, V, vb, h)
+        for k in range(K):
+            loss, gw, gb, hk = _logistic_numpy(base, labels[k, groups], factors[k, groups],
+                                               W[k], b[k])
+            assert sums.loss[k] == pytest.approx(loss, rel=1e-12), (K, k)
+            np.testing.assert_allclose(sums.grad_w[k], gw, rtol=1e-11, atol=1e-12)
+            assert sums.grad_b[k] == pytest.approx(gb, rel=1e-11, abs=1e-12)
+            np.testing.assert_allclose(h[k], hk, rtol=1e-13, atol=1e-300)
+            u = hk * (base @ V[k] + vb[k])
+            np.testing.assert_allclose(hv[k], base.T @ u, rtol=1e-11, atol=1e-11)
+            assert hb[k] == pytest.approx(u.sum(), rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("K", [2, 3, 7, 13])
+def test_k_function_row_pass_widens_float32(K):
+    """float32 X: each value is widened to float64 as it is loaded, so the softmax sums are
+    those of the float64 copy of X to rounding (W, Z and G are float64 throughout)."""
+    from fastlr.kernels import _sums
+
+    rng = np.random.default_rng(K)
+    m, n = 1001, 9
+    X = rng.standard_normal((m, n)).astype(np.float32)
+    y = rng.integers(0, K, m)
+    W, b = rng.standard_normal((K, n)) * 0.3, rng.standard_normal(K) * 0.1
+    fit = _sums.softmax_fit(y.astype(np.int64))
+    got = _sums.gradient_sums(fit, X, W, b)
+    P = softmax(X.astype(np.float64) @ W.T + b, axis=1)
+    loss = np.sum(logsumexp(X.astype(np.float64) @ W.T + b, axis=1)
+                  - (X.astype(np.float64) @ W.T + b)[np.arange(m), y])
+    D = P - np.eye(K)[y]
+    assert got.loss == pytest.approx(loss, rel=1e-12)
+    np.testing.assert_allclose(got.grad_w, D.T @ X.astype(np.float64), rtol=1e-11, atol=1e-11)
+    np.testing.assert_allclose(got.grad_b, D.sum(0), rtol=1e-11, atol=1e-11)
+
+
 def test_batched_logistic_of_one_problem_is_the_logistic_datafit():
     from fastlr.kernels import _sums
 

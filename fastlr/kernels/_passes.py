@@ -15,8 +15,8 @@ What a specialisation binds (as module globals of a copy of the template, resolv
 compiles it — so each is its own compiled function with its own cache files, named
 ``<template>__<layout>__<datafit>``):
 
-* the layout: ``MARGINS``, ``SCATTER``, ``N_ROWS`` and ``FEATURE_MAJOR`` (CSR with K functions
-  holds W and G as (n, K)); for ``gram`` also ``GRAM_SCRATCH``, ``GRAM_MARGINS``,
+* the layout: ``MARGINS``, ``SCATTER``, ``N_ROWS`` and ``FEATURE_MAJOR`` (C order and CSR with
+  K functions hold W and G as (n, K)); for ``gram`` also ``GRAM_SCRATCH``, ``GRAM_MARGINS``,
   ``GRAM_SCATTER``, ``ACCUMULATE``;
 * the datafit: ``SCRATCH``, ``POINTWISE`` (its pointwise or its hessp hook), ``N_PAIRS``,
   ``PAIR_WEIGHTS``, ``PER_FUNCTION_LOSSES``.
@@ -34,7 +34,7 @@ import types
 import numpy as np
 
 from .._jit import jit
-from . import _layout, _xpass
+from . import _layout, _vector_rows, _xpass
 from .datafits import DATAFITS
 
 __all__ = ["compiled", "compiled_so_far"]
@@ -212,7 +212,8 @@ def _csr_accumulate(X, start, count, T, U, r, B):
 _LAYOUTS = {
     "gradient": {
         "rows_1": dict(MARGINS=_xpass.rows_margins_1, SCATTER=_xpass.rows_scatter_1),
-        "rows_k": dict(MARGINS=_xpass.rows_margins_k, SCATTER=_xpass.rows_scatter_k),
+        "rows_k": dict(MARGINS=_vector_rows.rows_margins_k, SCATTER=_vector_rows.rows_scatter_k,
+                       FEATURE_MAJOR=True),
         "cols": dict(MARGINS=_xpass.cols_margins_k, SCATTER=_xpass.cols_scatter_k),
         "csr_1": dict(MARGINS=_xpass.csr_margins_1, SCATTER=_xpass.csr_scatter_1),
         "csr_k": dict(MARGINS=_xpass.csr_margins_k, SCATTER=_xpass.csr_scatter_k,

@@ -198,10 +198,14 @@ def _gradient_pass(fit: Fit, X, W, b, curvature, with_grad: bool, step: str,
     else:
         column_major = _layout.is_column_major(X)
         layout = "cols" if column_major else ("rows_1" if single else "rows_k")
-        feature_major = False
-        Wl = np.ascontiguousarray(W.T) if given_feature_major else W
+        # the C-order K-function pass (``_vector_rows``) takes W and G feature-major, (n, K)
+        feature_major = layout == "rows_k"
+        if feature_major:
+            Wl = W if given_feature_major else np.ascontiguousarray(W.T)
+        else:
+            Wl = (np.ascontiguousarray(W.T) if given_feature_major else W).reshape(K, n)
         block_rows, task_rows = _layout.dense_layout(m, n, X.itemsize, column_major, partial)
-        args = (*_dense(X), _ro(Wl.reshape(K, n)), _ro(b), block_rows, task_rows, *fit.arrays,
+        args = (*_dense(X), _ro(Wl), _ro(b), block_rows, task_rows, *fit.arrays,
                 curvature, with_grad)
         work = m * n * X.itemsize * K  # 4·K multiply-adds per value of X
     drivers = _passes.compiled("gradient", layout, fit.datafit.name, step)

@@ -14,16 +14,9 @@ while the block is still in cache. These loops are the only code that touches X.
 in specialisations bound into a pass at compile time (``_passes``), never chosen at run time:
 
 * ``_k`` — K ≥ 1 functions: register blocking over rows and functions, so each value of X
-  loaded serves several functions and each row of W or G several rows. C-order margins take
-  4 rows × 4 functions per sweep (then 4 × 2, 4 × 1); at K ≤ 3 the sweeps, and so the sums, are
-  the old 4 × 2 ones, and LLVM vectorises each 4 × 4 sum as it did the 4 × 2 (on the
-  development machine the results are bitwise those of the 4 × 2 kernel at every K). The C-order scatter takes 4 rows × 2 functions
-  and, for rows of at most ``PREFETCH_ROW_BYTES``, prefetches the next block's rows while it
-  computes from cache, so the next margins read X from L2 instead of memory (200,000 x 50,
-  K = 10, float64, one thread: the softmax pass 38.6 -> 33.3 ms CPU, the batched-binary pass
-  37.2 -> 32.0 ms; ``benchmarks/kpass.py``). At K = 1 the sweeps are the binary model's: the
-  scatter four rows at a time (G loaded and stored once per four rows, ``rows_scatter_1``,
-  no prefetch), the column runs four at a time.
+  loaded serves several functions and each row of W or G several rows. The C-order pair is
+  ``_vector_rows`` (outer products in explicit vectors, W and G feature-major); the column runs
+  take four columns per sweep; CSR takes W and G feature-major (below).
 * ``_1`` — what differs for one function (K = 1, the binary model): C-order margins one row at
   a time, vectorised along the row; CSR with W and G as one row (``(1, n)``).
 
@@ -59,7 +52,7 @@ from .._jit import jit
 __all__ = ["N_ROWS", "cols_margins_k", "cols_scatter_k",
            "csr_margins_1", "csr_margins_k", "csr_outer_upper", "csr_scatter_1",
            "csr_scatter_k", "dense_rows", "diag_cols", "diag_csr", "diag_rows", "dots_4x4", "gemm_upper",
-           "rows_margins_1", "rows_margins_k", "rows_scatter_1", "rows_scatter_k",
+           "rows_margins_1", "rows_scatter_1",
            "sparse_rows", "symmetric_from_upper", "transpose_into", "transposed_block"]
 
 
@@ -118,17 +111,17 @@ def _prefetch_rows(X, first, stop):
             _prefetch(X, r, c)
 
 
-#: rows of at most this many bytes get the next block prefetched during the K-function scatter
+#: rows of at most this many bytes get the next block prefetched during the K-function C-order
+#: scatter (``_vector_rows``)
 PREFETCH_ROW_BYTES = 2048
 
 
 @jit(fast=True, inline="always")
 def dots_4x4(a0, a1, a2, a3, b0, b1, b2, b3, length):
     """The 16 dot products s_rc = Σ_{k < length} a_r[k]·b_c[k] of four vectors against four,
-    as (s00, s10, s20, s30, s01, …, s33) — b's index outer: the register block of both the
-    C-order margins (a: rows of X, b: rows of W) and the Gram pass (a: rows of U, b: rows of T).
-    Each value loaded serves four multiply-adds (8 loads per 16); LLVM vectorises each sum over
-    k (reassociation)."""
+    as (s00, s10, s20, s30, s01, …, s33) — b's index outer: the register block of the Gram
+    pass (a: rows of U, b: rows of T). Each value loaded serves four multiply-adds (8 loads per
+    16); LLVM vectorises each sum over k (reassociation)."""
     s00 = s10 = s20 = s30 = 0.0
     s01 = s11 = s21 = s31 = 0.0
     s02 = s12 = s22 = s32 = 0.0
@@ -162,97 +155,6 @@ def dots_4x4(a0, a1, a2, a3, b0, b1, b2, b3, length):
 
 
 @jit(fast=True, inline="always")
-def rows_margins_k(X, start, count, W, b, Z):
-    n = X.shape[1]
-    K = W.shape[0]
-    i = 0
-    while i + 4 <= count:
-        r0, r1, r2, r3 = X[start + i], X[start + i + 1], X[start + i + 2], X[start + i + 3]
-        k = 0
-        while k + 4 <= K:
-            (a0, a1, a2, a3, c0, c1, c2, c3, e0, e1, e2, e3,
-             f0, f1, f2, f3) = dots_4x4(r0, r1, r2, r3, W[k], W[k + 1], W[k + 2], W[k + 3], n)
-            Z[k, i] = a0 + b[k]
-            Z[k, i + 1] = a1 + b[k]
-            Z[k, i + 2] = a2 + b[k]
-            Z[k, i + 3] = a3 + b[k]
-            Z[k + 1, i] = c0 + b[k + 1]
-            Z[k + 1, i + 1] = c1 + b[k + 1]
-            Z[k + 1, i + 2] = c2 + b[k + 1]
-            Z[k + 1, i + 3] = c3 + b[k + 1]
-            Z[k + 2, i] = e0 + b[k + 2]
-            Z[k + 2, i + 1] = e1 + b[k + 2]
-            Z[k + 2, i + 2] = e2 + b[k + 2]
-            Z[k + 2, i + 3] = e3 + b[k + 2]
-            Z[k + 3, i] = f0 + b[k + 3]
-            Z[k + 3, i + 1] = f1 + b[k + 3]
-            Z[k + 3, i + 2] = f2 + b[k + 3]
-            Z[k + 3, i + 3] = f3 + b[k + 3]
-            k += 4
-        if k + 2 <= K:
-            u0 = W[k]
-            u1 = W[k + 1]
-            a0 = 0.0
-            a1 = 0.0
-            a2 = 0.0
-            a3 = 0.0
-            c0 = 0.0
-            c1 = 0.0
-            c2 = 0.0
-            c3 = 0.0
-            for j in range(n):
-                p = u0[j]
-                q = u1[j]
-                x0 = r0[j]
-                x1 = r1[j]
-                x2 = r2[j]
-                x3 = r3[j]
-                a0 += x0 * p
-                a1 += x1 * p
-                a2 += x2 * p
-                a3 += x3 * p
-                c0 += x0 * q
-                c1 += x1 * q
-                c2 += x2 * q
-                c3 += x3 * q
-            Z[k, i] = a0 + b[k]
-            Z[k, i + 1] = a1 + b[k]
-            Z[k, i + 2] = a2 + b[k]
-            Z[k, i + 3] = a3 + b[k]
-            Z[k + 1, i] = c0 + b[k + 1]
-            Z[k + 1, i + 1] = c1 + b[k + 1]
-            Z[k + 1, i + 2] = c2 + b[k + 1]
-            Z[k + 1, i + 3] = c3 + b[k + 1]
-            k += 2
-        if k < K:
-            u0 = W[k]
-            a0 = 0.0
-            a1 = 0.0
-            a2 = 0.0
-            a3 = 0.0
-            for j in range(n):
-                p = u0[j]
-                a0 += r0[j] * p
-                a1 += r1[j] * p
-                a2 += r2[j] * p
-                a3 += r3[j] * p
-            Z[k, i] = a0 + b[k]
-            Z[k, i + 1] = a1 + b[k]
-            Z[k, i + 2] = a2 + b[k]
-            Z[k, i + 3] = a3 + b[k]
-        i += 4
-    while i < count:
-        r0 = X[start + i]
-        for k in range(K):
-            u0 = W[k]
-            a0 = 0.0
-            for j in range(n):
-                a0 += r0[j] * u0[j]
-            Z[k, i] = a0 + b[k]
-        i += 1
-
-
-@jit(fast=True, inline="always")
 def rows_scatter_1(X, start, count, D, G):
     """G[0] += D[0]·X over the block, four rows per sweep (the binary model)."""
     n = X.shape[1]
@@ -270,47 +172,6 @@ def rows_scatter_1(X, start, count, D, G):
         d0 = d[i]
         for j in range(n):
             g0[j] += d0 * r0[j]
-        i += 1
-
-
-@jit(fast=True, inline="always")
-def rows_scatter_k(X, start, count, D, G):
-    n = X.shape[1]
-    K = G.shape[0]
-    # the next block's rows, four per sweep of four rows, fetched while this block's scatter
-    # computes from cache, so that the next margins read X from L2
-    ahead = start + count if n * X.itemsize <= PREFETCH_ROW_BYTES else X.shape[0]
-    i = 0
-    while i + 4 <= count:
-        _prefetch_rows(X, ahead + i, ahead + i + 4)
-        r0, r1, r2, r3 = X[start + i], X[start + i + 1], X[start + i + 2], X[start + i + 3]
-        k = 0
-        while k + 2 <= K:
-            g0 = G[k]
-            g1 = G[k + 1]
-            d0, d1, d2, d3 = D[k, i], D[k, i + 1], D[k, i + 2], D[k, i + 3]
-            e0, e1, e2, e3 = D[k + 1, i], D[k + 1, i + 1], D[k + 1, i + 2], D[k + 1, i + 3]
-            for j in range(n):
-                x0 = r0[j]
-                x1 = r1[j]
-                x2 = r2[j]
-                x3 = r3[j]
-                g0[j] += (d0 * x0 + d1 * x1) + (d2 * x2 + d3 * x3)
-                g1[j] += (e0 * x0 + e1 * x1) + (e2 * x2 + e3 * x3)
-            k += 2
-        if k < K:
-            g0 = G[k]
-            d0, d1, d2, d3 = D[k, i], D[k, i + 1], D[k, i + 2], D[k, i + 3]
-            for j in range(n):
-                g0[j] += (d0 * r0[j] + d1 * r1[j]) + (d2 * r2[j] + d3 * r3[j])
-        i += 4
-    while i < count:
-        r0 = X[start + i]
-        for k in range(K):
-            g0 = G[k]
-            d0 = D[k, i]
-            for j in range(n):
-                g0[j] += d0 * r0[j]
         i += 1
 
 

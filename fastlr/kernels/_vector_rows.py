@@ -1,0 +1,351 @@
+"""The C-order pass over K functions in explicit vectors: margins and scatter as outer products.
+
+For X with contiguous rows and K ≥ 1 functions (``_passes`` layout ``rows_k``), per block:
+
+    Z[k, i] = b[k] + Σⱼ X[i, j]·Wt[j, k]        and        Gt[j, k] += Σᵢ D[k, i]·X[i, j],
+
+W and G feature-major, (n, K), as the CSR pass takes them. Written as dot products along a row
+(one sum per (i, k), vectorised over j), every sum ends in a horizontal reduction and a scalar
+tail, and at the short rows users fit (n = 50: six vectors of eight per sum) that overhead is
+as large as the multiply-adds. Here both loops are outer products: four rows at a time, each
+X[i, j] broadcast against vectors of four functions, so every multiply-add is a full vector
+operation and nothing is reduced across lanes. Numba/LLVM do not find this form (the loop
+vectoriser vectorises over j again, or without reassociation leaves it scalar), so the
+micro-kernels are LLVM IR (``numba.extending.intrinsic``): ``<4 x double>`` accumulators,
+``llvm.fma``. A sweep covers up to ``SWEEP`` = 12 functions in vectors of 4, then 3 (of 4), 2
+or 1 lanes (``_parts``), so nothing is read or written past K and no lane is padding.
+
+Sums, fixed by the code and not by the vector width or alignment: each margin in two chains,
+even and odd j, added at the end, then b; each Gt[j, k] takes a four-row sum (in row order)
+per four rows, as the scalar kernels' sums did. float32 X is widened to float64 as loaded.
+
+CPU time of one pass against the dot-product kernels it replaced (``benchmarks/kpass.py``, one
+thread, float64 unless said, Xeon with AVX-512): softmax 200,000 x 50, K = 10 22.4 -> 16.8 ms,
+batched binary 24.0 -> 19.0 ms, float32 80,000 x 50 10.2 -> 8.0 ms, 20,000 x 1,000 31.5 ->
+24.6 ms, 2,000 x 10,000 47.5 -> 41.6 ms, K = 3 100,000 x 100 8.6 -> 8.5 ms. Compiled for AVX2
+(16 vector registers: the 24 accumulators of a full sweep spill) still 1.13-1.18x at K = 10,
+0.98x at K = 3.
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from .._jit import jit
+from ._xpass import PREFETCH_ROW_BYTES, _prefetch_rows
+
+__all__ = ["SWEEP", "rows_margins_k", "rows_scatter_k"]
+
+#: functions per sweep over four rows: three vectors of four, 24 accumulators in two chains (with
+#: W's three vectors and a broadcast, 28 of AVX-512's 32 vector registers)
+SWEEP = 12
+
+_I32 = ir.IntType(32)
+_I64 = ir.IntType(64)
+_F64 = ir.DoubleType()
+
+
+def _parts(lanes: int):
+    """(offset, width, live) of the vectors that cover ``lanes`` functions: fours, then for the
+    rest a four with three live lanes, a two or a one (10 = 4 + 4 + 2, 7 = 4 + 3 of 4). A
+    three-lane part is loaded as a pair and a scalar and stored so: nothing is read or written
+    outside the functions, and no load or store is masked."""
+    parts = [(offset, 4, 4) for offset in range(0, lanes - lanes % 4, 4)]
+    rest = lanes % 4
+    if rest:
+        parts.append((lanes - rest, 4 if rest == 3 else rest, rest))
+    return parts
+
+
+def _vec(width):
+    return ir.VectorType(_F64, width)
+
+
+def _pointer(context, builder, aryty, ary, *indices):
+    inds = [context.cast(builder, v, types.intp, types.intp) for v in indices]
+    return cgutils.get_item_pointer(context, builder, aryty, ary, inds)
+
+
+def _load(builder, pointer, width):
+    return builder.load(builder.bitcast(pointer, _vec(width).as_pointer()), align=8)
+
+
+def _store(builder, value, pointer):
+    builder.store(value, builder.bitcast(pointer, value.type.as_pointer()), align=8)
+
+
+def _load_part(builder, pointer, width, live):
+    """``live`` doubles from ``pointer`` as a vector of ``width`` (lanes past ``live`` zero)."""
+    if live == width:
+        return _load(builder, pointer, width)
+    pair = _load(builder, pointer, 2)
+    last = builder.load(builder.gep(pointer, [_I64(2)]))
+    v = ir.Constant(_vec(4), [0.0] * 4)
+    v = builder.insert_element(v, builder.extract_element(pair, _I32(0)), _I32(0))
+    v = builder.insert_element(v, builder.extract_element(pair, _I32(1)), _I32(1))
+    return builder.insert_element(v, last, _I32(2))
+
+
+def _store_part(builder, value, pointer, width, live):
+    """The first ``live`` lanes of ``value`` to ``pointer``."""
+    if live == width:
+        _store(builder, value, pointer)
+        return
+    _store(builder, _shuffle(builder, value, value, [0, 1]), pointer)
+    builder.store(builder.extract_element(value, _I32(2)), builder.gep(pointer, [_I64(2)]))
+
+
+def _splat(builder, value, width):
+    v = builder.insert_element(ir.Constant(_vec(width), ir.Undefined), value, _I32(0))
+    return builder.shuffle_vector(v, ir.Constant(_vec(width), ir.Undefined),
+                                  ir.Constant(ir.VectorType(_I32, width), [0] * width))
+
+
+def _shuffle(builder, x, y, mask):
+    return builder.shuffle_vector(x, y, ir.Constant(ir.VectorType(_I32, len(mask)), mask))
+
+
+def _transpose(builder, a, width):
+    """Four vectors of ``width`` lanes → ``width`` vectors of four: out[c][r] = a[r][c]."""
+    if width == 4:
+        lo01, hi01 = _shuffle(builder, a[0], a[1], [0, 4, 1, 5]), _shuffle(builder, a[0], a[1], [2, 6, 3, 7])
+        lo23, hi23 = _shuffle(builder, a[2], a[3], [0, 4, 1, 5]), _shuffle(builder, a[2], a[3], [2, 6, 3, 7])
+        return [_shuffle(builder, lo01, lo23, [0, 1, 4, 5]), _shuffle(builder, lo01, lo23, [2, 3, 6, 7]),
+                _shuffle(builder, hi01, hi23, [0, 1, 4, 5]), _shuffle(builder, hi01, hi23, [2, 3, 6, 7])]
+    out = []
+    for c in range(width):
+        v = ir.Constant(_vec(len(a)), ir.Undefined)
+        for r, ar in enumerate(a):
+            v = builder.insert_element(v, builder.extract_element(ar, _I32(c)), _I32(r))
+        out.append(v)
+    return out
+
+
+def _untranspose(builder, a, width):
+    """Four vectors of four (one per function) → four vectors of ``width`` (one per row)."""
+    if width == 4:
+        return _transpose(builder, a, 4)
+    out = []
+    for r in range(4):
+        v = ir.Constant(_vec(width), ir.Undefined)
+        for c in range(width):
+            v = builder.insert_element(v, builder.extract_element(a[c], _I32(r)), _I32(c))
+        out.append(v)
+    return out
+
+
+def _load_x(context, builder, xty, xa, row, j):
+    """X[row, j] as a double."""
+    value = builder.load(_pointer(context, builder, xty, xa, row, j))
+    return value if xty.dtype == types.float64 else builder.fpext(value, _F64)
+
+
+def _fma(builder, width):
+    vt = _vec(width)
+    return cgutils.get_or_insert_function(builder.module, ir.FunctionType(vt, [vt] * 3),
+                                          f"llvm.fma.v{width}f64")
+
+
+def _margins_sweep(lanes: int):
+    """Z[k0 + c, col + r] = b[k0 + c] + Σⱼ X[row + r, j]·Wt[j, k0 + c] for r < 4, c < lanes.
+
+    Each sum runs in two chains, over even and over odd j, added at the end: twice the
+    multiply-adds in flight (four rows of one vector, K ≤ 4, would otherwise wait on the FMA
+    latency) and half the rounding steps of one chain in order."""
+    parts = _parts(lanes)
+
+    @intrinsic
+    def margins_sweep(typingctx, X, row, Wt, k0, b, Z, col):
+        def codegen(context, builder, sig, args):
+            xty, _, wty, _, bty, zty, _ = sig.args
+            xa, wa, ba, za = (context.make_array(sig.args[i])(context, builder, args[i])
+                              for i in (0, 2, 4, 5))
+            row, k0, col = (context.cast(builder, args[i], sig.args[i], types.intp)
+                            for i in (1, 3, 6))
+            n = builder.extract_value(xa.shape, 1)
+            rows = [builder.add(row, _I64(r)) for r in range(4)]
+            acc = [[[cgutils.alloca_once_value(builder, ir.Constant(_vec(w), [0.0] * w))
+                     for _, w, _ in parts] for _ in range(4)] for _ in range(2)]
+
+            def step(j, chain):
+                w = [_load_part(builder, _pointer(context, builder, wty, wa, j,
+                                                  builder.add(k0, _I64(o))), width, live)
+                     for o, width, live in parts]
+                for r in range(4):
+                    x = _load_x(context, builder, xty, xa, rows[r], j)
+                    for p, (_, width, _) in enumerate(parts):
+                        slot = acc[chain][r][p]
+                        builder.store(builder.call(_fma(builder, width), [
+                            _splat(builder, x, width), w[p], builder.load(slot)]), slot)
+
+            half = builder.lshr(n, _I64(1))
+            with cgutils.for_range(builder, half) as loop:
+                even = builder.shl(loop.index, _I64(1))
+                step(even, 0)
+                step(builder.add(even, _I64(1)), 1)
+            with builder.if_then(builder.icmp_signed("<", builder.shl(half, _I64(1)), n)):
+                step(builder.sub(n, _I64(1)), 0)
+            for p, (o, width, live) in enumerate(parts):
+                by_function = _transpose(builder, [
+                    builder.fadd(builder.load(acc[0][r][p]), builder.load(acc[1][r][p]))
+                    for r in range(4)], width)
+                for c in range(live):
+                    k = builder.add(k0, _I64(o + c))
+                    bk = builder.load(_pointer(context, builder, bty, ba, k))
+                    _store(builder, builder.fadd(by_function[c], _splat(builder, bk, 4)),
+                           _pointer(context, builder, zty, za, k, col))
+            return context.get_dummy_value()
+
+        return types.void(X, row, Wt, k0, b, Z, col), codegen
+
+    return margins_sweep
+
+
+def _scatter_sweep(lanes: int):
+    """Gt[j, k0 + c] += Σ_{r<4} D[k0 + c, col + r]·X[row + r, j] for every j and c < lanes."""
+    parts = _parts(lanes)
+
+    @intrinsic
+    def scatter_sweep(typingctx, X, row, D, col, k0, Gt):
+        def codegen(context, builder, sig, args):
+            xty, _, dty, _, _, gty = sig.args
+            xa, da, ga = (context.make_array(sig.args[i])(context, builder, args[i])
+                          for i in (0, 2, 5))
+            row, col, k0 = (context.cast(builder, args[i], sig.args[i], types.intp)
+                            for i in (1, 3, 4))
+            n = builder.extract_value(xa.shape, 1)
+            rows = [builder.add(row, _I64(r)) for r in range(4)]
+            d = []  # d[p][r]: the part's D values of row r, a vector over its functions
+            for o, width, live in parts:
+                by_function = [_load(builder, _pointer(context, builder, dty, da,
+                                                       builder.add(k0, _I64(o + c)), col), 4)
+                               for c in range(live)]
+                by_function += [ir.Constant(_vec(4), [0.0] * 4)] * (width - live)
+                d.append(_untranspose(builder, by_function, width))
+            with cgutils.for_range(builder, n) as loop:
+                j = loop.index
+                x = [_load_x(context, builder, xty, xa, rows[r], j) for r in range(4)]
+                for p, (o, width, live) in enumerate(parts):
+                    ptr = _pointer(context, builder, gty, ga, j, builder.add(k0, _I64(o)))
+                    # the four rows' sum first, then one addition into Gt: Gt takes one
+                    # rounding per four rows, as the scalar kernels' sums did
+                    t = builder.fmul(_splat(builder, x[0], width), d[p][0])
+                    for r in range(1, 4):
+                        t = builder.call(_fma(builder, width),
+                                         [_splat(builder, x[r], width), d[p][r], t])
+                    g = builder.fadd(_load_part(builder, ptr, width, live), t)
+                    _store_part(builder, g, ptr, width, live)
+            return context.get_dummy_value()
+
+        return types.void(X, row, D, col, k0, Gt), codegen
+
+    return scatter_sweep
+
+
+(_m1, _m2, _m3, _m4, _m5, _m6, _m7, _m8, _m9, _m10, _m11, _m12) = (
+    _margins_sweep(lanes) for lanes in range(1, SWEEP + 1))
+(_s1, _s2, _s3, _s4, _s5, _s6, _s7, _s8, _s9, _s10, _s11, _s12) = (
+    _scatter_sweep(lanes) for lanes in range(1, SWEEP + 1))
+
+
+@jit(inline="always")
+def _margins(lanes, X, row, Wt, k0, b, Z, col):
+    if lanes >= 12:
+        _m12(X, row, Wt, k0, b, Z, col)
+    elif lanes == 11:
+        _m11(X, row, Wt, k0, b, Z, col)
+    elif lanes == 10:
+        _m10(X, row, Wt, k0, b, Z, col)
+    elif lanes == 9:
+        _m9(X, row, Wt, k0, b, Z, col)
+    elif lanes == 8:
+        _m8(X, row, Wt, k0, b, Z, col)
+    elif lanes == 7:
+        _m7(X, row, Wt, k0, b, Z, col)
+    elif lanes == 6:
+        _m6(X, row, Wt, k0, b, Z, col)
+    elif lanes == 5:
+        _m5(X, row, Wt, k0, b, Z, col)
+    elif lanes == 4:
+        _m4(X, row, Wt, k0, b, Z, col)
+    elif lanes == 3:
+        _m3(X, row, Wt, k0, b, Z, col)
+    elif lanes == 2:
+        _m2(X, row, Wt, k0, b, Z, col)
+    else:
+        _m1(X, row, Wt, k0, b, Z, col)
+
+
+@jit(inline="always")
+def _scatter(lanes, X, row, D, col, k0, Gt):
+    if lanes >= 12:
+        _s12(X, row, D, col, k0, Gt)
+    elif lanes == 11:
+        _s11(X, row, D, col, k0, Gt)
+    elif lanes == 10:
+        _s10(X, row, D, col, k0, Gt)
+    elif lanes == 9:
+        _s9(X, row, D, col, k0, Gt)
+    elif lanes == 8:
+        _s8(X, row, D, col, k0, Gt)
+    elif lanes == 7:
+        _s7(X, row, D, col, k0, Gt)
+    elif lanes == 6:
+        _s6(X, row, D, col, k0, Gt)
+    elif lanes == 5:
+        _s5(X, row, D, col, k0, Gt)
+    elif lanes == 4:
+        _s4(X, row, D, col, k0, Gt)
+    elif lanes == 3:
+        _s3(X, row, D, col, k0, Gt)
+    elif lanes == 2:
+        _s2(X, row, D, col, k0, Gt)
+    else:
+        _s1(X, row, D, col, k0, Gt)
+
+
+@jit(inline="always")
+def rows_margins_k(X, start, count, Wt, b, Z):
+    """Z[k, i] = b[k] + Σⱼ X[start + i, j]·Wt[j, k] (i < count, k < K); Wt (n, K)."""
+    n, K = Wt.shape
+    i = 0
+    ahead = 16 if n * X.itemsize <= PREFETCH_ROW_BYTES else X.shape[0]
+    while i + 4 <= count:
+        _prefetch_rows(X, start + i + ahead, start + i + ahead + 4)
+        for k0 in range(0, K, SWEEP):
+            _margins(min(SWEEP, K - k0), X, start + i, Wt, k0, b, Z, i)
+        i += 4
+    while i < count:  # the block's last rows, one at a time (the same order of the sums)
+        row = X[start + i]
+        for k in range(K):
+            acc = 0.0
+            for j in range(n):
+                acc += row[j] * Wt[j, k]
+            Z[k, i] = acc + b[k]
+        i += 1
+
+
+@jit(inline="always")
+def rows_scatter_k(X, start, count, D, Gt):
+    """Gt[j, k] += Σᵢ D[k, i]·X[start + i, j] (i < count, k < K); Gt (n, K). For rows of at
+    most ``PREFETCH_ROW_BYTES`` the next block's rows are prefetched meanwhile, so that the next
+    margins read X from L2."""
+    n, K = Gt.shape
+    ahead = start + count if n * X.itemsize <= PREFETCH_ROW_BYTES else X.shape[0]
+    i = 0
+    while i + 4 <= count:
+        _prefetch_rows(X, ahead + i, ahead + i + 4)
+        for k0 in range(0, K, SWEEP):
+            _scatter(min(SWEEP, K - k0), X, start + i, D, i, k0, Gt)
+        i += 4
+    while i < count:
+        row = X[start + i]
+        for j in range(n):
+            x = row[j]
+            gj = Gt[j]
+            for k in range(K):
+                gj[k] += D[k, i] * x
+        i += 1
