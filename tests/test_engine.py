@@ -70,7 +70,8 @@ def test_k_function_row_pass_at_every_number_of_functions(layout, n):
     """The C-order pass over K functions (``_vector_rows``: sweeps of up to 12 functions in
     vectors of 4, 2 and 1, four rows at a time, the block's last rows alone) at every K that
     takes a different path — 1 to 13, and several sweeps — with m not a multiple of four and n
-    odd and even: each problem's loss, gradient, curvature and H·v against NumPy."""
+    odd and even: each problem's loss, gradient, curvature, H·v and Hessian diagonal against
+    NumPy."""
     from fastlr.kernels import _sums
 
     rng = np.random.default_rng(n)
@@ -88,6 +89,7 @@ def test_k_function_row_pass_at_every_number_of_functions(layout, n):
         sums = _sums.gradient_sums(fit, X, W, b, curvature=h)
         V, vb = rng.standard_normal((K, n)), rng.standard_normal(K)
         hv, hb = _sums.hessp_sums(fit, X, V, vb, h)
+        d, db = _sums.diagonal_sums(X, h)
         for k in range(K):
             loss, gw, gb, hk = _logistic_numpy(base, labels[k, groups], factors[k, groups],
                                                W[k], b[k])
@@ -98,6 +100,8 @@ def test_k_function_row_pass_at_every_number_of_functions(layout, n):
             u = hk * (base @ V[k] + vb[k])
             np.testing.assert_allclose(hv[k], base.T @ u, rtol=1e-11, atol=1e-11)
             assert hb[k] == pytest.approx(u.sum(), rel=1e-12, abs=1e-12)
+            np.testing.assert_allclose(d[k], (base ** 2).T @ hk, rtol=1e-12)
+            assert db[k] == pytest.approx(hk.sum(), rel=1e-12)
 
 
 @pytest.mark.parametrize("K", [2, 3, 7, 13])

@@ -111,7 +111,7 @@ def _diagonal(t, out, x0, x1, x2, C, n, task_rows):
     X = AS_X(x0, x1, x2)
     m = N_ROWS(X)
     K = C.shape[0]
-    D = out[:K * n].reshape((K, n))
+    D = out[:K * n].reshape((n, K) if FEATURE_MAJOR else (K, n))
     db = out[K * n:K * n + K]
     DIAG(X, t * task_rows, min(m, (t + 1) * task_rows), C, D, db)
 
@@ -230,6 +230,7 @@ _LAYOUTS = {
     },
     "diagonal": {
         "rows": dict(DIAG=_xpass.diag_rows),
+        "rows_k": dict(DIAG=_vector_rows.diag_rows_k, FEATURE_MAJOR=True),
         "cols": dict(DIAG=_xpass.diag_cols),
         "csr": dict(DIAG=_xpass.diag_csr),
     },

@@ -368,11 +368,14 @@ def diagonal_sums(X, C):
         # the gradient pass's task layout at K = 1 (n + 2 doubles of partials)
         _, task_rows = _layout.dense_layout(m, n, X.itemsize, column_major,
                                             None if K == 1 else width)
-        layout, Xl, work = ("cols" if column_major else "rows"), _dense(X), m * n * X.itemsize * K
+        # several functions in C order: the vector scatter of _vector_rows, D feature-major
+        layout = "cols" if column_major else ("rows" if K == 1 else "rows_k")
+        Xl, work = _dense(X), m * n * X.itemsize * K
     drivers = _passes.compiled("diagonal", layout)
     total = _layout.run_tasks(drivers, -(-m // task_rows), width, (*Xl, _ro(C), n, task_rows),
                               work)
-    return total[:K * n].reshape(K, n).copy(), total[K * n:].copy()
+    D = total[:K * n].reshape(n, K).T if layout == "rows_k" else total[:K * n].reshape(K, n)
+    return D.copy(), total[K * n:].copy()
 
 
 def loops_sums(X, y, s, w, b) -> Sums:

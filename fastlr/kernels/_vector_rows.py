@@ -37,7 +37,7 @@ from numba.extending import intrinsic
 from .._jit import jit
 from ._xpass import PREFETCH_ROW_BYTES, _prefetch_rows
 
-__all__ = ["SWEEP", "rows_margins_k", "rows_scatter_k"]
+__all__ = ["SWEEP", "diag_rows_k", "rows_margins_k", "rows_scatter_k"]
 
 #: functions per sweep over four rows: three vectors of four, 24 accumulators in two chains (with
 #: W's three vectors and a broadcast, 28 of AVX-512's 32 vector registers)
@@ -204,8 +204,9 @@ def _margins_sweep(lanes: int):
     return margins_sweep
 
 
-def _scatter_sweep(lanes: int):
-    """Gt[j, k0 + c] += Σ_{r<4} D[k0 + c, col + r]·X[row + r, j] for every j and c < lanes."""
+def _scatter_sweep(lanes: int, squares: bool = False):
+    """Gt[j, k0 + c] += Σ_{r<4} D[k0 + c, col + r]·X[row + r, j] for every j and c < lanes
+    (``squares``: X[row + r, j]², the Hessian's diagonal)."""
     parts = _parts(lanes)
 
     @intrinsic
@@ -228,6 +229,8 @@ def _scatter_sweep(lanes: int):
             with cgutils.for_range(builder, n) as loop:
                 j = loop.index
                 x = [_load_x(context, builder, xty, xa, rows[r], j) for r in range(4)]
+                if squares:
+                    x = [builder.fmul(v, v) for v in x]
                 for p, (o, width, live) in enumerate(parts):
                     ptr = _pointer(context, builder, gty, ga, j, builder.add(k0, _I64(o)))
                     # the four rows' sum first, then one addition into Gt: Gt takes one
@@ -249,6 +252,8 @@ def _scatter_sweep(lanes: int):
     _margins_sweep(lanes) for lanes in range(1, SWEEP + 1))
 (_s1, _s2, _s3, _s4, _s5, _s6, _s7, _s8, _s9, _s10, _s11, _s12) = (
     _scatter_sweep(lanes) for lanes in range(1, SWEEP + 1))
+(_q1, _q2, _q3, _q4, _q5, _q6, _q7, _q8, _q9, _q10, _q11, _q12) = (
+    _scatter_sweep(lanes, squares=True) for lanes in range(1, SWEEP + 1))
 
 
 @jit(inline="always")
@@ -308,6 +313,34 @@ def _scatter(lanes, X, row, D, col, k0, Gt):
 
 
 @jit(inline="always")
+def _squares(lanes, X, row, D, col, k0, Gt):
+    if lanes >= 12:
+        _q12(X, row, D, col, k0, Gt)
+    elif lanes == 11:
+        _q11(X, row, D, col, k0, Gt)
+    elif lanes == 10:
+        _q10(X, row, D, col, k0, Gt)
+    elif lanes == 9:
+        _q9(X, row, D, col, k0, Gt)
+    elif lanes == 8:
+        _q8(X, row, D, col, k0, Gt)
+    elif lanes == 7:
+        _q7(X, row, D, col, k0, Gt)
+    elif lanes == 6:
+        _q6(X, row, D, col, k0, Gt)
+    elif lanes == 5:
+        _q5(X, row, D, col, k0, Gt)
+    elif lanes == 4:
+        _q4(X, row, D, col, k0, Gt)
+    elif lanes == 3:
+        _q3(X, row, D, col, k0, Gt)
+    elif lanes == 2:
+        _q2(X, row, D, col, k0, Gt)
+    else:
+        _q1(X, row, D, col, k0, Gt)
+
+
+@jit(inline="always")
 def rows_margins_k(X, start, count, Wt, b, Z):
     """Z[k, i] = b[k] + Σⱼ X[start + i, j]·Wt[j, k] (i < count, k < K); Wt (n, K)."""
     n, K = Wt.shape
@@ -349,3 +382,28 @@ def rows_scatter_k(X, start, count, D, Gt):
             for k in range(K):
                 gj[k] += D[k, i] * x
         i += 1
+
+
+@jit(inline="always")
+def diag_rows_k(X, start, stop, C, Dt, db):
+    """Dt[j, k] += Σᵢ C[k, i]·X[i, j]², db[k] += Σᵢ C[k, i] (start ≤ i < stop); Dt (n, K)."""
+    n, K = Dt.shape
+    i = start
+    while i + 4 <= stop:
+        for k0 in range(0, K, SWEEP):
+            _squares(min(SWEEP, K - k0), X, i, C, i, k0, Dt)
+        i += 4
+    while i < stop:
+        row = X[i]
+        for j in range(n):
+            x = row[j]
+            dj = Dt[j]
+            for k in range(K):
+                dj[k] += C[k, i] * (x * x)
+        i += 1
+    for k in range(K):
+        c = C[k]
+        total = 0.0
+        for q in range(start, stop):
+            total += c[q]
+        db[k] += total
