@@ -95,6 +95,25 @@ def test_the_fused_kernel_loads_from_disk(tmp_path):
     assert second["compiled"] == [] and second["value"] == first["value"]
 
 
+DIAGONAL = PROBE.replace("CALL", textwrap.dedent("""\
+    from fastlr.kernels import _sums
+    rng = np.random.default_rng(1)
+    d, db = _sums.diagonal_sums(rng.standard_normal((1003, 7)), rng.random((3, 1003)))
+    value = np.concatenate([d.ravel(), db])""").replace("\n", "\n    "))
+
+
+def test_a_pass_loaded_from_disk_gives_the_bits_it_gave_when_compiled(tmp_path):
+    """The C-order diagonal of several functions (``_vector_rows``), compiled in one process
+    and loaded from the cache in the next: the same bits. (Its Σ C[k, i] once came out one ulp
+    apart: a reassociated loop inlined into the task was optimised again when the task was
+    linked into its driver in the compiling process, and not when loaded.)"""
+    env = _env(tmp_path)
+    first = _probe(DIAGONAL, env)
+    assert "diagonal__rows_k" in first["compiled"]
+    second = _probe(DIAGONAL, env)
+    assert second["compiled"] == [] and second["value"] == first["value"]
+
+
 def test_a_relative_xdg_cache_home_is_ignored(tmp_path):
     """XDG_CACHE_HOME=relative/cache made a cache directory under every working directory; the
     XDG specification says a relative value is invalid and must be ignored: ~/.cache is used."""

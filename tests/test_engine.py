@@ -104,6 +104,27 @@ def test_k_function_row_pass_at_every_number_of_functions(layout, n):
             assert db[k] == pytest.approx(hk.sum(), rel=1e-12)
 
 
+@pytest.mark.parametrize("K", [3, 10])
+def test_k_function_row_margins_do_not_depend_on_where_the_block_ends(K):
+    """A row's margins are summed in one order whether it falls in a sweep of four rows or
+    among a block's last rows: the curvature (a function of the margins alone) of rows 0 … m − 1
+    is bitwise the same from X[:m] for several m."""
+    from fastlr.kernels import _sums
+
+    rng = np.random.default_rng(K)
+    base = rng.standard_normal((1008, 9))
+    W, b = rng.standard_normal((K, 9)), rng.standard_normal(K)
+    labels, factors = np.ones((K, 1)), np.ones((K, 1))
+    curvatures = []
+    for m in (1008, 1007, 1006, 1005, 1004, 1003):  # rows 1000-1003: a sweep, then last rows
+        fit = _sums.batched_fit(np.zeros(m, dtype=np.int64), labels, factors)
+        h = np.empty((K, m))
+        _sums.gradient_sums(fit, base[:m], W, b, curvature=h)
+        curvatures.append(h)
+    for h in curvatures[1:]:
+        np.testing.assert_array_equal(h, curvatures[0][:, :h.shape[1]])
+
+
 @pytest.mark.parametrize("K", [2, 3, 7, 13])
 def test_k_function_row_pass_widens_float32(K):
     """float32 X: each value is widened to float64 as it is loaded, so the softmax sums are
