@@ -15,9 +15,13 @@ micro-kernels are LLVM IR (``numba.extending.intrinsic``): ``<4 x double>`` accu
 ``llvm.fma``. A sweep covers up to ``SWEEP`` = 12 functions in vectors of 4, then 3 (of 4), 2
 or 1 lanes (``_parts``), so nothing is read or written past K and no lane is padding.
 
-Sums, fixed by the code and not by the vector width or alignment: each margin in two chains,
-even and odd j, added at the end, then b; each Gt[j, k] takes a four-row sum (in row order)
-per four rows, as the scalar kernels' sums did. float32 X is widened to float64 as loaded.
+Sums, fixed by the code and not by the vector width, the alignment or the function the
+kernels are inlined into (their additions carry a flag of their own, ``_exact``, so Numba's
+fastmath rewrite of the pass leaves them without ``reassoc``): each margin in two chains, j
+round-robin, four where one vector covers the sweep (K ≤ 4), added pairwise, then b; the
+block's last rows the same way (``_margins_last_rows``); each Gt[j, k] takes a four-row sum (in
+row order) per four rows, as the scalar kernels' sums did. float32 X is widened to float64 as
+loaded.
 
 CPU time of one pass against the dot-product kernels it replaced (``benchmarks/kpass.py``, one
 thread, float64 unless said, Xeon with AVX-512): softmax 200,000 x 50, K = 10 22.4 -> 16.8 ms,
@@ -59,6 +63,23 @@ def _parts(lanes: int):
     if rest:
         parts.append((lanes - rest, 4 if rest == 3 else rest, rest))
     return parts
+
+
+def _exact(instruction):
+    """``instruction`` with the flag ``contract`` (FMA) alone. Numba's fastmath rewrite gives
+    every float instruction *without* flags the caller's (``reassoc`` in the passes), which
+    would let LLVM reorder these sums differently in every function they are inlined into: an
+    instruction that has a flag is left alone."""
+    instruction.flags.append("contract")
+    return instruction
+
+
+def _add(builder, a, b):
+    return _exact(builder.fadd(a, b))
+
+
+def _mul(builder, a, b):
+    return _exact(builder.fmul(a, b))
 
 
 def _vec(width):
@@ -150,13 +171,21 @@ def _fma(builder, width):
                                           f"llvm.fma.v{width}f64")
 
 
+def _chains(lanes: int) -> int:
+    """Chains per margin in a sweep of ``lanes`` functions: four where one vector covers the
+    sweep (K ≤ 4: 16 accumulators), else two (up to 24)."""
+    return 4 if lanes <= 4 else 2
+
+
 def _margins_sweep(lanes: int):
     """Z[k0 + c, col + r] = b[k0 + c] + Σⱼ X[row + r, j]·Wt[j, k0 + c] for r < 4, c < lanes.
 
-    Each sum runs in two chains, over even and over odd j, added at the end: twice the
-    multiply-adds in flight (four rows of one vector, K ≤ 4, would otherwise wait on the FMA
-    latency) and half the rounding steps of one chain in order."""
+    Each sum runs in ``_chains(lanes)`` chains, j taken round-robin (the last n mod chains j
+    into the first chains), added pairwise at the end: more multiply-adds in flight (four rows
+    of one vector would otherwise wait on the FMA latency) and fewer rounding steps in a row
+    than one chain in order."""
     parts = _parts(lanes)
+    chains = _chains(lanes)
 
     @intrinsic
     def margins_sweep(typingctx, X, row, Wt, k0, b, Z, col):
@@ -169,7 +198,7 @@ def _margins_sweep(lanes: int):
             n = builder.extract_value(xa.shape, 1)
             rows = [builder.add(row, _I64(r)) for r in range(4)]
             acc = [[[cgutils.alloca_once_value(builder, ir.Constant(_vec(w), [0.0] * w))
-                     for _, w, _ in parts] for _ in range(4)] for _ in range(2)]
+                     for _, w, _ in parts] for _ in range(4)] for _ in range(chains)]
 
             def step(j, chain):
                 w = [_load_part(builder, _pointer(context, builder, wty, wa, j,
@@ -182,21 +211,29 @@ def _margins_sweep(lanes: int):
                         builder.store(builder.call(_fma(builder, width), [
                             _splat(builder, x, width), w[p], builder.load(slot)]), slot)
 
-            half = builder.lshr(n, _I64(1))
-            with cgutils.for_range(builder, half) as loop:
-                even = builder.shl(loop.index, _I64(1))
-                step(even, 0)
-                step(builder.add(even, _I64(1)), 1)
-            with builder.if_then(builder.icmp_signed("<", builder.shl(half, _I64(1)), n)):
-                step(builder.sub(n, _I64(1)), 0)
+            rounds = builder.udiv(n, _I64(chains))
+            with cgutils.for_range(builder, rounds) as loop:
+                first = builder.mul(loop.index, _I64(chains))
+                for c in range(chains):
+                    step(builder.add(first, _I64(c)), c)
+            done = builder.mul(rounds, _I64(chains))
+            for c in range(chains - 1):  # the last n mod chains values of j
+                j = builder.add(done, _I64(c))
+                with builder.if_then(builder.icmp_signed("<", j, n)):
+                    step(j, c)
+
+            def total(r, p):
+                sums = [builder.load(acc[c][r][p]) for c in range(chains)]
+                while len(sums) > 1:
+                    sums = [_add(builder, sums[i], sums[i + 1]) for i in range(0, len(sums), 2)]
+                return sums[0]
+
             for p, (o, width, live) in enumerate(parts):
-                by_function = _transpose(builder, [
-                    builder.fadd(builder.load(acc[0][r][p]), builder.load(acc[1][r][p]))
-                    for r in range(4)], width)
+                by_function = _transpose(builder, [total(r, p) for r in range(4)], width)
                 for c in range(live):
                     k = builder.add(k0, _I64(o + c))
                     bk = builder.load(_pointer(context, builder, bty, ba, k))
-                    _store(builder, builder.fadd(by_function[c], _splat(builder, bk, 4)),
+                    _store(builder, _add(builder, by_function[c], _splat(builder, bk, 4)),
                            _pointer(context, builder, zty, za, k, col))
             return context.get_dummy_value()
 
@@ -231,16 +268,16 @@ def _scatter_sweep(lanes: int, squares: bool = False):
                 j = loop.index
                 x = [_load_x(context, builder, xty, xa, rows[r], j) for r in range(4)]
                 if squares:
-                    x = [builder.fmul(v, v) for v in x]
+                    x = [_mul(builder, v, v) for v in x]
                 for p, (o, width, live) in enumerate(parts):
                     ptr = _pointer(context, builder, gty, ga, j, builder.add(k0, _I64(o)))
                     # the four rows' sum first, then one addition into Gt: Gt takes one
                     # rounding per four rows, as the scalar kernels' sums did
-                    t = builder.fmul(_splat(builder, x[0], width), d[p][0])
+                    t = _mul(builder, _splat(builder, x[0], width), d[p][0])
                     for r in range(1, 4):
                         t = builder.call(_fma(builder, width),
                                          [_splat(builder, x[r], width), d[p][r], t])
-                    g = builder.fadd(_load_part(builder, ptr, width, live), t)
+                    g = _add(builder, _load_part(builder, ptr, width, live), t)
                     _store_part(builder, g, ptr, width, live)
             return context.get_dummy_value()
 
@@ -286,21 +323,41 @@ def rows_margins_k(X, start, count, Wt, b, Z):
 
 @jit(strict=True)
 def _margins_last_rows(X, start, first, count, Wt, b, Z):
-    """Rows first … count − 1 of the block one at a time, each sum in the sweeps' order (two
-    chains, even and odd j, by FMA), so a row's margins do not depend on where the block ends.
-    Compiled apart and without reassociation (see ``_row_sums``)."""
+    """Rows first … count − 1 of the block one at a time, each sum in its sweep's order
+    (``_chains``: j round-robin over two or four chains by FMA, added pairwise), so a row's
+    margins do not depend on where the block ends. Compiled apart and without reassociation
+    (see ``_row_sums``)."""
     n, K = Wt.shape
     for i in range(first, count):
         row = X[start + i]
         for k in range(K):
-            even = 0.0
-            odd = 0.0
-            for j in range(0, n - 1, 2):
-                even += row[j] * Wt[j, k]
-                odd += row[j + 1] * Wt[j + 1, k]
-            if n % 2:
-                even += row[n - 1] * Wt[n - 1, k]
-            Z[k, i] = (even + odd) + b[k]
+            k0 = k - k % SWEEP
+            if min(SWEEP, K - k0) <= 4:  # _chains: four
+                c0 = c1 = c2 = c3 = 0.0
+                j = 0
+                while j + 4 <= n:
+                    c0 += row[j] * Wt[j, k]
+                    c1 += row[j + 1] * Wt[j + 1, k]
+                    c2 += row[j + 2] * Wt[j + 2, k]
+                    c3 += row[j + 3] * Wt[j + 3, k]
+                    j += 4
+                if j < n:
+                    c0 += row[j] * Wt[j, k]
+                if j + 1 < n:
+                    c1 += row[j + 1] * Wt[j + 1, k]
+                if j + 2 < n:
+                    c2 += row[j + 2] * Wt[j + 2, k]
+                value = (c0 + c1) + (c2 + c3)
+            else:
+                even = 0.0
+                odd = 0.0
+                for j in range(0, n - 1, 2):
+                    even += row[j] * Wt[j, k]
+                    odd += row[j + 1] * Wt[j + 1, k]
+                if n % 2:
+                    even += row[n - 1] * Wt[n - 1, k]
+                value = even + odd
+            Z[k, i] = value + b[k]
 
 
 @jit(inline="always")
