@@ -92,14 +92,11 @@ def main() -> None:
     if a.worker:
         worker(a.fits, a.threads, a.out)
         return
+    from benchmarks.kpass import interleaved
+
     head = os.getcwd()
     trees = [("base", a.base), ("head", head)] if a.base else [("head", head)]
-    print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
-    results = {label: [] for label, _ in trees}
-    for r in range(a.rounds):
-        for label, tree in (trees if r % 2 == 0 else trees[::-1]):
-            results[label].append(_run(tree, a.fits, a.threads))
-    print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    results = interleaved(trees, a.rounds, lambda tree: _run(tree, a.fits, a.threads))
     print(f"{'fit, ' + str(a.threads) + ' threads, s':24s}" + "".join(
         f"{lab:>22s}" for lab, _ in trees) + ("   base/head  max rel. diff" if a.base else ""))
     for name, _, _ in CASES:

@@ -97,6 +97,18 @@ def _run(tree: str, calls: int, only) -> dict:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
+def interleaved(trees, rounds: int, run) -> dict:
+    """{label: [run(tree) of each round]} for trees [(label, tree)], one run per tree a round,
+    alternating which goes first; ``uptime`` printed before and after."""
+    print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    results = {label: [] for label, _ in trees}
+    for r in range(rounds):
+        for label, tree in (trees if r % 2 == 0 else trees[::-1]):
+            results[label].append(run(tree))
+    print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    return results
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--worker", action="store_true")
@@ -110,13 +122,7 @@ def main() -> None:
         return
     head = os.getcwd()
     trees = [("base", a.base), ("head", head)] if a.base else [("head", head)]
-    print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
-    results = {label: [] for label, _ in trees}
-    for r in range(a.rounds):
-        order = trees if r % 2 == 0 else trees[::-1]
-        for label, tree in order:
-            results[label].append(_run(tree, a.calls, a.only))
-    print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    results = interleaved(trees, a.rounds, lambda tree: _run(tree, a.calls, a.only))
     for label, _ in trees:
         print(f"{label}: {results[label][0]['file']}")
     names = [c[0] for c in CASES if c[0] in results[trees[0][0]][0]]
