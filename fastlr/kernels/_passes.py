@@ -24,7 +24,8 @@ compiles it — so each is its own compiled function with its own cache files, n
 Layouts: ``rows_1``, ``rows_k``, ``cols``, ``csr_1``, ``csr_k`` for the gradient pass (``_1``:
 one function, the binary model; ``_k``: register-blocked over K functions; ``cols`` is both);
 ``dense`` (either memory order: the block is transposed first), ``csr_1``, ``csr_k`` for gram;
-``rows``, ``cols``, ``csr`` for the diagonal. Nothing compiles before a pass first runs.
+``rows`` (one function), ``rows_k`` (several: ``_vector_rows``), ``cols``, ``csr`` for the
+diagonal. Nothing compiles before a pass first runs.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ operation and nothing is reduced across lanes. Numba/LLVM do not find this form 
 vectoriser vectorises over j again, or without reassociation leaves it scalar), so the
 micro-kernels are LLVM IR (``numba.extending.intrinsic``): ``<4 x double>`` accumulators,
 ``llvm.fma``. A sweep covers up to ``SWEEP`` = 12 functions in vectors of 4, then 3 (of 4), 2
-or 1 lanes (``_parts``), so nothing is read or written past K and no lane is padding.
+or 1 lanes (``_parts``), so nothing is read or written past K and no lane is padding. The
+Hessian's diagonal (``diag_rows_k``) is the same scatter with X squared as it is loaded.
 
 Sums, fixed by the code and not by the vector width, the alignment or the function the
 kernels are inlined into (their additions carry a flag of their own, ``_exact``, so Numba's
