@@ -34,6 +34,7 @@ batched binary 24.0 -> 19.0 ms, float32 80,000 x 50 10.2 -> 8.0 ms, 20,000 x 1,0
 
 from __future__ import annotations
 
+import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
@@ -172,10 +173,14 @@ def _fma(builder, width):
                                           f"llvm.fma.v{width}f64")
 
 
+#: sweeps of at most this many functions (one vector) sum each margin in four chains, wider ones
+#: in two (16 and up to 24 accumulators): ``_chains``, and ``_margins_last_rows`` in kind
+FOUR_CHAINS_MAX_LANES = 4
+
+
 def _chains(lanes: int) -> int:
-    """Chains per margin in a sweep of ``lanes`` functions: four where one vector covers the
-    sweep (K ≤ 4: 16 accumulators), else two (up to 24)."""
-    return 4 if lanes <= 4 else 2
+    """Chains per margin in a sweep of ``lanes`` functions (``FOUR_CHAINS_MAX_LANES``)."""
+    return 4 if lanes <= FOUR_CHAINS_MAX_LANES else 2
 
 
 def _margins_sweep(lanes: int):
@@ -324,40 +329,24 @@ def rows_margins_k(X, start, count, Wt, b, Z):
 
 @jit(strict=True)
 def _margins_last_rows(X, start, first, count, Wt, b, Z):
-    """Rows first … count − 1 of the block one at a time, each sum in its sweep's order
-    (``_chains``: j round-robin over two or four chains by FMA, added pairwise), so a row's
-    margins do not depend on where the block ends. Compiled apart and without reassociation
-    (see ``_row_sums``)."""
+    """Rows first … count − 1 of the block one at a time, each sum in its sweep's order (j
+    round-robin over the sweep's chains by FMA, added pairwise), so a row's margins do not
+    depend on where the block ends. Compiled apart and without reassociation (see
+    ``_row_sums``)."""
     n, K = Wt.shape
+    acc = np.empty(4)
     for i in range(first, count):
         row = X[start + i]
         for k in range(K):
-            k0 = k - k % SWEEP
-            if min(SWEEP, K - k0) <= 4:  # _chains: four
-                c0 = c1 = c2 = c3 = 0.0
-                j = 0
-                while j + 4 <= n:
-                    c0 += row[j] * Wt[j, k]
-                    c1 += row[j + 1] * Wt[j + 1, k]
-                    c2 += row[j + 2] * Wt[j + 2, k]
-                    c3 += row[j + 3] * Wt[j + 3, k]
-                    j += 4
-                if j < n:
-                    c0 += row[j] * Wt[j, k]
-                if j + 1 < n:
-                    c1 += row[j + 1] * Wt[j + 1, k]
-                if j + 2 < n:
-                    c2 += row[j + 2] * Wt[j + 2, k]
-                value = (c0 + c1) + (c2 + c3)
+            chains = 4 if min(SWEEP, K - (k - k % SWEEP)) <= FOUR_CHAINS_MAX_LANES else 2
+            for c in range(4):
+                acc[c] = 0.0
+            for j in range(n):
+                acc[j % chains] += row[j] * Wt[j, k]
+            if chains == 4:
+                value = (acc[0] + acc[1]) + (acc[2] + acc[3])
             else:
-                even = 0.0
-                odd = 0.0
-                for j in range(0, n - 1, 2):
-                    even += row[j] * Wt[j, k]
-                    odd += row[j + 1] * Wt[j + 1, k]
-                if n % 2:
-                    even += row[n - 1] * Wt[n - 1, k]
-                value = even + odd
+                value = acc[0] + acc[1]
             Z[k, i] = value + b[k]
 
 
@@ -366,42 +355,41 @@ def rows_scatter_k(X, start, count, D, Gt):
     """Gt[j, k] += Σᵢ D[k, i]·X[start + i, j] (i < count, k < K); Gt (n, K). For rows of at
     most ``PREFETCH_ROW_BYTES`` the next block's rows are prefetched meanwhile, so that the next
     margins read X from L2."""
-    n, K = Gt.shape
+    n = X.shape[1]
     ahead = start + count if n * X.itemsize <= PREFETCH_ROW_BYTES else X.shape[0]
-    i = 0
-    while i + 4 <= count:
-        _prefetch_rows(X, ahead + i, ahead + i + 4)
-        for k0 in range(0, K, SWEEP):
-            _scatter(min(SWEEP, K - k0), X, start + i, D, i, k0, Gt)
-        i += 4
-    while i < count:
-        row = X[start + i]
-        for j in range(n):
-            x = row[j]
-            gj = Gt[j]
-            for k in range(K):
-                gj[k] += D[k, i] * x
-        i += 1
+    _scatter_rows(X, start, count, D, 0, Gt, False, ahead)
 
 
 @jit(inline="always")
 def diag_rows_k(X, start, stop, C, Dt, db):
     """Dt[j, k] += Σᵢ C[k, i]·X[i, j]², db[k] += Σᵢ C[k, i] (start ≤ i < stop); Dt (n, K)."""
-    n, K = Dt.shape
-    i = start
-    while i + 4 <= stop:
-        for k0 in range(0, K, SWEEP):
-            _squares(min(SWEEP, K - k0), X, i, C, i, k0, Dt)
-        i += 4
-    while i < stop:
-        row = X[i]
-        for j in range(n):
-            x = row[j]
-            dj = Dt[j]
-            for k in range(K):
-                dj[k] += C[k, i] * (x * x)
-        i += 1
+    _scatter_rows(X, start, stop - start, C, start, Dt, True, X.shape[0])
     _row_sums(C, start, stop, db)
+
+
+@jit(inline="always")
+def _scatter_rows(X, row0, count, D, col0, Gt, squares, ahead):
+    """Gt[j, k] += Σ_{i < count} D[k, col0 + i]·x with x = X[row0 + i, j] (``squares``: x²),
+    four rows a sweep (rows ahead + i … prefetched meanwhile; ahead ≥ len(X): none), the last
+    rows one at a time."""
+    n, K = Gt.shape
+    i = 0
+    while i + 4 <= count:
+        _prefetch_rows(X, ahead + i, ahead + i + 4)
+        for k0 in range(0, K, SWEEP):
+            if squares:
+                _squares(min(SWEEP, K - k0), X, row0 + i, D, col0 + i, k0, Gt)
+            else:
+                _scatter(min(SWEEP, K - k0), X, row0 + i, D, col0 + i, k0, Gt)
+        i += 4
+    while i < count:
+        row = X[row0 + i]
+        for j in range(n):
+            x = row[j] * row[j] if squares else row[j]
+            gj = Gt[j]
+            for k in range(K):
+                gj[k] += D[k, col0 + i] * x
+        i += 1
 
 
 @jit(strict=True)
