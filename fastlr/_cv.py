@@ -402,6 +402,24 @@ def _name(k, nC, M, positives, Cs, kind):
     return f"fold {f}, C={Cs[c]:.6g}{who}"
 
 
+def _carried_pairs(history, strength, objective, solver):
+    """(history, strength) for the next C of a fold's warm path: L-BFGS's pairs at the end of
+    the previous C with their curvature moved to this C's L2 strength λ (y += Δλ·s on the
+    penalised coefficients, exact: only the penalty changes along the path), or a fresh memory
+    at the first C; (None, None) where the solver is not L-BFGS or the penalty not a plain L2
+    on the coefficients. Why (benchmarks/cv_vs_sklearn.py multiclass, 5 folds × 10 Cs): each C
+    began with an empty memory and a first step of length 1/‖g‖ — 135 passes over X, 97 with the
+    pairs carried over (iterations per fold 6, 6, 6, 3, 2 -> 6, 5, 5, 2, 1 over the first Cs)."""
+    if solver != "lbfgs" or objective.prox_penalty is not None \
+            or objective.intercept_penalty is not None:
+        return None, None
+    new = float(objective.smooth_penalty.strength[0])
+    if history is None:
+        return _solvers.lbfgs.CompactMemory(objective.n_params, _solvers.lbfgs.MEMORY), new
+    history.shift_curvature(new - strength, objective.n_coef)
+    return history, new
+
+
 def _multinomial_grid(X, y_index, K, sample_weight, train_masks, Cs, options, class_w,
                       warm_path=True):
     F, nC = train_masks.shape[0], len(Cs)
@@ -423,13 +441,17 @@ def _multinomial_grid(X, y_index, K, sample_weight, train_masks, Cs, options, cl
         target = _per_row(data, target)
         x = np.zeros(p)
         kept = {}  # the data term at the previous C's last point (``_WarmData``)
+        history = strength = None  # L-BFGS's pairs along the fold's path (``_carried_pairs``)
         for c, C in enumerate(Cs):
             start = time.perf_counter()
             objective = Objective(data, Datafit("softmax", target),
                                   from_sklearn(C, data.weight_sum, options.l1_ratio,
                                                penalize=options.penalize),
                                   model="multinomial", n_classes=K, fit_intercept=fit_intercept)
-            problem = _fit._Problem(f"fold {f}, C={C:.6g}, multinomial", x, solver)
+            if warm_path:
+                history, strength = _carried_pairs(history, strength, objective, solver)
+            problem = _fit._Problem(f"fold {f}, C={C:.6g}, multinomial", x, solver,
+                                    history=history)
             previous, kept = kept, {}
             solving = _WarmData(objective, [c], [c - 1 if warm_path else -1], previous, kept)
             res, = _solve(solving, [problem], solve_options)

@@ -146,6 +146,7 @@ class _Problem:
     x0: np.ndarray
     solver: str = "lbfgs"
     callback: object = None  # the solver's per-iteration hook (fastlr._callbacks), if any
+    history: object = None  # L-BFGS pairs to start from (``_solvers.lbfgs.lbfgs``), if any
 
 
 def _solver_for(options, n_params: int, data, proximal: str | None = None) -> str:
@@ -329,7 +330,8 @@ def make_solvers(data, objective, problems, options):
                                  proximal=(objective.proximal(k)
                                            if problem.solver in _solvers.PROXIMAL_SOLVERS
                                            else None),
-                                 problem=_data_problem(data, objective, k, problem.solver))
+                                 problem=_data_problem(data, objective, k, problem.solver),
+                                 history=problem.history)
             for k, problem in enumerate(problems)]
 
 

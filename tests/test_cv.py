@@ -155,8 +155,11 @@ def test_matches_sklearn_logistic_regression_cv(load, refit):
         # that leaves scores 3e-7 apart
         np.testing.assert_allclose(ours.scores_[key], theirs.scores_[key], rtol=1e-5,
                                    atol=1e-6)
+        # and each coefficient is within about tol/λ of the optimum: on wine at C = 10
+        # (λ = 1/(C·m) = 5.6e-4) ~2e-5 each way, so the paths may be 4e-5 apart (measured 2.3e-5,
+        # with fastlr's L-BFGS pairs carried along the Cs); their objectives agree to 1e-9 below
         np.testing.assert_allclose(ours.coefs_paths_[key], theirs.coefs_paths_[key],
-                                   atol=2e-5)
+                                   atol=4e-5)
     _assert_same_objectives(X, y, ours, theirs, kw["Cs"])
     np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=2e-5)
     np.testing.assert_allclose(ours.intercept_, theirs.intercept_, atol=2e-5)
@@ -592,6 +595,35 @@ def test_warm_start_reuses_the_previous_cs_data_term(cancer, iris, monkeypatch, 
             theirs = _objective(X[train], target, np.ones(len(train)), C, coef, b,
                                 "binary" if K == 2 else "multinomial")
             assert ours == pytest.approx(theirs, rel=1e-9, abs=1e-12)
+
+
+def test_multinomial_path_carries_lbfgs_pairs_across_cs(iris, monkeypatch):
+    """Along a fold's path of Cs each L-BFGS run starts from the pairs of the run before,
+    shifted to its L2 strength (``_cv._carried_pairs``): fewer passes over X than with a fresh
+    memory at every C, and every model at its own optimum (its objective, in NumPy, equal to
+    the fresh-memory model's to 1e-9)."""
+    X, y = iris
+    K = len(np.unique(y))
+    y_index = np.searchsorted(np.unique(y), y).astype(np.int64)
+    folds = _fold_rows(X, y)
+    masks = _training_masks(X, y)
+    Cs = np.logspace(-3, 2, 6)
+    options = _lbfgs_grid_options()
+
+    def grid():
+        return _cv.fit_grid(X, y_index, K, None, masks, Cs, options, np.ones(K),
+                            "multinomial", warm_path=True)
+
+    carried = grid()
+    monkeypatch.setattr(_cv, "_carried_pairs", lambda *args: (None, None))
+    fresh = grid()
+    assert carried.passes["gradient"] < fresh.passes["gradient"]
+    for f, (train, _) in enumerate(folds):
+        for c, C in enumerate(Cs):
+            values = [_objective(X[train], y_index[train], np.ones(len(train)), C,
+                                 g.coefs[f, c][:, :-1], g.coefs[f, c][:, -1], "multinomial")
+                      for g in (carried, fresh)]
+            assert values[0] == pytest.approx(values[1], rel=1e-9, abs=1e-12), (f, C)
 
 
 @pytest.mark.parametrize("solver, l1_ratio, intercept_scaling", [

@@ -71,12 +71,14 @@ SOLVERS = tuple(FUNCTIONS)
 
 
 def make_solver(name: str, x0, *, capabilities, tol: float, max_iter: int,
-                learning_rate: float | None = None, proximal=None, problem=None):
+                learning_rate: float | None = None, proximal=None, problem=None,
+                history=None):
     """The generator of solver ``name`` from x0 (copied), for an objective with
     ``capabilities``: a clear ValueError when the solver needs one it lacks. ``proximal``: the
     problem's non-smooth part (``Objective.proximal(k)``), for "fista" and the ``DATA_SOLVERS``;
     ``problem``: the data of a problem in memory (``prox_newton.LogisticProblem``,
-    ``prox_newton_softmax.SoftmaxProblem``), for the ``DATA_SOLVERS``."""
+    ``prox_newton_softmax.SoftmaxProblem``), for the ``DATA_SOLVERS``; ``history``: L-BFGS
+    pairs to start from (``lbfgs.lbfgs``), for "lbfgs"."""
     if name not in FUNCTIONS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {name!r}")
     function = FUNCTIONS[name]
@@ -100,6 +102,8 @@ def make_solver(name: str, x0, *, capabilities, tol: float, max_iter: int,
         if proximal is None or problem is None:
             raise ValueError(f"solver={name!r} needs the problem's data and proximal part")
         return function(x0, tol=tol, max_iter=max_iter, problem=problem, proximal=proximal)
+    if name == "lbfgs" and history is not None:
+        return function(x0, tol=tol, max_iter=max_iter, history=history)
     return function(x0, tol=tol, max_iter=max_iter)
 
 

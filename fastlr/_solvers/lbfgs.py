@@ -35,6 +35,8 @@ __all__ = ["CompactMemory", "TwoLoopMemory", "lbfgs"]
 
 #: L-BFGS-B's largest step (``stpmx`` without bounds)
 STPMAX = 1e10
+#: pairs kept (scipy's and scikit-learn's m)
+MEMORY = 10
 
 
 # Compact form over the plain two-loop (TwoLoopMemory): per variable per iteration, 1 thread,
@@ -88,6 +90,20 @@ class CompactMemory:
             _sweeps.dots(self.S, self.Y, self.order, self.k, -1, 0.0, g, g, g, self.SY,
                          self.YY, self.sg, self.yg)
 
+    def shift_curvature(self, delta: float, n_shifted: int) -> None:
+        """The pairs of an objective whose Hessian changed by δ·I on its first ``n_shifted``
+        variables — an L2 penalty's new strength along a path of Cs: y ← y + δ·s there (exact
+        for a quadratic term), SᵀY, YᵀY and γ recomputed. Every pair is dropped if one no longer
+        has sᵀy > eps·‖s‖·‖y‖ (the data term alone is convex, so that means rounding)."""
+        shifted = _shifted_pairs(self, delta, n_shifted)
+        if shifted is None:
+            return
+        live, S, Y, _ = shifted
+        self.SY[np.ix_(live, live)] = S @ Y.T  # SY[a, b] = s_a·y_b, by slot
+        self.YY[np.ix_(live, live)] = Y @ Y.T
+        last = live[-1]
+        self.gamma = self.SY[last, last] / self.YY[last, last]
+
 
 class TwoLoopMemory:
     """The same history for the plain two-loop recursion (``_sweeps.two_loop``): the yardstick
@@ -126,6 +142,33 @@ class TwoLoopMemory:
     def refresh(self, g) -> None:
         pass
 
+    def shift_curvature(self, delta: float, n_shifted: int) -> None:
+        """As ``CompactMemory.shift_curvature``."""
+        shifted = _shifted_pairs(self, delta, n_shifted)
+        if shifted is None:
+            return
+        live, S, Y, sy = shifted
+        self.rho[live] = 1.0 / sy
+        self.gamma = sy[-1] / float(Y[-1] @ Y[-1])
+
+
+def _shifted_pairs(memory, delta: float, n_shifted: int):
+    """y ← y + δ·s on the first ``n_shifted`` variables of every live pair of ``memory`` (its
+    ``S``, ``Y``, ``order``, ``k``): (live slots, S, Y, sᵀy) of the shifted pairs, or None when
+    nothing is left to do — no pairs, δ = 0, or a pair without sᵀy > eps·‖s‖·‖y‖ after the
+    shift, in which case the memory is emptied (``reset``)."""
+    if not memory.k or delta == 0.0:
+        return None
+    live = memory.order[:memory.k]
+    S, Y = memory.S[live], memory.Y[live]
+    Y[:, :n_shifted] += delta * S[:, :n_shifted]
+    sy = np.einsum("ij,ij->i", S, Y)
+    if not np.all(sy > EPS * np.linalg.norm(S, axis=1) * np.linalg.norm(Y, axis=1)):
+        memory.reset()
+        return None
+    memory.Y[live] = Y
+    return live, S, Y, sy
+
 
 def _vector(a, n: int) -> np.ndarray:
     """a as a writable, C-contiguous float64 vector (one compiled specialisation), copied only
@@ -137,10 +180,17 @@ def _vector(a, n: int) -> np.ndarray:
     return a
 
 
-def lbfgs(x0, *, tol: float, max_iter: int, memory: int = 10, maxls: int = 50,
-          memory_class=CompactMemory):
+def lbfgs(x0, *, tol: float, max_iter: int, memory: int = MEMORY, maxls: int = 50,
+          memory_class=CompactMemory, history=None):
     """Minimise from x0 (a generator of requests; returns a ``SolverResult``). See the module
-    docstring; ``memory_class`` is the history's implementation (benchmarks compare two)."""
+    docstring; ``memory_class`` is the history's implementation (benchmarks compare two).
+
+    ``history``: a memory (``memory_class(n, m)``) to start from and leave the run's last pairs
+    in — the pairs of an earlier run on the same data, their curvature brought to this
+    objective (``shift_curvature``), as along a path of Cs. With pairs in it, the first
+    direction is a quasi-Newton one and its first trial step 1, as at any later iteration.
+    Measured (benchmarks/cv_vs_sklearn.py multiclass: 5 folds × 10 Cs, warm along Cs):
+    135 -> 97 passes over X."""
     tol, max_iter = float(tol), int(max_iter)
     limit = max(max_iter, 1)  # scipy's nit: one iteration even at max_iter = 0
     x, answer, n_iter, why = yield from start(x0, "loss_grad", limit)
@@ -156,8 +206,12 @@ def lbfgs(x0, *, tol: float, max_iter: int, memory: int = 10, maxls: int = 50,
         return SolverResult(x, n_iter, True, [], "max|grad| <= tol")
     if n_iter >= limit:
         return SolverResult(x, n_iter, False, [], "max_iter reached")
-    pairs = memory_class(n, memory)
-    first = True  # L-BFGS-B's iter == 0: the first trial step is 1/‖d‖
+    if history is None:
+        pairs = memory_class(n, memory)
+    else:
+        pairs = history
+        pairs.refresh(g)  # Sᵀg, Yᵀg at this run's first gradient
+    first = True  # L-BFGS-B's iter == 0: the first trial step is 1/‖d‖ (along −g, no pairs)
     while True:
         gd, dd = pairs.direction(g, x, d, xt)
         if not gd < 0.0:  # not a descent direction (or NaN): L-BFGS-B's info = -4
@@ -166,7 +220,7 @@ def lbfgs(x0, *, tol: float, max_iter: int, memory: int = 10, maxls: int = 50,
                                     "no descent direction: the gradient is not usable")
             pairs.reset()
             continue
-        stp = min(1.0 / math.sqrt(dd), STPMAX) if first else 1.0
+        stp = min(1.0 / math.sqrt(dd), STPMAX) if first and pairs.k == 0 else 1.0
         search = strong_wolfe(f, gd, stp, stpmax=STPMAX, maxls=maxls)
         trial = next(search)
         at = 1.0  # xt = x + at·d
