@@ -626,6 +626,27 @@ def test_multinomial_path_carries_lbfgs_pairs_across_cs(iris, monkeypatch):
             assert values[0] == pytest.approx(values[1], rel=1e-9, abs=1e-12), (f, C)
 
 
+def test_multinomial_path_on_csr_starts_each_c_afresh(iris, monkeypatch):
+    """On CSR X the multinomial grid does not carry L-BFGS pairs (they cost passes on text):
+    the same passes and models as with ``_carried_pairs`` disabled."""
+    X, y = iris
+    Xs = sp.csr_matrix(X)
+    K = len(np.unique(y))
+    y_index = np.searchsorted(np.unique(y), y).astype(np.int64)
+    masks = _training_masks(X, y)
+    Cs = np.logspace(-3, 2, 6)
+
+    def grid():
+        return _cv.fit_grid(Xs, y_index, K, None, masks, Cs, _lbfgs_grid_options(), np.ones(K),
+                            "multinomial", warm_path=True)
+
+    used = grid()
+    monkeypatch.setattr(_cv, "_carried_pairs", lambda *args: pytest.fail("pairs carried"))
+    fresh = grid()
+    assert used.passes == fresh.passes
+    np.testing.assert_array_equal(used.coefs, fresh.coefs)
+
+
 @pytest.mark.parametrize("solver, l1_ratio, intercept_scaling", [
     ("saga", 0.5, 1.0), ("liblinear", 1.0, 2.0), ("auto", None, 1.0)])
 def test_logistic_regression_path_l1_ratio_and_intercept_scaling_as_sklearn(
