@@ -205,6 +205,75 @@ class SmallFit:
     track_n_iter.unit = "iterations"
 
 
+#: the CV grid of ``CVFit``: fixed folds (so both libraries score the same held-out rows)
+CV_GRID = dict(Cs=5, tol=1e-4, scoring="neg_log_loss", l1_ratios=(0,), use_legacy_attributes=True)
+CV_DATA = {"binary": (10_000, 20), "multinomial": (10_000, 20, 5)}
+
+
+class CVFit:
+    """LogisticRegressionCV(Cs=5, 3 stratified folds, neg_log_loss, tol 1e-4).fit on 10,000 x 20
+    dense X, binary and multinomial (5 classes): fastlr (its whole grid per pass; the
+    multinomial grid warm-started along Cs with L-BFGS's pairs carried) against scikit-learn's
+    (lbfgs, one job). ``track_best_score``: the mean held-out score at C_, so a grid that gets
+    faster by stopping its models early shows up; ``CVPasses`` counts fastlr's passes."""
+
+    params = (["fastlr", "sklearn"], ["binary", "multinomial"])
+    param_names = ["library", "kind"]
+    timeout = 300
+
+    def setup(self, library, kind):
+        _prepare_cv(self, library, kind)
+
+    def time_fit(self, library, kind):
+        _fit(self.make, self.X, self.y)
+
+    def track_best_score(self, library, kind):
+        scores = next(iter(_fit(self.make, self.X, self.y).scores_.values()))  # (folds, Cs)
+        return float(np.mean(np.squeeze(np.asarray(scores, dtype=np.float64)), axis=0).max())
+
+    track_best_score.unit = "mean neg_log_loss at C_"
+
+
+class CVPasses:
+    """``CVFit``'s fastlr grid: its passes over X (the quantity its speed rests on)."""
+
+    params = (["binary", "multinomial"],)
+    param_names = ["kind"]
+    timeout = 300
+
+    def setup(self, kind):
+        _prepare_cv(self, "fastlr", kind)
+
+    def track_passes(self, kind):
+        return int(sum(_fit(self.make, self.X, self.y).grid_passes_.values()))
+
+    track_passes.unit = "passes over X"
+
+
+def _prepare_cv(bench, library, kind):
+    """``bench.make`` (a fresh LogisticRegressionCV of ``library`` on fixed folds), ``bench.X``,
+    ``bench.y``; compiles on a slice; skips what this commit or environment lacks."""
+    try:
+        from sklearn.model_selection import StratifiedKFold
+    except ImportError:
+        skip("scikit-learn is not installed")
+    if library == "fastlr":
+        try:
+            from fastlr import LogisticRegressionCV
+        except ImportError:
+            skip("fastlr.LogisticRegressionCV is not in this commit")
+    else:
+        from sklearn.linear_model import LogisticRegressionCV
+    if kind == "binary":
+        bench.X, bench.y = classification_problem(*CV_DATA["binary"])
+    else:
+        _, _, bench.X, bench.y = multinomial_problem(*CV_DATA["multinomial"])
+    folds = list(StratifiedKFold(3).split(bench.X, bench.y))
+    bench.make = lambda: LogisticRegressionCV(cv=folds, **CV_GRID)
+    _fit(lambda: LogisticRegressionCV(cv=3, **{**CV_GRID, "Cs": 2}), bench.X[:600],
+         bench.y[:600])  # warm-up: compiles here
+
+
 #: made before the clock starts, in the fresh interpreter (NumPy only: its import is not timed)
 FIRST_FIT_DATA = textwrap.dedent("""
     import numpy as np

@@ -492,3 +492,25 @@ def test_asv_runs_the_whole_suite(asv_env):
     for name in {name for name, _, _ in CASES}:
         assert ".".join(name.split(".")[-2:]) in output, name  # asv shortens long names on the left
 
+
+
+def test_cv_best_score_is_the_grid_searchs_best_score():
+    """``CVFit.track_best_score`` is the mean held-out neg_log_loss at the chosen C: the
+    ``best_score_`` of scikit-learn's GridSearchCV over LogisticRegression on the same folds and
+    Cs (cold fits against the warm-started path: equal to the fits' tolerance)."""
+    pytest.importorskip("sklearn")
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+    from benchmarks.bench_fit import CV_GRID, CVFit
+
+    for kind in ("binary", "multinomial"):
+        bench = CVFit()
+        bench.setup("sklearn", kind)
+        folds = list(StratifiedKFold(3).split(bench.X, bench.y))
+        search = GridSearchCV(LogisticRegression(tol=1e-8, max_iter=1000),
+                              {"C": list(np.logspace(-4, 4, CV_GRID["Cs"]))}, cv=folds,
+                              scoring="neg_log_loss").fit(bench.X, bench.y)
+        assert bench.track_best_score("sklearn", kind) == pytest.approx(search.best_score_,
+                                                                        rel=1e-4)
