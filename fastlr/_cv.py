@@ -61,11 +61,12 @@ Multinomial: model by model, warm-started along Cs
     two runs each): warm 2.31/2.03 s (124 iterations in all), cold 4.95/4.64 s (379) — the
     choice over extending the engine with a batch of softmax problems, which would share the
     passes but start every C from zero. At 100,000 × 50 (benchmarks/cv_vs_sklearn.py
-    multiclass) the warm path makes scikit-learn's iterates, and its 135 passes are 80 % of the
-    time; one pass (13 ms) costs what NumPy's two products X·Wᵀ and Rᵀ·X cost on one BLAS
-    thread: starts other than scikit-learn's (from the other folds' solutions), Newton-CG,
-    Newton-Cholesky and the folds on parallel threads were measured and not kept
-    (docs/user_guide/cross_validation.rst has the figures).
+    multiclass) the warm path made scikit-learn's iterates in 135 passes, 80 % of the time; one
+    pass costs what NumPy's two products X·Wᵀ and Rᵀ·X cost on one BLAS thread. On dense X each
+    C's L-BFGS run now also starts from the pairs of the run before (``_carried_pairs``): 86
+    passes, no longer scikit-learn's iterates. Starts other than scikit-learn's (from the other
+    folds' solutions), Newton-CG, Newton-Cholesky and the folds on parallel threads were
+    measured and not kept (docs/user_guide/cross_validation.rst has the figures).
 
 Scores: for accuracy and log-loss (the scorers named "accuracy", "neg_log_loss" and the
 default), all of a fold's models are scored from one product W·X_testᵀ of the fold's held-out

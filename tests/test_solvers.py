@@ -438,6 +438,15 @@ def test_lbfgs_from_carried_pairs_reaches_scipys_optimum_in_fewer_iterations(syn
     assert totals[True] <= totals[False], totals
 
 
+def test_lbfgs_history_of_another_size_is_refused(synthetic):
+    X, y = synthetic
+    fun = logistic(X, y, l2=1e-2)[0]
+    solver = make_solver("lbfgs", np.zeros(16), capabilities=(), tol=1e-8, max_iter=10,
+                         history=CompactMemory(15, 10))
+    with pytest.raises(ValueError, match="history holds pairs of 15 variables, the problem has 16"):
+        _drive(solver, fun)
+
+
 def _drive(solver, fun):
     """Run a solver generator on fun(x) -> (f, g) (its "loss_grad" requests only)."""
     answer = None
