@@ -18,8 +18,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 
 #: (name, multi_class, solver or None for the default)
@@ -64,18 +62,12 @@ def worker(fits: int, threads: int, out_dir: str) -> None:
 
 
 def _run(tree: str, fits: int, threads: int) -> dict:
-    env = dict(os.environ, PYTHONPATH=tree)
-    env.setdefault("NUMBA_CACHE_DIR", "/tmp/numba-kfit")
-    if tree != os.getcwd():
-        env["NUMBA_CACHE_DIR"] = env["NUMBA_CACHE_DIR"] + "-base"
+    from benchmarks.kpass import run_worker
+
     out_dir = tempfile.mkdtemp(prefix="kfit-")
     # this file as a script, in the tree: fastlr comes from the tree (PYTHONPATH), not from here
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker", "--fits", str(fits),
-           "--threads", str(threads), "--out", out_dir]
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tree)
-    if res.returncode:
-        sys.exit(res.stderr)
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    return run_worker(tree, [os.path.abspath(__file__), "--worker", "--fits", str(fits),
+                             "--threads", str(threads), "--out", out_dir], "numba-kfit")
 
 
 def main() -> None:

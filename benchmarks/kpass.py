@@ -82,19 +82,28 @@ def worker(calls: int, only: list[str] | None) -> None:
     print(json.dumps(out))
 
 
-def _run(tree: str, calls: int, only) -> dict:
-    env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-               MKL_NUM_THREADS="1", PYTHONPATH=tree)
-    env.setdefault("NUMBA_CACHE_DIR", "/tmp/numba-kpass")
+def run_worker(tree: str, args: list, cache: str, **env) -> dict:
+    """What a worker printed last (one JSON line): ``python *args`` run in ``tree`` with fastlr
+    imported from it (``PYTHONPATH``), the variables ``env`` set, and Numba's cache in
+    /tmp/``cache`` (``-base`` appended for a tree other than this one, unless NUMBA_CACHE_DIR
+    is set); the worker's stderr and exit on failure."""
+    env = dict(os.environ, **env, PYTHONPATH=tree)
+    env.setdefault("NUMBA_CACHE_DIR", f"/tmp/{cache}")
     if tree != os.getcwd():
         env["NUMBA_CACHE_DIR"] = env["NUMBA_CACHE_DIR"] + "-base"
-    cmd = [sys.executable, "-m", "benchmarks.kpass", "--worker", "--calls", str(calls)]
-    if only:
-        cmd += ["--only", *only]
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tree)
+    res = subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True,
+                         cwd=tree)
     if res.returncode:
         sys.exit(res.stderr)
     return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def _run(tree: str, calls: int, only) -> dict:
+    args = ["-m", "benchmarks.kpass", "--worker", "--calls", str(calls)]
+    if only:
+        args += ["--only", *only]
+    return run_worker(tree, args, "numba-kpass", NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1",
+                      OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
 
 
 def interleaved(trees, rounds: int, run) -> dict:

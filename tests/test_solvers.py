@@ -330,23 +330,29 @@ def _numpy_two_loop(S, Y, g):
     return -r
 
 
-@pytest.mark.parametrize("memory_class", [CompactMemory, TwoLoopMemory])
-def test_direction_is_the_two_loop_recursion(memory_class):
-    """After 13 updates of a memory of 5 (the ring wrapped around), d = −H·g of the NumPy
-    two-loop over the last 5 pairs, and xt = x + d, gᵀd, dᵀd; 2,500 values (3 blocks)."""
-    rng = np.random.default_rng(0)
-    n, m = 2500, 5
-    curvature = np.logspace(0, 2, n)
+def _quadratic_memory(memory_class, curvature, steps, n, m, rng):
+    """(memory, last gradient, [(s, y)]) after ``steps`` updates on the quadratic with Hessian
+    diag(curvature) (sᵀy > 0)."""
     memory = memory_class(n, m)
     g_old = rng.standard_normal(n)
     pairs = []
-    for _ in range(13):
+    for _ in range(steps):
         d = rng.standard_normal(n)
         stp = float(rng.uniform(0.5, 2.0))
         g = g_old + curvature * (stp * d)  # a quadratic's gradient change: sᵀy > 0
         memory.update(stp, d, g, g_old, float((stp * d) @ (g - g_old)))
         pairs.append((stp * d, g - g_old))
         g_old = g
+    return memory, g_old, pairs
+
+
+@pytest.mark.parametrize("memory_class", [CompactMemory, TwoLoopMemory])
+def test_direction_is_the_two_loop_recursion(memory_class):
+    """After 13 updates of a memory of 5 (the ring wrapped around), d = −H·g of the NumPy
+    two-loop over the last 5 pairs, and xt = x + d, gᵀd, dᵀd; 2,500 values (3 blocks)."""
+    rng = np.random.default_rng(0)
+    n, m = 2500, 5
+    memory, g_old, pairs = _quadratic_memory(memory_class, np.logspace(0, 2, n), 13, n, m, rng)
     x = rng.standard_normal(n)
     d, xt = np.empty(n), np.empty(n)
     gd, dd = memory.direction(g_old, x, d, xt)
@@ -358,19 +364,6 @@ def test_direction_is_the_two_loop_recursion(memory_class):
     assert dd == pytest.approx(d @ d, rel=1e-12)
 
 
-def _quadratic_memory(memory_class, curvature, steps, n, m, rng):
-    """A memory after ``steps`` updates on the quadratic with Hessian diag(curvature)."""
-    memory = memory_class(n, m)
-    g_old = rng.standard_normal(n)
-    for _ in range(steps):
-        d = rng.standard_normal(n)
-        stp = float(rng.uniform(0.5, 2.0))
-        g = g_old + curvature * (stp * d)
-        memory.update(stp, d, g, g_old, float((stp * d) @ (g - g_old)))
-        g_old = g
-    return memory, g_old
-
-
 @pytest.mark.parametrize("memory_class", [CompactMemory, TwoLoopMemory])
 def test_shifted_pairs_are_the_pairs_of_the_shifted_objective(memory_class):
     """shift_curvature(δ, q) on the pairs of a quadratic with Hessian A gives the direction
@@ -379,7 +372,7 @@ def test_shifted_pairs_are_the_pairs_of_the_shifted_objective(memory_class):
     n, m, q, delta = 2500, 5, 2000, -0.4
     curvature = np.logspace(0, 2, n)
     rng = np.random.default_rng(3)
-    memory, _ = _quadratic_memory(memory_class, curvature, 8, n, m, rng)
+    memory, _, _ = _quadratic_memory(memory_class, curvature, 8, n, m, rng)
     live = list(memory.order[:memory.k])
     S = memory.S[live].copy()
     memory.shift_curvature(delta, q)
@@ -399,7 +392,7 @@ def test_shift_that_removes_the_curvature_empties_the_memory(memory_class):
     every pair: the next direction is −g."""
     n, m = 300, 4
     curvature = np.full(n, 1.0)
-    memory, _ = _quadratic_memory(memory_class, curvature, 6, n, m, np.random.default_rng(4))
+    memory, _, _ = _quadratic_memory(memory_class, curvature, 6, n, m, np.random.default_rng(4))
     memory.shift_curvature(-1.5, n)
     assert memory.k == 0
     g = np.random.default_rng(5).standard_normal(n)
@@ -428,7 +421,7 @@ def test_lbfgs_from_carried_pairs_reaches_scipys_optimum_in_fewer_iterations(syn
                     history.shift_curvature(lam - before, p - 1)  # the intercept: no penalty
             solver = make_solver("lbfgs", x, capabilities=(), tol=1e-8, max_iter=1000,
                                  history=history)
-            res = _drive(solver, fun)
+            res = solve(CallablesObjective(p, fun), [solver])[0]
             ref = scipy_lbfgs(fun, np.zeros(p), 1e-8, 1000)
             assert res.converged
             assert same_objective(fun(res.x)[0], ref.fun, 1e-12), (carry, lam)
@@ -444,18 +437,7 @@ def test_lbfgs_history_of_another_size_is_refused(synthetic):
     solver = make_solver("lbfgs", np.zeros(16), capabilities=(), tol=1e-8, max_iter=10,
                          history=CompactMemory(15, 10))
     with pytest.raises(ValueError, match="history holds pairs of 15 variables, the problem has 16"):
-        _drive(solver, fun)
-
-
-def _drive(solver, fun):
-    """Run a solver generator on fun(x) -> (f, g) (its "loss_grad" requests only)."""
-    answer = None
-    try:
-        while True:
-            request = solver.send(answer)
-            answer = fun(request[1]) if request[0] == "loss_grad" else None
-    except StopIteration as done:
-        return done.value
+        solve(CallablesObjective(16, fun), [solver])
 
 
 def test_dot_amax_flags_non_finite_values():
