@@ -129,6 +129,24 @@ def _csr_bytes(X) -> int:
     return X.data.itemsize * X.nnz + X.indices.itemsize * X.nnz + X.indptr.nbytes
 
 
+#: The gradient and H·v passes over CSR X with at least ``CSR_WIDE_FEATURES`` columns count
+#: their bytes ``CSR_WIDE_WORK`` times when they choose their threads (``threads_for``, whose
+#: cut-off was measured on dense passes): each nonzero's gather and scatter miss L1 there, so a
+#: byte of CSR costs about 3 of dense X. Measured (``kernels.loss_grad``, 20 nonzeros a row,
+#: float64, 2 threads against 1, 5 rounds of 9 calls, shared 2-core machine): 100,000 columns,
+#: 12 / 24 MB of CSR: quiet 1.56 / 1.56x (one thread 2.9 / 5.6 ms, where dense X of 32 MB takes
+#: ~2.5 ms), with a process spinning on one core 1.01 / 1.32x; 2,000 columns (W in L1) quiet
+#: 1.44 / 1.49x but spinning 0.95 / 0.97x, so narrow CSR keeps the plain count.
+CSR_WIDE_FEATURES = 16_384
+CSR_WIDE_WORK = 3
+
+
+def _csr_work(X, K: int) -> int:
+    """The work (``threads_for``'s bytes) of a K-function gradient or H·v pass over CSR X."""
+    factor = CSR_WIDE_WORK if X.shape[1] >= CSR_WIDE_FEATURES else 1
+    return _csr_bytes(X) * K * factor
+
+
 def _csr(X):
     return _ro(X.data), _ro(X.indices), _ro(X.indptr)
 
@@ -186,7 +204,7 @@ def _gradient_pass(fit: Fit, X, W, b, curvature, with_grad: bool, step: str,
             args = (*_csr(X), _ro(W), _ro(b), SPARSE_BLOCK_ROWS, task_rows,
                     _batched_csr.chunk_rows(K), *fit.arrays, curvature, with_grad)
             total = _layout.run_tasks(_batched_csr.compiled(step), -(-m // task_rows), width,
-                                      args, _csr_bytes(X) * K)
+                                      args, _csr_work(X, K))
             return total, False
         layout = "csr_1" if single else "csr_k"
         feature_major = not single
@@ -194,7 +212,7 @@ def _gradient_pass(fit: Fit, X, W, b, curvature, with_grad: bool, step: str,
                                              else np.ascontiguousarray(W.T))
         args = (*_csr(X), _ro(Wl), _ro(b), SPARSE_BLOCK_ROWS, task_rows, *fit.arrays, curvature,
                 with_grad)
-        work = _csr_bytes(X) * K
+        work = _csr_work(X, K)
     else:
         column_major = _layout.is_column_major(X)
         layout = "cols" if column_major else ("rows_1" if single else "rows_k")
