@@ -80,6 +80,7 @@ from __future__ import annotations
 import copy
 import inspect
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -87,7 +88,7 @@ from scipy.special import log_expit
 
 from . import _fit, _interrupt, _solvers
 from ._data import ArrayData
-from ._jit import numba_threads
+from ._jit import max_threads, numba_threads
 from ._objective import Datafit, Objective
 from ._penalties import from_sklearn
 from ._validation import is_dask_collection
@@ -576,12 +577,21 @@ def _with_labels(scorer, classes):
                        **getattr(scorer, "_kwargs", {}))
 
 
-def score_grid(X, y, y_index, folds, grid, classes, scoring, sample_weight, score_params):
+#: the fast scores of several folds run on Python threads (NumPy and BLAS release the GIL) from
+#: this many margins per fold (classes × Cs × held-out rows); below, one thread. Measured
+#: (benchmarks/cv_vs_sklearn.py multiclass: 10 × 10 × 20,000 margins a fold, 2 threads)
+#: score_grid 94 -> 52 ms
+THREADED_SCORES_MIN = 200_000
+
+
+def score_grid(X, y, y_index, folds, grid, classes, scoring, sample_weight, score_params,
+               threads=None):
     """scores (F, n_Cs): each model on its fold's held-out rows. ``scoring``: None, a scorer
     name or a callable; ``score_params``: the scorer's routed parameters over all of X (with
     ``sample_weight`` where it reaches the scorer), indexed here by each fold's test rows.
     ``scoring=None`` is scikit-learn's ``LogisticRegression.score``, weighted by the fit's
-    ``sample_weight`` whatever the routing."""
+    ``sample_weight`` whatever the routing. ``threads``: for the accuracy and log-loss scores,
+    folds scored at once (None: the kernels' thread count, ``fastlr._jit.max_threads``)."""
     from sklearn.metrics import get_scorer
     from sklearn.utils.validation import _check_method_params
 
@@ -601,11 +611,25 @@ def score_grid(X, y, y_index, folds, grid, classes, scoring, sample_weight, scor
         # BLAS on one thread, as in fit_grid: the fold products are small, and free OpenBLAS
         # threads spin against the numba threads. Why (benchmarks/cv_vs_sklearn.py multiclass,
         # BLAS unpinned, load ~4): score_grid 211 -> 151 ms, medians of 9 interleaved
+        def fold_scores(f):
+            test = folds[f][1]
+            Z = _margins(X[test], grid.coefs[f], n)
+            return _fast_scores(Z, grid.kind, y_index[test],
+                                None if weights is None else weights[test], scoring)
+
+        if threads is None:
+            threads = max_threads()
+        margins = M * nC * max((len(test) for _, test in folds), default=0)
+        # (Dask X: its own scheduler computes each fold's test rows)
+        threads = (min(threads, F) if margins >= THREADED_SCORES_MIN
+                   and not is_dask_collection(X) else 1)
         with threadpool_limits(limits=1, user_api="blas"):
-            for f, (_, test) in enumerate(folds):
-                Z = _margins(X[test], grid.coefs[f], n)
-                scores[f] = _fast_scores(Z, grid.kind, y_index[test],
-                                         None if weights is None else weights[test], scoring)
+            if threads > 1:
+                with ThreadPoolExecutor(threads) as pool:
+                    scores[:] = list(pool.map(fold_scores, range(F)))
+            else:
+                for f in range(F):
+                    scores[f] = fold_scores(f)
         return scores
     for f, (_, test) in enumerate(folds):
         X_test = X[test]

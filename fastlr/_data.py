@@ -35,10 +35,7 @@ class ArrayData:
         self.nbytes = (X.data.nbytes + X.indices.nbytes if hasattr(X, "tocsr")
                        else self.n_samples * self.n_features * X.itemsize)
         self.y = np.asarray(y)
-        self._classes = distinct_labels(self.y)
-        # np.unique(return_inverse=True) sorts all of y (0.35 s at 2,000,000 labels, a third of
-        # that fit); the distinct labels are few, so find them, then searchsorted each label.
-        self._y_index = np.searchsorted(self._classes, self.y).astype(np.int64)
+        self._classes = self._index = None  # on first use (``_labels``)
         weights, self.weight_sum = check_sample_weight(sample_weight, self.n_samples)
         # unit weights take the kernels' unweighted path (same sums, no multiplications)
         self._weights = None if weights is not None and np.all(weights == 1.0) else weights
@@ -49,8 +46,23 @@ class ArrayData:
         return self._weights
 
     # ---------------------------------------------------------------- labels and weights
+    def _labels(self):
+        """(distinct labels, each label's position among them), found on first use: a
+        cross-validation fold's data (``fastlr._cv``) is given class positions its datafit
+        reads directly (multinomial 100,000 × 50, 10 classes, 5 folds: 13 ms of a 0.5 s grid)."""
+        if self._classes is None:
+            self._classes = distinct_labels(self.y)
+            # np.unique(return_inverse=True) sorts all of y (0.35 s at 2,000,000 labels, a third
+            # of that fit); the distinct labels are few, so find them, then searchsorted each.
+            self._index = np.searchsorted(self._classes, self.y).astype(np.int64)
+        return self._classes, self._index
+
+    @property
+    def _y_index(self) -> np.ndarray:
+        return self._labels()[1]
+
     def labels(self) -> np.ndarray:
-        return self._classes
+        return self._labels()[0]
 
     def class_counts(self, classes) -> np.ndarray:
         return np.bincount(self._y_index, minlength=len(classes)).astype(np.float64)

@@ -399,7 +399,8 @@ class LogisticRegressionCV(LogisticRegression):
                               replace(options, l1_ratio=share), class_w, kind)
                  for share in shares]
         scores = np.stack([_cv.score_grid(X, y, y_index, folds, grid, classes, scoring,
-                                          sample_weight, routed.scorer.score)
+                                          sample_weight, routed.scorer.score,
+                                          threads=options.n_threads)
                            for grid in grids], axis=-1)  # (folds, Cs, l1_ratios)
         self._set_attributes(X, y, sample_weight, grids, scores, Cs, l1_ratios, legacy,
                              options, class_weight, kind, len(folds), penalty, shares)

@@ -361,13 +361,22 @@ def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
 
+@pytest.mark.parametrize("threaded", [False, True])
 @pytest.mark.parametrize("multi_class", ["binary", "ovr", "multinomial"])
 @pytest.mark.parametrize("name", ["neg_log_loss", "accuracy"])
-def test_grid_scores_equal_the_scorer_on_each_model(iris, multi_class, name):
+def test_grid_scores_equal_the_scorer_on_each_model(iris, multi_class, name, threaded,
+                                                    monkeypatch):
     """The scores computed for a whole fold at once (scorer names) equal scikit-learn's scorer
-    object called on each model (a callable takes that path), weighted."""
+    object called on each model (a callable takes that path), weighted — also with the folds
+    scored on two Python threads (``threaded``: ``THREADED_SCORES_MIN`` lowered to reach it on
+    iris)."""
     from sklearn.metrics import get_scorer
 
+    from fastlr import _cv
+
+    if threaded:
+        monkeypatch.setattr(_cv, "THREADED_SCORES_MIN", 0)
+        monkeypatch.setattr(_cv, "max_threads", lambda: 2)
     X, y = iris
     if multi_class == "binary":
         X, y = X[y > 0], y[y > 0]
