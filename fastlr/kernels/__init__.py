@@ -13,7 +13,8 @@ X's working dtype (float32 X → float32 J, dw, db). Each function compiles on i
 each dtype and memory order, and the compiled code is kept on disk for the next process
 (``fastlr._cache``; ``FASTLR_CACHE=0`` turns that off).
 
-``loss_grad`` is the fused kernel: one pass over X, on one thread below 32 MB of X and on Numba's
+``loss_grad`` is the fused kernel: one pass over X, on one thread below 32 MB of X (about 11 MB
+of CSR over 16,384 or more columns, whose bytes cost about three times as much) and on Numba's
 threads above (limit them with ``numba.set_num_threads``); its result is bitwise identical at
 every thread count.
 ``loss_grad_loops`` is slide 014's double loop compiled as written, on one thread.
