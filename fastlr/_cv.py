@@ -580,7 +580,7 @@ def _with_labels(scorer, classes):
 #: the fast scores of several folds run on Python threads (NumPy and BLAS release the GIL) from
 #: this many margins per fold (classes × Cs × held-out rows); below, one thread. Measured
 #: (benchmarks/cv_vs_sklearn.py multiclass: 10 × 10 × 20,000 margins a fold, 2 threads)
-#: score_grid 94 -> 52 ms
+#: score_grid 94 -> 55 ms
 THREADED_SCORES_MIN = 200_000
 
 
