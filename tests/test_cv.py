@@ -635,6 +635,27 @@ def test_multinomial_path_carries_lbfgs_pairs_across_cs(iris, monkeypatch):
             assert values[0] == pytest.approx(values[1], rel=1e-9, abs=1e-12), (f, C)
 
 
+@pytest.mark.parametrize("layout", ["C", "F", "strided-float32", "csr"])
+def test_fold_rows_are_each_folds_training_rows(iris, layout):
+    """The multinomial grid's fold copies (``_cv._FoldRows``: dense X's into one reused buffer)
+    are NumPy's / scipy's X[train], fold after fold: values, dtype, C order for dense X."""
+    X, y = iris
+    X = {"C": X, "F": np.asfortranarray(X), "strided-float32": X.astype(np.float32)[:, ::2],
+         "csr": sp.csr_matrix(X)}[layout]
+    masks = _training_masks(X, y)
+    masks[1, :7] = False  # folds of different sizes
+    rows = _cv._FoldRows(X, masks)
+    for f in range(len(masks)):
+        train = np.flatnonzero(masks[f])
+        got, expected = rows.take(train), X[train]
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        if layout == "csr":
+            got, expected = got.toarray(), expected.toarray()
+        else:
+            assert got.flags.c_contiguous
+        np.testing.assert_array_equal(got, expected)
+
+
 def test_multinomial_path_on_csr_starts_each_c_afresh(iris, monkeypatch):
     """On CSR X the multinomial grid does not carry L-BFGS pairs (they cost passes on text):
     the same passes and models as with ``_carried_pairs`` disabled."""
