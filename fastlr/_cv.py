@@ -92,6 +92,7 @@ from ._data import ArrayData
 from ._jit import max_threads, numba_threads
 from ._objective import Datafit, Objective
 from ._penalties import from_sklearn
+from ._solvers.driver import step_threads
 from ._validation import is_dask_collection
 
 __all__ = ["GRID_MEMORY_BYTES", "Grid", "fit_grid", "fold_patterns", "score_grid"]
@@ -248,7 +249,9 @@ def _solve(objective, problems, options, data=None):
     grid of 11 batches). The solvers are ``_fit.make_solvers``'s (prox-newton's rows, labels
     and weights: the batch's labels and fold factors of problem k)."""
     solvers = _fit.make_solvers(data, objective, problems, options)
-    return _solvers.solve(objective, solvers, verbose=options.verbose)
+    threads = step_threads([problem.solver for problem in problems], objective.n_params,
+                           objective.n_problems)
+    return _solvers.solve(objective, solvers, verbose=options.verbose, threads=threads)
 
 
 def backend(X, y, sample_weight):

@@ -33,6 +33,7 @@ from ._jit import numba_threads
 from ._objective import Datafit, Objective
 from ._data import ArrayData
 from ._penalties import from_sklearn
+from ._solvers.driver import step_threads
 
 __all__ = ["FitOptions", "FitResult", "WarmStart", "check_params", "fit"]
 
@@ -365,8 +366,11 @@ def _solve_all(data, objective, problems, options):
 
         limits = threadpool_limits(limits=1, user_api="blas")
     with limits, numba_threads(options.n_threads):
+        threads = step_threads([problem.solver for problem in problems], objective.n_params,
+                               objective.n_problems)
         return _solvers.solve(objective, solvers, verbose=options.verbose,
-                              callback=callback if any(h is not None for h in hooks) else None)
+                              callback=callback if any(h is not None for h in hooks) else None,
+                              threads=threads)
 
 
 def _n_iter(res, options) -> int:

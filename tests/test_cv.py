@@ -750,3 +750,37 @@ def test_one_batched_csr_pass_per_grid_evaluation(cancer, monkeypatch, warm_path
     assert max(models) == (len(masks) if warm_path else len(masks) * len(Cs))
     if not warm_path:  # one batch: models only leave it
         assert models[0] == 9 and models == sorted(models, reverse=True)
+
+
+def test_wide_grid_solvers_step_on_threads(monkeypatch):
+    """A grid of wide models (here 40,000 features, CSR) runs its L-BFGS steps on the kernels'
+    threads (``driver.step_threads``), and its models are bitwise those of the serial steps."""
+    from fastlr._solvers import driver
+
+    rng = np.random.default_rng(5)
+    m, n = 300, 40_000
+    X = sp.random(m, n, density=0.001, format="csr", random_state=rng)
+    y = (X @ rng.standard_normal(n) + 0.1 * rng.standard_normal(m) > 0).astype(np.int64)
+    masks = _training_masks(X, y)
+    Cs = np.array([0.1, 10.0])
+    asked = []
+    real = driver.Lockstep.__init__
+
+    def recording(self, *args, threads=1, **kwargs):
+        asked.append(threads)
+        real(self, *args, threads=threads, **kwargs)
+
+    monkeypatch.setattr(driver.Lockstep, "__init__", recording)
+    monkeypatch.setattr(fastlr._jit, "max_threads", lambda: 2)
+
+    def grid():
+        return _cv.fit_grid(X, y, 2, None, masks, Cs, _lbfgs_grid_options(), np.ones(2),
+                            "binary", warm_path=True)
+
+    threaded = grid()
+    assert asked == [2, 2]  # one batch per C, all folds
+    monkeypatch.setattr(_cv, "step_threads", lambda *args: 1)
+    serial = grid()
+    assert asked[2:] == [1, 1]
+    np.testing.assert_array_equal(threaded.coefs, serial.coefs)
+    assert threaded.passes == serial.passes

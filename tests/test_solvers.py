@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import warnings
 
 import numpy as np
@@ -676,6 +677,73 @@ def test_lockstep_gives_each_problem_its_solo_result(shared_X, monkeypatch):
         assert (together[i].n_iter, together[i].converged) == (alone.n_iter, alone.converged)
         assert len(solo_obj.log) == sum(1 for calls in rounds for _, ps in calls if i in ps)
     assert all(r.converged for r in together)
+
+
+def _recording(solver, seen):
+    """``solver``'s requests, noting the thread each of its steps runs on."""
+    answer = None
+    try:
+        while True:
+            seen.append(threading.get_ident())
+            answer = yield solver.send(answer)
+    except StopIteration as done:
+        return done.value
+
+
+def test_lockstep_steps_on_threads_give_the_serial_results(shared_X):
+    """``threads=2``: the solvers' steps run on the pool's threads, and every problem's x, history and iterations, and the calls per round, are bitwise those
+    of the serial driver."""
+    X, Y = shared_X
+    l2s = [l2 for _, l2 in SETUPS]
+    runs = {}
+    for threads in (1, 2):
+        objective = BatchedLogistic(X, Y, l2s)
+        seen = []
+        solvers = [_recording(s, seen) for s in _solvers(objective, SETUPS, np.zeros(13))]
+        driver = Lockstep(objective, solvers, threads=threads)
+        runs[threads] = (driver.run(), objective.log, driver.calls, seen)
+    serial, threaded = runs[1], runs[2]
+    main = threading.get_ident()
+    # the first round's steps (all 7 problems) ran on the pool; a round of one problem runs
+    # on the calling thread
+    assert set(serial[3]) == {main} and main not in threaded[3][:len(SETUPS)]
+    assert threaded[1] == serial[1] and threaded[2] == serial[2]
+    for one, two in zip(serial[0], threaded[0]):
+        np.testing.assert_array_equal(one.x, two.x)
+        assert (one.loss_history, one.n_iter, one.converged) == \
+            (two.loss_history, two.n_iter, two.converged)
+
+
+def test_an_error_in_a_threaded_step_propagates_and_closes_every_solver(shared_X):
+    X, Y = shared_X
+    objective = BatchedLogistic(X, Y[:3], [1e-2] * 3)
+
+    def failing(solver):
+        yield next(solver)
+        raise RuntimeError("step failed")
+
+    solvers = _solvers(objective, SETUPS[:3], np.zeros(13))
+    solvers[1] = failing(solvers[1])
+    with pytest.raises(RuntimeError, match="step failed"):
+        Lockstep(objective, solvers, threads=2).run()
+    assert all(s.gi_frame is None for s in solvers)
+
+
+def test_step_threads_only_for_wide_serial_sweeps(monkeypatch):
+    """The kernels' threads for several L-BFGS problems of 32,768 parameters up to
+    where L-BFGS's sweeps go parallel themselves (32 MB: 166,666); 1 otherwise."""
+    from fastlr import _jit
+    from fastlr._solvers.driver import step_threads
+
+    monkeypatch.setattr(_jit, "max_threads", lambda: 3)
+    assert step_threads(["lbfgs"] * 5, 100_001, 5) == 3
+    assert step_threads(["lbfgs"] * 2, 32_768, 2) == 3
+    assert step_threads(["newton-cg", "lbfgs+newton-cg"], 100_001, 2) == 1
+    assert step_threads(["lbfgs"] * 2, 166_000, 2) == 3
+    assert step_threads(["lbfgs"], 100_001, 1) == 1
+    assert step_threads(["lbfgs"] * 5, 32_767, 5) == 1
+    assert step_threads(["lbfgs"] * 5, 166_667, 5) == 1
+    assert step_threads(["lbfgs", "prox-newton"], 100_001, 2) == 1
 
 
 def test_driver_checks_capabilities(shared_X):
