@@ -83,6 +83,7 @@ import inspect
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import log_expit
@@ -200,9 +201,10 @@ class _WarmData:
     and weights: the data term there (Σ sᵢ·Lᵢ / S and its gradient) is the one the previous
     stage already has; only the penalty changes with C. So each stage's first evaluation costs
     no pass over X for the models whose start is their predecessor's last point (compared
-    exactly); every other evaluation is the objective's own. ``previous``: model id → (x, data
-    f, data g) of the previous stage's last evaluation of each model; ``current`` receives this
-    stage's; ``keys`` / ``starts``: per problem of the objective, its model id and its
+    exactly); every other evaluation is the objective's own. ``previous``: model id → (x, the
+    raw sums of the data term there) of the previous stage's last evaluation of each model (the
+    pass's own arrays, kept without a copy: ``Objective.penalised`` forms f and g from them as
+    from a fresh pass, to the bit); ``current`` receives this stage's; ``keys`` / ``starts``: per problem of the objective, its model id and its
     predecessor's (−1: none). L2 objectives only (no L1 part, no penalised intercept): the
     others pass through."""
 
@@ -223,24 +225,50 @@ class _WarmData:
             return objective.loss_grad(index, x)
         index = np.asarray(index)
         x = np.asarray(x, dtype=np.float64).reshape(len(index), objective.n_params)
-        f = np.empty(len(index))
-        g = np.empty(x.shape)
+        if objective.model != "batch":  # one problem (multinomial): its sums as they are
+            kept = self._previous.pop(self._starts[index[0]], None)
+            if kept is not None and np.array_equal(kept[0], x[0]):
+                sums = kept[1]
+            else:
+                sums, _ = objective._run(index, x, "gradient")
+            self._current[self._keys[index[0]]] = (x[0].copy(), sums)
+            return objective.penalised(index, x, sums)
+        # per problem: its data term's raw sums (loss, grad_w, grad_b) at x — kept from the
+        # previous stage, or from this call's pass over X
+        raw = [None] * len(index)
         todo = []
         for row, k in enumerate(index):
             kept = self._previous.pop(self._starts[k], None)
             if kept is not None and np.array_equal(kept[0], x[row]):
-                f[row], g[row] = kept[1], kept[2]
+                raw[row] = kept[1]
             else:
                 todo.append(row)
-        if todo:
+        if len(todo) == len(index):  # no fancy-indexed copies of x for the common case
+            sums, _ = objective._run(index, x, "gradient")
+            raw = list(zip(sums.loss, sums.grad_w, sums.grad_b))
+        elif todo:
             rows = np.asarray(todo)
             sums, _ = objective._run(index[rows], x[rows], "gradient")
-            f[rows], g[rows], _ = objective._data_term(index[rows], sums)
-        # kept: copies (x may be a view of a solver's buffer; the penalty is added to g in place)
-        points, data_g = x.copy(), g.copy()
+            for row, parts in zip(todo, zip(sums.loss, sums.grad_w, sums.grad_b)):
+                raw[row] = parts
+        # kept: x copied (it may be a view of a solver's buffer); the sums' rows are the
+        # pass's own new arrays, which nothing writes to
+        points = x.copy()
         for row, k in enumerate(index):
-            self._current[self._keys[k]] = (points[row], f[row], data_g[row])
-        return objective._add_penalty(index, x, f, g)
+            self._current[self._keys[k]] = (points[row], raw[row])
+        loss, grad_w, grad_b = zip(*raw)
+        if not objective.fused_coefficients(index):
+            grad_w = np.array(grad_w)
+        return objective.penalised(index, x, _RawSums(np.array(loss), grad_w, np.array(grad_b)))
+
+
+class _RawSums(NamedTuple):
+    """A pass's raw sums for ``Objective.penalised``, gathered per problem."""
+
+    loss: np.ndarray
+    grad_w: object  # (q, n), or q rows of n
+    grad_b: np.ndarray
+    hess: None = None
 
 
 def _solve(objective, problems, options, data=None):

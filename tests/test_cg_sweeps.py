@@ -122,3 +122,49 @@ def test_fused_hessp_has_the_numpy_forms_bits(model, monkeypatch):
     H = np.array(H, dtype=np.float64)
     H[np.arange(k * n), np.arange(k * n)] += lam
     np.testing.assert_allclose(got[0][0], H @ v[0], rtol=1e-10, atol=1e-12)
+
+
+def test_fused_batch_gradient_has_the_numpy_forms_bits(monkeypatch):
+    """``Objective.penalised`` on a batch (``fused_coefficients``, forced on a small problem):
+    f and g of each problem have the bits of the NumPy form (normalise, θ's layout, the L2
+    penalty's gradient), and both equal the objective computed here in NumPy."""
+    import scipy.sparse as sp
+    from scipy.special import expit
+
+    from fastlr import _objective
+    from fastlr._data import ArrayData
+    from fastlr._objective import Datafit, Objective
+    from fastlr._penalties import L2
+
+    rng = np.random.default_rng(6)
+    m, n = 300, 7
+    base = rng.standard_normal((m, n))
+    base[rng.random((m, n)) < 0.5] = 0.0
+    X = sp.csr_matrix(base)
+    groups = rng.integers(0, 4, m)  # group g: label g % 2, in problem k's training rows or not
+    labels = np.tile(np.arange(4) % 2, (3, 1)).astype(float)
+    factors = np.array([[1, 1, 0, 0], [0, 0, 1, 1], [1, 1, 1, 1]], dtype=float)
+    lam = np.array([0.5, 0.02, 1e-4])
+    data = ArrayData(X, groups)
+    datafit = Datafit("batched", groups, labels, factors)
+    x = rng.standard_normal((3, n + 1)) * 0.4
+    index = np.arange(3)
+    got = []
+    for threshold in (0, 10**9):
+        monkeypatch.setattr(_objective, "_FUSED_HESSP_MIN", threshold)
+        objective = Objective(data, datafit, L2(lam), model="batch")
+        assert objective.fused_coefficients(index) == (threshold == 0)
+        got.append(objective.loss_grad(index, x))
+    np.testing.assert_array_equal(got[0][0], got[1][0])
+    np.testing.assert_array_equal(got[0][1], got[1][1])
+    for k in range(3):
+        train = factors[k, groups] == 1
+        y = labels[k, groups]
+        w, b = x[k, :n], x[k, n]
+        z = base @ w + b
+        S = train.sum()
+        f = np.sum(np.logaddexp(0, z) - y * z, where=train) / S + 0.5 * lam[k] * w @ w
+        r = np.where(train, expit(z) - y, 0.0)
+        g = np.append(base.T @ r / S + lam[k] * w, r.sum() / S)
+        assert got[0][0][k] == pytest.approx(f, rel=1e-12)
+        np.testing.assert_allclose(got[0][1][k], g, rtol=1e-10, atol=1e-13)
