@@ -54,7 +54,8 @@ __all__ = ["Datafit", "Objective", "Proximal", "normalise"]
 CLASS_MEAN_DIAGONAL_MIN = 65_536
 
 #: coefficients from which ``hessp`` of one problem with an L2 penalty is assembled in one
-#: compiled pass (``Objective._fused_hessp``); below, NumPy's three are cheaper than a call
+#: compiled pass (``Objective._fused_hessp``), and a batch's gradients (``Objective.penalised``);
+#: below, NumPy's three are cheaper than a call
 _FUSED_HESSP_MIN = 65_536
 
 
