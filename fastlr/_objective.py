@@ -228,10 +228,10 @@ class Objective:
         return f, g
 
     def fused_coefficients(self, index) -> bool:
-        """Whether ``penalised`` forms g's coefficients in one compiled sweep per problem: batch
+        """Whether ``penalised`` forms g's coefficients in one compiled sweep per problem:
         problems of ``_FUSED_HESSP_MIN`` coefficients, each with an L2 penalty of λ > 0."""
-        return (self.model == "batch" and self.n_coef >= _FUSED_HESSP_MIN
-                and type(self.penalty) is L2 and self.intercept_penalty is None
+        return (self.n_coef >= _FUSED_HESSP_MIN and type(self.penalty) is L2
+                and self.intercept_penalty is None
                 and bool(np.all(self.penalty.strength[np.asarray(index)] > 0)))
 
     def penalised(self, index, x, sums):
@@ -252,13 +252,14 @@ class Objective:
         lam = self.penalty.strength[index]
         W = self._coef(x)
         g = np.empty((q, self.n_params))
+        # one problem's coefficients as one row: the binary (n,) and the multinomial (K, n)
+        G = sums.grad_w if self.model == "batch" else np.reshape(sums.grad_w, (1, n))
         for row in range(q):
-            _sweeps.scaled_plus(g[row, :n],
-                                np.ascontiguousarray(sums.grad_w[row], dtype=np.float64),
+            _sweeps.scaled_plus(g[row, :n], np.ascontiguousarray(G[row], dtype=np.float64),
                                 float(S[row]), np.ascontiguousarray(W[row]), float(lam[row]))
         if self.fit_intercept:
-            g[:, n] = np.asarray(sums.grad_b, dtype=np.float64) / S
-        f = np.asarray(sums.loss, dtype=np.float64) / S
+            g[:, n:] = np.asarray(sums.grad_b, dtype=np.float64).reshape(q, -1) / S[:, None]
+        f = np.asarray(sums.loss, dtype=np.float64).reshape(q) / S
         with np.errstate(over="ignore"):
             f += self.penalty.value(W, index)
         return f, g

@@ -168,3 +168,52 @@ def test_fused_batch_gradient_has_the_numpy_forms_bits(monkeypatch):
         g = np.append(base.T @ r / S + lam[k] * w, r.sum() / S)
         assert got[0][0][k] == pytest.approx(f, rel=1e-12)
         np.testing.assert_allclose(got[0][1][k], g, rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("model", ["binary", "multinomial"])
+def test_fused_one_problem_gradient_has_the_numpy_forms_bits(model, monkeypatch):
+    """``Objective.penalised`` for one binary or multinomial problem (its coefficients as one
+    row): the bits of the NumPy form, and the objective computed here in NumPy."""
+    import scipy.sparse as sp
+    from scipy.special import expit, logsumexp, softmax
+
+    from fastlr import _objective
+    from fastlr._data import ArrayData
+    from fastlr._objective import Datafit, Objective
+    from fastlr._penalties import L2
+
+    rng = np.random.default_rng(8)
+    m, n, K, lam = 250, 6, 3, 0.05
+    base = rng.standard_normal((m, n))
+    base[rng.random((m, n)) < 0.5] = 0.0
+    X = sp.csr_matrix(base)
+    y = rng.integers(0, K if model == "multinomial" else 2, m)
+    data = ArrayData(X, y)
+    if model == "multinomial":
+        datafit, extra, k = Datafit("softmax", data.class_target(data.labels())), \
+            dict(n_classes=K), K
+    else:
+        datafit, extra, k = Datafit("logistic", data.target(1)), {}, 1
+    x = rng.standard_normal((1, k * (n + 1))) * 0.4
+    got = []
+    for threshold in (0, 10**9):
+        monkeypatch.setattr(_objective, "_FUSED_HESSP_MIN", threshold)
+        objective = Objective(data, datafit, L2(lam), model=model, **extra)
+        assert objective.fused_coefficients([0]) == (threshold == 0)
+        # the raw sums of a plain pass, as the CV grid's warm path hands them over (the
+        # multinomial ``loss_grad`` would have the two-phase pass form g itself)
+        sums, _ = objective._run(np.array([0]), x, "gradient")
+        got.append(objective.penalised(np.array([0]), x, sums))
+    np.testing.assert_array_equal(got[0][0], got[1][0])
+    np.testing.assert_array_equal(got[0][1], got[1][1])
+    W, b = x[0, :k * n].reshape(k, n), x[0, k * n:]
+    Z = base @ W.T + b
+    if model == "multinomial":
+        f = np.mean(logsumexp(Z, axis=1) - Z[np.arange(m), y])
+        R = softmax(Z, axis=1) - np.eye(K)[y]
+    else:
+        f = np.mean(np.logaddexp(0, Z[:, 0]) - y * Z[:, 0])
+        R = (expit(Z[:, 0]) - y)[:, None]
+    g = np.concatenate([(R.T @ base / m + lam * W).ravel(), R.sum(axis=0) / m])
+    assert got[0][0][0] == pytest.approx(f + 0.5 * lam * np.sum(W * W), rel=1e-12)
+    np.testing.assert_allclose(got[0][1][0], g, rtol=1e-10, atol=1e-13)
