@@ -505,6 +505,13 @@ class Proximal:
             out[where] = part.prox(out[None, where], np.array([step]), self.index)[0]
         return out
 
+    def penalised(self) -> np.ndarray:
+        """(p,) bool: the coordinates with an L1 strength > 0 (OWL-QN's orthant projection)."""
+        out = np.zeros(self.n_params, dtype=bool)
+        for where, part in self.parts:
+            out[where] = float(part.strength[self.index[0]]) > 0
+        return out
+
     def subgradient(self, x, g):
         """The element of g + ∂h(x) nearest 0: 0 at the optimum; max|·| is the distance of −g
         to ∂h(x), the stopping rule of non-smooth problems."""

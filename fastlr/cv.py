@@ -127,7 +127,7 @@ class LogisticRegressionCV(LogisticRegression):
     state stays under 512 MiB (``fastlr._cv.GRID_MEMORY_BYTES``), one batch per chunk. The
     multinomial model (three or more classes) is fitted fold by fold, each fold's training rows
     copied once, its Cs in order, each warm-started from the previous one (as scikit-learn);
-    with an L1 part by FISTA.
+    with an L1 part by OWL-QN.
     Scores for ``scoring`` None/"accuracy"/"neg_log_loss": all of a fold's models from one
     product with its held-out rows; other scorers per model.
 
@@ -536,7 +536,7 @@ def logistic_regression_path(X, y, *, Cs=10, fit_intercept=True, max_iter=100, t
     two classes (and ``multi_class="ovr"``) all Cs are one batched objective: one pass over X
     per evaluation for the whole path (L2: L-BFGS and the Newton solvers on the batch; an L1
     part: proximal Newton per problem on the batch's shared gradient passes); the multinomial
-    path is fitted C by C, each warm-started from the previous one (an L1 part: FISTA).
+    path is fitted C by C, each warm-started from the previous one (an L1 part: OWL-QN).
 
     Parameters
     ----------

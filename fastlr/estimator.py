@@ -158,7 +158,7 @@ class LogisticRegression(_callbacks.CallbackSupportMixin, ClassifierMixin, BaseE
     multi_class_ : "binary", "multinomial" or "ovr": the model fitted
     solver_ : str
         fastlr's algorithm that ran: "lbfgs", "newton", "newton-cg", "gd", "prox-newton",
-        "prox-newton-softmax", "prox-newton-kron" or "fista"
+        "prox-newton-softmax", "owlqn", "prox-newton-kron" or "fista"
     loss_history_ : ndarray (binary, multinomial) or list of ndarrays (one-vs-rest): the
         objective divided by C·Σsᵢ — the slides' cost J (+ ½λ‖w‖²) — at the start and after
         every iteration.

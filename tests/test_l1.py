@@ -33,7 +33,7 @@ BINARY = _data()
 MULTI = _data(classes=3, seed=1)
 WEIGHTS = np.random.default_rng(2).uniform(0.2, 3.0, BINARY[0].shape[0])
 #: the multinomial L1 solvers by layout (scikit-learn's saga fits what they fit)
-MULTINOMIAL_SOLVER = {False: "fista", True: "prox-newton-softmax"}
+MULTINOMIAL_SOLVER = {False: "owlqn", True: "prox-newton-softmax"}
 
 
 def objective(coef, intercept, X, y, C, l1_ratio, sample_weight=None, model="binary",
@@ -192,20 +192,22 @@ def test_objective_matches_sklearn_optimum(case):
         assert 0 < np.count_nonzero(ours.coef_) < ours.coef_.size
 
 
+@pytest.mark.parametrize("solver", ["prox-newton-kron", "fista"])
 @pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
-def test_kron_prox_newton_matches_sklearn_saga(monkeypatch, l1_ratio):
-    """Proximal Newton on the full softmax Hessian (``prox-newton-kron``, per-feature K × K
-    blocks), with intercepts and sample weights: its optimum's objective equals scikit-learn's
-    saga (tol 1e-12) to 1e-6 relative, with the same sparsity pattern."""
+def test_unrouted_multinomial_l1_solvers_match_sklearn_saga(monkeypatch, l1_ratio, solver):
+    """The dense multinomial L1 solvers measured slower than OWL-QN and kept: proximal Newton on
+    the full softmax Hessian (``prox-newton-kron``, per-feature K × K blocks) and FISTA, with
+    intercepts and sample weights: each optimum's objective equals scikit-learn's saga (tol
+    1e-12) to 1e-6 relative, with the same sparsity pattern."""
     from fastlr import _fit
 
-    monkeypatch.setattr(_fit, "DENSE_MULTINOMIAL_L1", "prox-newton-kron")
+    monkeypatch.setattr(_fit, "DENSE_MULTINOMIAL_L1", solver)
     X, y = MULTI
     sw = np.random.default_rng(3).uniform(0.2, 3.0, X.shape[0])
     C = 0.1
     ours = LogisticRegression(C=C, l1_ratio=l1_ratio, solver="saga", tol=1e-10,
-                              max_iter=1000).fit(X, y, sample_weight=sw)
-    assert ours.solver_ == "prox-newton-kron"
+                              max_iter=5000).fit(X, y, sample_weight=sw)
+    assert ours.solver_ == solver
     ref = _sklearn(C=C, l1_ratio=l1_ratio, solver="saga", tol=1e-12,
                    max_iter=200000).fit(X, y, sample_weight=sw)
     f_ours = objective(ours.coef_, ours.intercept_, X, y, C, l1_ratio, sw, "multinomial")
@@ -213,6 +215,25 @@ def test_kron_prox_newton_matches_sklearn_saga(monkeypatch, l1_ratio):
     assert abs(f_ours - f_ref) <= 1e-6 * f_ref, (f_ours, f_ref)
     np.testing.assert_array_equal(ours.coef_ == 0, ref.coef_ == 0)
     assert 0 < np.count_nonzero(ours.coef_) < ours.coef_.size
+
+
+def test_owlqn_stops_at_max_iter_with_a_warning_and_warm_starts_at_the_optimum():
+    """OWL-QN (dense multinomial L1): max_iter reached -> scikit-learn's ConvergenceWarning and
+    n_iter_ = max_iter; started at its own optimum it stops at once, with exact zeros kept."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = MULTI
+    with pytest.warns(ConvergenceWarning):
+        short = LogisticRegression(C=0.1, l1_ratio=1.0, solver="saga", tol=1e-10,
+                                   max_iter=3).fit(X, y)
+    assert short.solver_ == "owlqn" and short.n_iter_[0] == 3
+    model = LogisticRegression(C=0.1, l1_ratio=1.0, solver="saga", tol=1e-8, max_iter=1000,
+                               warm_start=True).fit(X, y)
+    coef = model.coef_.copy()
+    model.fit(X, y)
+    assert model.n_iter_[0] <= 1
+    np.testing.assert_array_equal(model.coef_ == 0, coef == 0)
+    np.testing.assert_allclose(model.coef_, coef, atol=1e-9)
 
 
 def test_one_vs_rest_matches_sklearn_per_class():
@@ -254,7 +275,7 @@ def test_dask_fits_the_in_memory_l1_model():
         dask = LogisticRegression(C=0.1, l1_ratio=1.0, solver="saga", tol=1e-9,
                                   max_iter=2000).fit(da.from_array(X, chunks=(50, 10)),
                                                      da.from_array(y, chunks=50))
-    assert dask.solver_ == "fista"
+    assert dask.solver_ == "owlqn"
     np.testing.assert_allclose(dask.coef_, memory.coef_, atol=1e-7)
     np.testing.assert_array_equal(dask.coef_ == 0, memory.coef_ == 0)
 

@@ -28,6 +28,9 @@ objective:
 * ``"fista"`` — proximal gradient with momentum, backtracking and restart, for penalties with an
   L1 part (``fista``): it asks for ``smooth_loss_grad`` and takes the non-smooth part as a
   ``proximal`` (``Objective.proximal(k)``), stopping when the minimal subgradient's max|·| ≤ tol;
+* ``"owlqn"`` — OWL-QN, L-BFGS on the smooth part with its steps kept in an orthant, for
+  penalties with an L1 part (``owlqn``): the same requests, proximal part and stopping rule as
+  FISTA, about one pass an iteration against FISTA's two;
 * ``"prox-newton"`` — working sets and proximal Newton with coordinate descent, binary problems
   held in memory (``prox_newton``): it works on the data itself, yielding only events;
 * ``"prox-newton-softmax"`` — the same for a multinomial problem in memory, class by class on
@@ -48,6 +51,7 @@ from typing import Callable
 import numpy as np
 
 from . import fista as _fista, gd as _gd, hybrid as _hybrid, lbfgs as _lbfgs, newton as _newton
+from . import owlqn as _owlqn
 from . import prox_newton as _prox_newton, prox_newton_kron as _prox_newton_kron
 from . import prox_newton_softmax as _prox_newton_softmax
 from .common import SolverResult
@@ -60,13 +64,14 @@ __all__ = ["DATA_SOLVERS", "FUNCTIONS", "PROXIMAL_SOLVERS", "SOLVERS", "Callable
 #: the module)
 FUNCTIONS = {"gd": _gd.gd, "lbfgs": _lbfgs.lbfgs, "newton": _newton.newton,
              "newton-cg": _newton.newton_cg, "lbfgs+newton-cg": _hybrid.lbfgs_then_newton_cg,
-             "fista": _fista.fista, "prox-newton": _prox_newton.prox_newton,
+             "fista": _fista.fista, "owlqn": _owlqn.owlqn,
+             "prox-newton": _prox_newton.prox_newton,
              "prox-newton-softmax": _prox_newton_softmax.prox_newton_softmax,
              "prox-newton-kron": _prox_newton_kron.prox_newton_kron}
 #: the solvers that work on the problem's data in memory (``problem=``), with a proximal part
 DATA_SOLVERS = ("prox-newton", "prox-newton-softmax", "prox-newton-kron")
 #: the solvers that take the problem's non-smooth part (``proximal=``)
-PROXIMAL_SOLVERS = ("fista", *DATA_SOLVERS)
+PROXIMAL_SOLVERS = ("fista", "owlqn", *DATA_SOLVERS)
 SOLVERS = tuple(FUNCTIONS)
 
 
@@ -94,9 +99,9 @@ def make_solver(name: str, x0, *, capabilities, tol: float, max_iter: int,
     if name in ("newton-cg", "lbfgs+newton-cg"):
         return function(x0, tol=tol, max_iter=max_iter,
                          precondition="diagonal" in capabilities)
-    if name == "fista":
+    if name in ("fista", "owlqn"):
         if proximal is None:
-            raise ValueError("solver='fista' needs the problem's proximal part")
+            raise ValueError(f"solver={name!r} needs the problem's proximal part")
         return function(x0, tol=tol, max_iter=max_iter, proximal=proximal)
     if name in DATA_SOLVERS:
         if proximal is None or problem is None:
