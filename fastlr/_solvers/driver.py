@@ -32,6 +32,7 @@ import numpy as np
 
 from .. import _interrupt
 from .common import gmax
+from .lbfgs import MEMORY
 
 __all__ = ["CallablesObjective", "Lockstep", "solve"]
 
@@ -187,8 +188,8 @@ THREADED_STEP_SOLVERS = frozenset({"lbfgs"})
 #: 1.28 s, 30,000 x 50,000 1.81 / 1.95 -> 1.74 / 1.62 s, 100,000 x 100,000 5.97 / 5.87 ->
 #: 5.28 / 5.36 s; with a process spinning on one core 8.37 -> 8.29 s (no loss)
 STEP_THREADS_MIN_PARAMS = 32_768
-#: L-BFGS's widest sweep reads and writes 2m + 4 vectors (m = 10 pairs): its bytes per parameter
-_SWEEP_BYTES_PER_PARAM = 8 * (2 * 10 + 4)
+#: L-BFGS's widest sweep reads and writes 2m + 4 vectors (m pairs): its bytes per parameter
+_SWEEP_BYTES_PER_PARAM = 8 * (2 * MEMORY + 4)
 
 
 def step_threads(solvers, n_params: int, n_problems: int) -> int:

@@ -42,10 +42,16 @@ SHRINK = 0.7
 def fista(x0, *, tol: float, max_iter: int, proximal):
     """FISTA (module docstring) from x0 for the problem whose non-smooth part is ``proximal``."""
     tol, max_iter = float(tol), int(max_iter)
-    kind = SMOOTH
     x, (s, g), n_iter, why = yield from start_proximal(x0, max_iter, proximal)
     if x is None:
         return SolverResult(np.array(x0, dtype=np.float64), 0, False, [], why)
+    return (yield from iterate(x, s, g, n_iter, tol=tol, max_iter=max_iter, proximal=proximal))
+
+
+def iterate(x, s, g, n_iter: int, *, tol: float, max_iter: int, proximal):
+    """FISTA's iterations n_iter + 1 … max_iter from x, already evaluated (s(x), ∇s(x) = g), with
+    no momentum and L = 1 (a sub-generator: OWL-QN hands over to it where its steps stall)."""
+    kind = SMOOTH
     F = s + proximal.value(x)
     y, s_y, g_y = x, s, g
     t, L = 1.0, 1.0

@@ -13,7 +13,14 @@ f is smooth, and L-BFGS's quasi-Newton model of s applies; OWL-QN keeps every st
   a penalised coordinate that would change sign is set to 0 — that is how coordinates reach
   exactly 0 and the model stays sparse; unpenalised ones (the intercept) move freely;
 * backtracking (t halved) until f(x_t) ≤ f(x) − c·◇f·(x_t − x), c = 1e-4; t = 1 first, 1/‖d‖
-  while no pair is stored.
+  while no pair is stored;
+* stop when max|◇f| ≤ tol or after max_iter iterations. Where the line search finds no step
+  that decreases f by more than L-BFGS's 64·eps relative, the pairs are dropped and it searches
+  again along −◇f; stalled there too, the rest of the run is FISTA's proximal steps from that
+  point (``fista.iterate``).
+  Orthant steps can stall short of a tight tol: multinomial elastic net 200 × 10, 3 classes,
+  tol 1e-10 sat at max|◇f| = 3e-10 from its 30th iteration to max_iter (FISTA alone: 46
+  iterations).
 
 Each iteration costs one ``smooth_loss_grad`` request per trial (about one: t = 1 is taken
 nearly always once pairs are stored), against FISTA's two or more. The history is the plain
@@ -27,7 +34,8 @@ import math
 
 import numpy as np
 
-from .common import EPS, SMOOTH, SolverResult, gmax, start_proximal
+from .common import EPS, FTOL, SMOOTH, SolverResult, gmax, start_proximal
+from . import fista as _fista
 from .lbfgs import MEMORY, TwoLoopMemory
 
 __all__ = ["owlqn"]
@@ -55,12 +63,12 @@ def owlqn(x0, *, tol: float, max_iter: int, proximal, memory: int = MEMORY):
         if gmax(pg) <= tol and math.isfinite(F):
             return SolverResult(x, it - 1, True, [], "max subgradient distance <= tol")
         step = yield from _line_search(proximal, history, penalised, x, F, pg, d, xt)
-        if step is None and history.k:  # no decrease along H's direction: steepest descent
+        if _stalled(F, step) and history.k:  # no decrease along H's direction: along −◇f
             history.reset()
             step = yield from _line_search(proximal, history, penalised, x, F, pg, d, xt)
-        if step is None:
-            return SolverResult(x, it - 1, False, [],
-                                "the line search found no decrease of the objective")
+        if _stalled(F, step):  # nor along −◇f: FISTA's proximal steps from here
+            return (yield from _fista.iterate(x, s, g, it - 1, tol=tol, max_iter=max_iter,
+                                              proximal=proximal))
         x_new, s_new, g_new, F_new = step
         sv = x_new - x
         yv = np.asarray(g_new, dtype=np.float64) - g
@@ -73,6 +81,12 @@ def owlqn(x0, *, tol: float, max_iter: int, proximal, memory: int = MEMORY):
     converged = gmax(proximal.subgradient(x, g)) <= tol and math.isfinite(F)
     return SolverResult(x, max(max_iter, n_iter), converged, [],
                         "max subgradient distance <= tol" if converged else "max_iter reached")
+
+
+def _stalled(F, step) -> bool:
+    """Whether a line search found no step, or one that decreases f by no more than L-BFGS's
+    relative 64·eps."""
+    return step is None or F - step[3] <= FTOL * max(abs(F), abs(step[3]), 1.0)
 
 
 def _line_search(proximal, history, penalised, x, F, pg, d, xt):
