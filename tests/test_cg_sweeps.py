@@ -80,31 +80,39 @@ def test_compiled_cg_same_bits_on_one_and_two_threads(monkeypatch):
     np.testing.assert_array_equal(x1, x2)
 
 
+def _one_problem(model, seed, m, n, K, zeros):
+    """A binary or multinomial problem on CSR X (a share ``zeros`` of its values 0): (X as a
+    dense array, labels, ``ArrayData``, the datafit, the Objective's extra arguments, the
+    number of linear functions)."""
+    import scipy.sparse as sp
+
+    from fastlr._data import ArrayData
+    from fastlr._objective import Datafit
+
+    rng = np.random.default_rng(seed)
+    base = rng.standard_normal((m, n))
+    base[rng.random((m, n)) < zeros] = 0.0
+    y = rng.integers(0, K if model == "multinomial" else 2, m)
+    data = ArrayData(sp.csr_matrix(base), y)
+    if model == "multinomial":
+        return base, y, data, Datafit("softmax", data.class_target(data.labels())), \
+            dict(n_classes=K), K
+    return base, y, data, Datafit("logistic", data.target(1)), {}, 1
+
+
 @pytest.mark.parametrize("model", ["binary", "multinomial"])
 def test_fused_hessp_has_the_numpy_forms_bits(model, monkeypatch):
     """``Objective.hessp`` assembled in one compiled pass (forced on a small problem) gives the
     bits of the NumPy assembly, and both equal H·v of the reference Hessian."""
-    import scipy.sparse as sp
-
     from fastlr import _objective, reference
-    from fastlr._data import ArrayData
-    from fastlr._objective import Datafit, Objective
+    from fastlr._objective import Objective
     from fastlr._penalties import L2
 
-    rng = np.random.default_rng(4)
     m, n, K, lam = 400, 5, 3, 0.07
-    base = rng.standard_normal((m, n))
-    base[rng.random((m, n)) < 0.4] = 0.0
-    X = sp.csr_matrix(base)
-    y = rng.integers(0, K if model == "multinomial" else 2, m)
-    data = ArrayData(X, y)
-    if model == "multinomial":
-        datafit, extra = Datafit("softmax", data.class_target(data.labels())), dict(n_classes=K)
-    else:
-        datafit, extra = Datafit("logistic", data.target(1)), {}
-    n_params = (K if model == "multinomial" else 1) * (n + 1)
-    x = rng.standard_normal((1, n_params)) * 0.3
-    v = rng.standard_normal((1, n_params))
+    base, y, data, datafit, extra, k = _one_problem(model, 4, m, n, K, 0.4)
+    rng = np.random.default_rng(40)
+    x = rng.standard_normal((1, k * (n + 1))) * 0.3
+    v = rng.standard_normal((1, k * (n + 1)))
     got = []
     for threshold in (0, 10**9):
         monkeypatch.setattr(_objective, "_FUSED_HESSP_MIN", threshold)
@@ -113,12 +121,10 @@ def test_fused_hessp_has_the_numpy_forms_bits(model, monkeypatch):
         got.append(objective.hessp(np.array([0]), v))
     np.testing.assert_array_equal(got[0], got[1])
     if model == "multinomial":
-        k = K
         W, b = x[0, :k * n].reshape(k, n), x[0, k * n:]
         *_, H = reference.multinomial_loss_grad_hess(W.T, b, base, y, None)
     else:
         *_, H = reference.loss_grad_hess(x[0, :n], x[0, n], base, y.astype(float), None)
-        k = 1
     H = np.array(H, dtype=np.float64)
     H[np.arange(k * n), np.arange(k * n)] += lam
     np.testing.assert_allclose(got[0][0], H @ v[0], rtol=1e-10, atol=1e-12)
@@ -174,27 +180,15 @@ def test_fused_batch_gradient_has_the_numpy_forms_bits(monkeypatch):
 def test_fused_one_problem_gradient_has_the_numpy_forms_bits(model, monkeypatch):
     """``Objective.penalised`` for one binary or multinomial problem (its coefficients as one
     row): the bits of the NumPy form, and the objective computed here in NumPy."""
-    import scipy.sparse as sp
     from scipy.special import expit, logsumexp, softmax
 
     from fastlr import _objective
-    from fastlr._data import ArrayData
-    from fastlr._objective import Datafit, Objective
+    from fastlr._objective import Objective
     from fastlr._penalties import L2
 
-    rng = np.random.default_rng(8)
     m, n, K, lam = 250, 6, 3, 0.05
-    base = rng.standard_normal((m, n))
-    base[rng.random((m, n)) < 0.5] = 0.0
-    X = sp.csr_matrix(base)
-    y = rng.integers(0, K if model == "multinomial" else 2, m)
-    data = ArrayData(X, y)
-    if model == "multinomial":
-        datafit, extra, k = Datafit("softmax", data.class_target(data.labels())), \
-            dict(n_classes=K), K
-    else:
-        datafit, extra, k = Datafit("logistic", data.target(1)), {}, 1
-    x = rng.standard_normal((1, k * (n + 1))) * 0.4
+    base, y, data, datafit, extra, k = _one_problem(model, 8, m, n, K, 0.5)
+    x = np.random.default_rng(80).standard_normal((1, k * (n + 1))) * 0.4
     got = []
     for threshold in (0, 10**9):
         monkeypatch.setattr(_objective, "_FUSED_HESSP_MIN", threshold)
