@@ -205,9 +205,9 @@ class _WarmData:
     exactly); every other evaluation is the objective's own. ``previous``: model id → (x, the
     raw sums of the data term there) of the previous stage's last evaluation of each model (the
     pass's own arrays, kept without a copy: ``Objective.penalised`` forms f and g from them as
-    from a fresh pass, to the bit); ``current`` receives this stage's; ``keys`` / ``starts``: per problem of the objective, its model id and its
-    predecessor's (−1: none). L2 objectives only (no L1 part, no penalised intercept): the
-    others pass through."""
+    from a fresh pass, to the bit); ``current`` receives this stage's; ``keys`` / ``starts``:
+    per problem of the objective, its model id and its predecessor's (−1: none). L2
+    objectives only (no L1 part, no penalised intercept): the others pass through."""
 
     def __init__(self, objective, keys, starts, previous, current):
         self._objective = objective

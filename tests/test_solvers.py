@@ -691,8 +691,8 @@ def _recording(solver, seen):
 
 
 def test_lockstep_steps_on_threads_give_the_serial_results(shared_X):
-    """``threads=2``: the solvers' steps run on the pool's threads, and every problem's x, history and iterations, and the calls per round, are bitwise those
-    of the serial driver."""
+    """``threads=2``: the solvers' steps run on the pool's threads, and every problem's x,
+    history and iterations, and the calls per round, are bitwise those of the serial driver."""
     X, Y = shared_X
     l2s = [l2 for _, l2 in SETUPS]
     runs = {}
