@@ -244,6 +244,28 @@ def test_owlqn_stops_at_max_iter_with_a_warning_and_warm_starts_at_the_optimum()
     np.testing.assert_allclose(model.coef_, coef, atol=1e-9)
 
 
+def test_owlqn_scales_the_free_intercepts_to_their_own_curvature(monkeypatch):
+    """OWL-QN's metric gives the unpenalised intercepts their own curvature
+    (``owlqn._free_scale``): on a text-like multinomial problem it reaches the same optimum in
+    fewer iterations than with one γ for all coordinates (199 against 294 here)."""
+    from fastlr import _fit
+    from fastlr._solvers import owlqn
+    from fastlr.bench.data import make_text_corpus
+
+    X, y = make_text_corpus(3000, 3000, 5)
+    monkeypatch.setattr(_fit, "_l1_solver", lambda data, K, options: "owlqn")
+    fits = []
+    for scale in (owlqn._free_scale, lambda *args: None):
+        monkeypatch.setattr(owlqn, "_free_scale", scale)
+        fits.append(LogisticRegression(C=10.0, l1_ratio=1.0, solver="saga", tol=1e-7,
+                                       max_iter=3000).fit(X, y))
+    scaled, plain = fits
+    assert scaled.solver_ == plain.solver_ == "owlqn"
+    assert scaled.n_iter_[0] < 0.8 * plain.n_iter_[0]
+    f = [objective(m.coef_, m.intercept_, X, y, 10.0, 1.0, model="multinomial") for m in fits]
+    assert f[0] == pytest.approx(f[1], rel=1e-7)
+
+
 def test_one_vs_rest_matches_sklearn_per_class():
     X, y = MULTI
     C = 0.1

@@ -7,8 +7,13 @@ f is smooth, and L-BFGS's quasi-Newton model of s applies; OWL-QN keeps every st
 * the pseudo-gradient ◇f(x) — the minimal subgradient of f at x (``proximal.subgradient``: 0 at
   the optimum; its max|·| is the stopping rule, as for FISTA);
 * d = −H·◇f from the last m pairs sᵢ = x_{i+1} − xᵢ, yᵢ = ∇s(x_{i+1}) − ∇s(xᵢ) (smooth
-  gradients: the L1 part has no curvature), H₀ = γ·I as in L-BFGS; then dⱼ = 0 where dⱼ does not
-  point the way of −◇fⱼ (so d is a descent direction of f);
+  gradients: the L1 part has no curvature), H₀ = γ·D⁻¹; then dⱼ = 0 where dⱼ does not point the
+  way of −◇fⱼ (so d is a descent direction of f). D is 1 on the penalised coordinates and, on
+  the free ones (the intercepts), the ratio of the two blocks' curvatures sᵀy / yᵀy in the
+  newest pair from the second step on (``_free_scale``; the pairs are kept in the metric
+  u = √D·x and moved with it): one γ for both made the intercepts crawl (text corpus
+  16,000 x 20,000, 10 classes, C = 17.8, tol 1e-6: 344 iterations, 6.2 s -> 177, 4.0 s; 56
+  without intercepts);
 * trial points x + t·d projected on the orthant ξ (ξⱼ = sign xⱼ, or sign(−◇fⱼ) where xⱼ = 0):
   a penalised coordinate that would change sign is set to 0 — that is how coordinates reach
   exactly 0 and the model stays sparse; unpenalised ones (the intercept) move freely;
@@ -58,25 +63,34 @@ def owlqn(x0, *, tol: float, max_iter: int, proximal, memory: int = MEMORY):
     F = s + proximal.value(x)
     history = TwoLoopMemory(n, memory)
     d, xt = np.empty(n), np.empty(n)
+    root = None  # √D of the metric u = √D·x the pairs live in (``_free_scale``)
     for it in range(n_iter + 1, max_iter + 1):
         pg = np.ascontiguousarray(proximal.subgradient(x, g), dtype=np.float64)
         if gmax(pg) <= tol and math.isfinite(F):
             return SolverResult(x, it - 1, True, [], "max subgradient distance <= tol")
-        step = yield from _line_search(proximal, history, penalised, x, F, pg, d, xt)
+        step = yield from _line_search(proximal, history, penalised, x, F, pg, d, xt, root)
         if _stalled(F, step) and history.k:  # no decrease along H's direction: along −◇f
             history.reset()
-            step = yield from _line_search(proximal, history, penalised, x, F, pg, d, xt)
+            step = yield from _line_search(proximal, history, penalised, x, F, pg, d, xt, root)
         if _stalled(F, step):  # nor along −◇f: FISTA's proximal steps from here
             return (yield from _fista.iterate(x, s, g, it - 1, tol=tol, max_iter=max_iter,
                                               proximal=proximal))
         x_new, s_new, g_new, F_new = step
+        g_new = np.asarray(g_new, dtype=np.float64)
         sv = x_new - x
-        yv = np.asarray(g_new, dtype=np.float64) - g
+        yv = g_new - g
+        new_root = _free_scale(sv, yv, penalised) if history.k else None
+        if new_root is not None:
+            if root is not None and history.k:
+                _rescale(history, ~penalised, new_root[~penalised][0] / root[~penalised][0])
+            root = new_root
         sy = float(sv @ yv)
         if sy > EPS * float(np.linalg.norm(sv) * np.linalg.norm(yv)):
-            history.update(1.0, np.ascontiguousarray(sv), np.ascontiguousarray(g_new,
-                           dtype=np.float64), np.ascontiguousarray(g), sy)
-        x, s, g, F = x_new, s_new, np.asarray(g_new, dtype=np.float64), F_new
+            if root is None:
+                history.update(1.0, np.ascontiguousarray(sv), g_new, g, sy)
+            else:  # the pair in u: s·√D, y/√D (sᵀy the same)
+                history.update(1.0, sv * root, g_new / root, g / root, sy)
+        x, s, g, F = x_new, s_new, g_new, F_new
         yield ("iteration", x, F, proximal.subgradient(x, g))
     converged = gmax(proximal.subgradient(x, g)) <= tol and math.isfinite(F)
     return SolverResult(x, max(max_iter, n_iter), converged, [],
@@ -89,10 +103,54 @@ def _stalled(F, step) -> bool:
     return step is None or F - step[3] <= FTOL * max(abs(F), abs(step[3]), 1.0)
 
 
-def _line_search(proximal, history, penalised, x, F, pg, d, xt):
+def _free_scale(sv, yv, penalised):
+    """√D for the metric of the pairs, from a step (s, y): 1 on the penalised
+    coordinates, √(γ_w / γ_b) on the free ones (the intercepts), γ = sᵀy / yᵀy of each block
+    (clipped to [1e-8, 1e8]) — so that H₀ = γ·D⁻¹ carries each block's own curvature — or None
+    (no free block, or a curvature that is not positive: the metric stays). The intercepts'
+    curvature (Σ p(1 − p) / S) dwarfs a sparse column's; the ratio grows along a run (7.7 after
+    the first step, 5,500 after the second, 47,000 after the third on the text corpus of the
+    module docstring). Taken from the first step alone it saved a quarter of the iterations
+    (344 -> 242); tracked from the first step 60 % (135), from the second — the first is
+    a short step along −◇f, whose ratio misleads — 49 % (177), and it no longer changed
+    which l1_ratio scikit-learn's test_LogisticRegressionCV_GridSearchCV_elastic_net[3]
+    picks at its tol of 1e-2."""
+    free = ~penalised
+    if not free.any() or free.all():
+        return None
+    curv = []
+    for block in (penalised, free):
+        s_b, y_b = sv[block], yv[block]
+        sy, yy = float(s_b @ y_b), float(y_b @ y_b)
+        if not (sy > 0.0 and yy > 0.0 and math.isfinite(sy / yy)):
+            return None
+        curv.append(sy / yy)
+    root = np.ones(sv.shape[0])
+    root[free] = math.sqrt(min(max(curv[0] / curv[1], 1e-8), 1e8))
+    return root
+
+
+def _rescale(history, free, factor: float):
+    """The stored pairs moved to a new metric, whose √D on the ``free`` coordinates is
+    ``factor`` times the old: there s·factor, y/factor (each sᵀy the same); H₀'s γ from the
+    newest pair in it."""
+    live = history.order[:history.k]
+    cols = np.flatnonzero(free)
+    history.S[np.ix_(live, cols)] *= factor
+    history.Y[np.ix_(live, cols)] /= factor
+    last = history.Y[live[-1]]
+    history.gamma = (1.0 / history.rho[live[-1]]) / float(last @ last)
+
+
+def _line_search(proximal, history, penalised, x, F, pg, d, xt, root=None):
     """The projected backtracking of one iteration (module docstring), a sub-generator:
-    (x_t, s(x_t), ∇s(x_t), f(x_t)) of the accepted trial, or None."""
-    history.direction(pg, x, d, xt)  # d = −H·◇f
+    (x_t, s(x_t), ∇s(x_t), f(x_t)) of the accepted trial, or None. ``root``: √D of the
+    pairs' metric (the direction computed on u = √D·x)."""
+    if root is None:
+        history.direction(pg, x, d, xt)  # d = −H·◇f
+    else:
+        history.direction(pg / root, x, d, xt)
+        d /= root
     d[d * pg >= 0.0] = 0.0  # keep dⱼ only where it descends along −◇fⱼ
     dd = float(d @ d)
     if not (dd > 0.0 and math.isfinite(dd)):
