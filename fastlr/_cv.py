@@ -59,8 +59,8 @@ Multinomial: model by model, warm-started along Cs
     zero); with an L1 part by OWL-QN (``_solvers.owlqn``: it needs only the loss and
     gradient). make_text_corpus 20,000 × 20,000, 10 classes, L1, 5 folds × 5 Cs (0.1 … 100),
     2 threads: tol 1e-4 FISTA 26.1 s (1,482 iterations) -> OWL-QN 14.6-16.1 s (400), with its
-    intercepts scaled apart (``owlqn._free_scale``) 7.1 s (301); tol 1e-6 FISTA > 300 s ->
-    OWL-QN 56 s (3,552) -> 33.7 s (1,641); the class-by-class proximal Newton the estimator
+    intercepts scaled apart (``owlqn._free_scale``) 7.6 s (303); tol 1e-6 FISTA > 300 s ->
+    OWL-QN 56 s (3,552) -> 33.9 s (1,729); the class-by-class proximal Newton the estimator
     runs on CSR took 112.6 s there (355 iterations of many CD sweeps at the large Cs). Measured
     (dense 50,000 × 50 float64, 10 classes, 5 folds × 10 Cs, tol 1e-4, 2 threads, load ~3-4,
     two runs each): warm 2.31/2.03 s (124 iterations in all), cold 4.95/4.64 s (379) — the
