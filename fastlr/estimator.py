@@ -126,7 +126,8 @@ class LogisticRegression(_callbacks.CallbackSupportMixin, ClassifierMixin, BaseE
         preconditioned CG steps on Hessian-vector products. ``"gd"``: the slides' batch gradient
         descent with ``learning_rate``. scikit-learn's ``"saga"``, ``"sag"`` and
         ``"liblinear"``: L-BFGS for an L2 penalty; with an L1 part working-set proximal Newton
-        (binary and one-vs-rest in memory) or FISTA (multinomial, Dask).
+        (binary and one-vs-rest in memory; multinomial on CSR class by class) or OWL-QN
+        (multinomial on dense X, Dask).
     max_iter : int >= 0, default=100
     verbose : int, default=0
         > 0 prints one line per iteration: iteration, objective, max|gradient|, elapsed seconds.
