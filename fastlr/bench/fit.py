@@ -97,10 +97,10 @@ def l1_contenders(X, y, C: float, l1_ratio: float, threads: int | None = None,
                   notes=None) -> list:
     """The contenders of an L1 or elastic-net problem, all without an intercept (liblinear would
     penalise it: without one every library fits the same objective C·Σ Lᵢ + ρ‖w‖₁ +
-    ½(1 − ρ)‖w‖²): fastlr (solver="saga": working-set proximal Newton for binary, FISTA for the
-    multinomial model; it sets f*), scikit-learn saga and liblinear (binary L1), and — when
-    installed, skipped with a note otherwise — skglm's ProxNewton, celer and glum's irls-cd
-    (binary)."""
+    ½(1 − ρ)‖w‖²): fastlr (solver="saga": working-set proximal Newton for binary and
+    multinomial CSR, OWL-QN for the dense multinomial model; it sets f*), scikit-learn saga
+    and liblinear (binary L1), and — when installed, skipped with a note otherwise — skglm's
+    ProxNewton, celer and glum's irls-cd (binary)."""
     notes = [] if notes is None else notes
     binary = np.unique(np.asarray(y)).shape[0] == 2
     out = []
