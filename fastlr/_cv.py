@@ -87,7 +87,6 @@ import inspect
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import NamedTuple
 
 import numpy as np
 from scipy.special import log_expit
@@ -98,6 +97,7 @@ from ._jit import max_threads, numba_threads
 from ._objective import Datafit, Objective
 from ._penalties import from_sklearn
 from ._solvers.driver import step_threads
+from .kernels._sums import Sums
 from ._validation import is_dask_collection
 
 __all__ = ["GRID_MEMORY_BYTES", "Grid", "fit_grid", "fold_patterns", "score_grid"]
@@ -263,16 +263,7 @@ class _WarmData:
         loss, grad_w, grad_b = zip(*raw)
         if not objective.fused_coefficients(index):
             grad_w = np.array(grad_w)
-        return objective.penalised(index, x, _RawSums(np.array(loss), grad_w, np.array(grad_b)))
-
-
-class _RawSums(NamedTuple):
-    """A pass's raw sums for ``Objective.penalised``, gathered per problem."""
-
-    loss: np.ndarray
-    grad_w: object  # (q, n), or q rows of n
-    grad_b: np.ndarray
-    hess: None = None
+        return objective.penalised(index, x, Sums(np.array(loss), grad_w, np.array(grad_b)))
 
 
 def _solve(objective, problems, options, data=None):

@@ -54,7 +54,7 @@ __all__ = ["Datafit", "Objective", "Proximal", "normalise"]
 CLASS_MEAN_DIAGONAL_MIN = 65_536
 
 #: coefficients from which ``hessp`` of one problem with an L2 penalty is assembled in one
-#: compiled pass (``Objective._fused_hessp``), and a batch's gradients (``Objective.penalised``);
+#: compiled pass (``Objective._assemble``), and a gradient's (``Objective.penalised``);
 #: below, NumPy's three are cheaper than a call
 _FUSED_HESSP_MIN = 65_536
 
@@ -244,25 +244,36 @@ class Objective:
         if not self.fused_coefficients(index):
             f, g, _ = self._data_term(index, sums)
             return self._add_penalty(index, x, f, g)
+        index = np.asarray(index)
+        W = self._coef(x)
+        g = self._assemble(index, sums.grad_w, sums.grad_b, W)
+        f = np.asarray(sums.loss, dtype=np.float64).reshape(len(index)) / self.weight_sums[index]
+        with np.errstate(over="ignore"):
+            f += self.penalty.value(W, index)
+        return f, g
+
+    def _assemble(self, index, raw_w, raw_b, V):
+        """(q, p) in θ's layout from raw per-coefficient and intercept sums: each problem's
+        a / S + λ·v on the coefficients in one compiled sweep (``_sweeps.scaled_plus``: NumPy's
+        ``a / S`` then ``+ λ·v``, to the bit) and b / S on the intercepts — the gradient's
+        (``penalised``, v = w) and H·v's (``hessp``) L2-penalised assembly. ``raw_w``: q rows
+        of n (a batch) or one problem's (n,) / (K, n); V (q, ≥ n_coef)."""
         from ._solvers import _sweeps
 
         index = np.asarray(index)
         q, n = len(index), self.n_coef
         S = self.weight_sums[index]
         lam = self.penalty.strength[index]
-        W = self._coef(x)
-        g = np.empty((q, self.n_params))
         # one problem's coefficients as one row: the binary (n,) and the multinomial (K, n)
-        G = sums.grad_w if self.model == "batch" else np.reshape(sums.grad_w, (1, n))
+        G = raw_w if self.model == "batch" else np.reshape(raw_w, (1, n))
+        out = np.empty((q, self.n_params))
         for row in range(q):
-            _sweeps.scaled_plus(g[row, :n], np.ascontiguousarray(G[row], dtype=np.float64),
-                                float(S[row]), np.ascontiguousarray(W[row]), float(lam[row]))
+            _sweeps.scaled_plus(out[row, :n], np.ascontiguousarray(G[row], dtype=np.float64),
+                                float(S[row]), np.ascontiguousarray(V[row, :n]),
+                                float(lam[row]))
         if self.fit_intercept:
-            g[:, n:] = np.asarray(sums.grad_b, dtype=np.float64).reshape(q, -1) / S[:, None]
-        f = np.asarray(sums.loss, dtype=np.float64).reshape(q) / S
-        with np.errstate(over="ignore"):
-            f += self.penalty.value(W, index)
-        return f, g
+            out[:, n:] = np.asarray(raw_b, dtype=np.float64).reshape(q, -1) / S[:, None]
+        return out
 
     # ------------------------------------------------------------------ the solvers' protocol
     def _check_smooth(self):
@@ -401,24 +412,9 @@ class Objective:
         else:
             hv, hb = self.backend.hessp(self.datafit.select(index), self._kept(index), V, vb)
         if fused:
-            return self._fused_hessp(hv, hb, v)
+            return self._assemble(index, hv, hb, v)
         out = self._theta_scaled(hv, hb, index)
         out[:, :self.n_coef] += self.penalty.hessp(self._coef(v), index)
-        return out
-
-    def _fused_hessp(self, hv, hb, v):
-        """``hessp`` of one problem with an L2 penalty, its θ assembled in one compiled pass
-        (``_sweeps.scaled_plus``): the same bits as the NumPy form."""
-        from ._solvers import _sweeps
-
-        out = np.empty((1, self.n_params))
-        S = float(self.weight_sums[0])
-        _sweeps.scaled_plus(out[0, :self.n_coef],
-                            np.ascontiguousarray(hv, dtype=np.float64).reshape(-1), S,
-                            np.ascontiguousarray(v[0, :self.n_coef]),
-                            float(self.penalty.strength[0]))
-        if self.fit_intercept:
-            np.divide(np.asarray(hb, dtype=np.float64).reshape(-1), S, out=out[0, self.n_coef:])
         return out
 
     def hessian_diagonal(self, index):

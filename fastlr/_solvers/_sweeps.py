@@ -185,11 +185,17 @@ def _direction(S, Y, order, k, SY, YY, sg, yg, gamma, g, x, d, xt, n_tasks, per_
 _DIRECTION = _twice(_direction)
 
 
+def direction_bytes(n: int, k: int) -> float:
+    """Traffic of a direction sweep over k pairs of n values (S and Y, g, x, d, xt): what
+    ``threads_for`` weighs for ``direction`` and ``two_loop``."""
+    return 8.0 * n * (2 * k + 4)
+
+
 def direction(S, Y, order, k, SY, YY, sg, yg, gamma, g, x, d, xt):
     """Write d = −H·g (−g when k = 0) and xt = x + d; return (gᵀd, dᵀd)."""
     n = g.shape[0]
     n_tasks, per_task = tasks_of(n)
-    threads = min(n_tasks, threads_for(8.0 * n * (2 * k + 4)))
+    threads = min(n_tasks, threads_for(direction_bytes(n, k)))
     return _run(_DIRECTION, threads, S, Y, order, k, SY, YY, sg, yg, float(gamma), g, x, d, xt,
                 n_tasks, per_task)
 
@@ -371,7 +377,7 @@ _TWO_LOOP = _twice(_two_loop, fast=True)  # its loops either only read or only s
 def two_loop(S, Y, order, k, rho, gamma, g, x, d, xt):
     """Write d = −H·g by the plain two-loop recursion and xt = x + d; return (gᵀd, dᵀd)."""
     n = g.shape[0]
-    threads = threads_for(8.0 * n * (2 * k + 4))
+    threads = threads_for(direction_bytes(n, k))
     return _run_elementwise(_TWO_LOOP, threads, S, Y, order, k, rho, float(gamma), g, x, d, xt,
                 np.empty(max(k, 1)))
 

@@ -31,6 +31,7 @@ from dataclasses import replace
 import numpy as np
 
 from .. import _interrupt
+from . import _sweeps
 from .common import gmax
 from .lbfgs import MEMORY
 
@@ -188,20 +189,16 @@ THREADED_STEP_SOLVERS = frozenset({"lbfgs"})
 #: 1.28 s, 30,000 x 50,000 1.81 / 1.95 -> 1.74 / 1.62 s, 100,000 x 100,000 5.97 / 5.87 ->
 #: 5.28 / 5.36 s; with a process spinning on one core 8.37 -> 8.29 s (no loss)
 STEP_THREADS_MIN_PARAMS = 32_768
-#: L-BFGS's widest sweep reads and writes 2m + 4 vectors (m pairs): its bytes per parameter
-_SWEEP_BYTES_PER_PARAM = 8 * (2 * MEMORY + 4)
-
-
 def step_threads(solvers, n_params: int, n_problems: int) -> int:
     """Python threads for the steps of ``n_problems`` solvers named ``solvers`` (one name per
     problem) on ``n_params`` parameters each: the kernels' threads where every solver is in
-    ``THREADED_STEP_SOLVERS`` (L-BFGS) and a step's sweeps run on one thread (their traffic below
-    ``PARALLEL_MIN_BYTES``: wider ones are parallel themselves), from
+    ``THREADED_STEP_SOLVERS`` (L-BFGS) and a step's widest sweep, over a full memory, runs on
+    one thread (``threads_for`` of its traffic: wider ones are parallel themselves), from
     ``STEP_THREADS_MIN_PARAMS`` parameters; else 1."""
-    from .._jit import PARALLEL_MIN_BYTES, max_threads
+    from .._jit import max_threads, threads_for
 
     if (n_problems < 2 or n_params < STEP_THREADS_MIN_PARAMS
-            or n_params * _SWEEP_BYTES_PER_PARAM >= PARALLEL_MIN_BYTES
+            or threads_for(_sweeps.direction_bytes(n_params, MEMORY)) > 1
             or not set(solvers) <= THREADED_STEP_SOLVERS):
         return 1
     return max_threads()
