@@ -310,20 +310,29 @@ def test_feature_major_copy_is_the_transpose(threads):
     assert out is buf and np.array_equal(buf, W.T)
 
 
-@pytest.mark.parametrize("weighted", [False, True])
-def test_two_phase_csr_pass_is_the_generic_pass_bitwise(weighted, monkeypatch):
+@pytest.mark.parametrize("weighted, wide", [(False, False), (True, False), (False, True)])
+def test_two_phase_csr_pass_is_the_generic_pass_bitwise(weighted, wide, monkeypatch):
     """The softmax passes on CSR X in two phases (rows, then X's CSC columns; forced on a small
     problem) give the generic pass's sums bit for bit — gradient, curvature, H·v, loss alone,
-    both layouts of G, at 1 and 2 threads, several task layouts — and those match NumPy."""
+    both layouts of G, at 1 and 2 threads, several task layouts; with ``finish`` G / S + λ·V as
+    NumPy computes it from those sums — and those match NumPy. ``wide``: a Zipf-like column
+    density, so that a column task spans several of the column phase's tiles (and ends in a
+    partial one)."""
     import scipy.sparse as sp
 
     from fastlr import _jit
-    from fastlr.kernels import _sums
+    from fastlr.kernels import _softmax_csr, _sums
 
     rng = np.random.default_rng(5)
-    m, n, K = 600, 40, 4
+    m, n, K = (300, 5 * _softmax_csr.TILE_COLUMNS + 37, 3) if wide else (600, 40, 4)
     base = rng.standard_normal((m, n)) * np.logspace(-2, 1, n)
-    base[rng.random((m, n)) < 0.8] = 0.0
+    # wide: a few dense columns and a tail of nearly empty ones (equal-nonzero column tasks, so
+    # the tail falls in one or two tasks wider than several tiles)
+    density = np.where(np.arange(n) < 8, 1.0, 1e-4) if wide else 0.2
+    base[rng.random((m, n)) >= density] = 0.0
+    if wide:
+        tasks = _softmax_csr.column_tasks(sp.csc_matrix(base).indptr, _softmax_csr.MAX_COLUMN_TASKS)
+        assert tasks.shape[0] > 3 and np.max(np.diff(tasks)) > 2 * _softmax_csr.TILE_COLUMNS
     X = sp.csr_matrix(base)
     y = rng.integers(0, K, m)
     s = rng.uniform(0.5, 2.0, m) if weighted else None
@@ -348,6 +357,13 @@ def test_two_phase_csr_pass_is_the_generic_pass_bitwise(weighted, monkeypatch):
         hv_old = _sums.hessp_sums(fit, X, V, vb, c_old)
         hv_new = _sums.hessp_sums(fit, X, V, vb, c_old, T)
         assert np.array_equal(hv_old[0], hv_new[0]) and np.array_equal(hv_old[1], hv_new[1])
+        S, lam = 7.0, 0.3
+        out = np.empty((K, n))
+        _sums.hessp_sums(fit, X, V, vb, c_old, T, finish=(S, lam, out))
+        assert np.array_equal(out, hv_old[0] / S + lam * V)
+        out = np.empty((K, n))
+        _sums.gradient_sums(fit, X, W, b, transposed=T, finish=(S, lam, out))
+        assert np.array_equal(out, old.grad_w / S + lam * W)
     sw = np.ones(m) if s is None else s
     Z = base @ W.T + b
     P = softmax(Z, axis=1)

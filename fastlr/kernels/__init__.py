@@ -146,8 +146,10 @@ def multinomial_loss_grad(W, b, X, y, sample_weight=None, l2=0.0):
     p = check_multinomial_problem(W, b, X, y, sample_weight, l2)
     fit = _sums.softmax_fit(p.y, p.sample_weight)
     W = p.W_public  # (n, K): the CSR pass's own layout, so no transpose on CSR X
-    sums = _sums.gradient_sums(fit, p.X, W, p.b, feature_major=True)
-    J, dW, gb = _penalised(normalise(sums, p.weight_sum), W, p.l2, rows=p.W)
+    sums = _sums.gradient_sums(fit, p.X, W, p.b, feature_major=True, keep=False)
+    # (the class-major copy of W for ‖W‖²'s summation order only where there is a penalty)
+    J, dW, gb = _penalised(normalise(sums, p.weight_sum), W, p.l2,
+                           rows=p.W if p.l2 != 0.0 else None)
     return _in_dtype(p, (J, dW.reshape(W.shape), gb))
 
 

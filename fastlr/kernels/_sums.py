@@ -166,12 +166,15 @@ def _single(fit: Fit) -> bool:
     return fit.datafit is LOGISTIC
 
 
-def _sums(total, fit: Fit, K: int, n: int, feature_major: bool, want_feature_major=False) -> Sums:
+def _sums(total, fit: Fit, K: int, n: int, feature_major: bool, want_feature_major=False,
+          keep: bool = True) -> Sums:
     """The flat [G, g_b, losses] of a pass as Sums, G (K, n) — or (n, K) when
-    ``want_feature_major`` — transposed from the pass's own layout where the two differ."""
+    ``want_feature_major`` — transposed from the pass's own layout where the two differ.
+    ``keep=False``: G may be a view of the pass's workspace (``_layout.run_tasks``)."""
     G = total[:K * n].reshape((n, K) if feature_major else (K, n))
     if feature_major == want_feature_major:
-        G = G.copy()
+        if keep:
+            G = G.copy()
     else:
         G, source = np.empty(G.shape[::-1]), G
         _xpass.transpose_into(source, G)
@@ -263,7 +266,8 @@ def _softmax_two_phase(fit: Fit, X, T, Wt, b, curvature, with_grad, step, featur
 
 
 def gradient_sums(fit: Fit, X, W, b, *, with_grad: bool = True, curvature=None,
-                  feature_major: bool = False, transposed=None, finish=None) -> Sums:
+                  feature_major: bool = False, transposed=None, finish=None,
+                  keep: bool = True) -> Sums:
     """Sums of one pass over X (``with_grad=False``: the losses alone, no scatter). A
     ``curvature`` array (K, m) receives each sample's curvature at (W, b) — h = s·σ(1 − σ) for
     the logistic datafits, the probabilities p for softmax — for :func:`hessp_sums` and
@@ -272,7 +276,9 @@ def gradient_sums(fit: Fit, X, W, b, *, with_grad: bool = True, curvature=None,
     X's CSC copy (:func:`transposed`), for the two-phase softmax pass on CSR X; there
     ``finish`` = (S, λ, out) writes G / S + λ·W into ``out`` (K, n) and returns grad_w None (an
     L2-penalised gradient's coefficients, as ``fastlr._objective`` forms them; elsewhere
-    ignored)."""
+    ignored). ``keep=False``: grad_w may be a view of this thread's workspace, valid until its
+    next pass — for a caller that divides it at once (``fastlr.kernels``: a 16 MB copy saved
+    at 20 classes × 100,000 features)."""
     W = np.ascontiguousarray(W, dtype=np.float64)
     b = np.ascontiguousarray(b, dtype=np.float64).reshape(-1)
     if not feature_major:
@@ -291,7 +297,7 @@ def gradient_sums(fit: Fit, X, W, b, *, with_grad: bool = True, curvature=None,
                                                  else (b.shape[0], X.shape[1])))
         return sums
     total, pass_fm = _gradient_pass(fit, X, W, b, curv, with_grad, "pointwise", feature_major)
-    return _sums(total, fit, b.shape[0], X.shape[1], pass_fm, feature_major)
+    return _sums(total, fit, b.shape[0], X.shape[1], pass_fm, feature_major, keep)
 
 
 def hessp_sums(fit: Fit, X, V, vb, curvature, transposed=None, finish=None):
