@@ -44,6 +44,44 @@ def test_compiled_cg_is_scipys_cg(monkeypatch, rtol, maxiter, precondition):
     np.testing.assert_array_equal(b, b_before)
 
 
+def test_cg_workspace_reused_across_solves_gives_scipys_solutions(monkeypatch):
+    """One ``Workspace`` for several solves (as Newton-CG keeps it): each solve is scipy's, the
+    right-hand side may be the workspace's own r, and what a solve leaves in the vectors (a
+    solution returned earlier, garbage) does not reach the next."""
+    from scipy.sparse.linalg import cg
+
+    monkeypatch.setattr(cg_module, "COMPILED_MIN", 0)
+    rng = np.random.default_rng(11)
+    B = rng.standard_normal((50, 50))
+    A = B @ B.T / 50 + np.eye(50)
+    work = cg_module.Workspace()
+    for trial in range(3):
+        b = rng.standard_normal(50)
+        ref, info = cg(A, b, rtol=1e-10, atol=0.0, maxiter=500)
+        for name in ("x", "p"):
+            work.get(name, 50)[:] = np.nan  # left over from "the last solve"
+        rhs = b
+        if trial == 2:  # the caller's b written into CG's own r
+            rhs = work.get("r", 50)
+            rhs[:] = b
+        (x, our_info), _ = _drive(A, rhs, rtol=1e-10, maxiter=500, work=work)
+        assert our_info == info == 0 and x is work.get("x", 50)
+        np.testing.assert_allclose(x, ref, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("values", [[1.0, -3.0, 2.0], [-0.0, 0.0], [-0.0], [np.nan, 1.0],
+                                    [1.0, -np.inf, np.nan], [-np.inf, 1.0], [], [2.0, 7.0]])
+def test_gmax_is_max_abs(values):
+    """``common.gmax`` (max g against −min g, no temporary) gives max|g|'s value to the bit —
+    +0 for zeros of either sign, NaN where g holds one, 0 for an empty g."""
+    from fastlr._solvers.common import gmax
+
+    g = np.array(values, dtype=np.float64)
+    expected = float(np.max(np.abs(g))) if g.size else 0.0
+    assert repr(gmax(g)) == repr(expected)
+    assert repr(gmax(g.reshape(1, -1) if g.size else g)) == repr(expected)
+
+
 def test_compiled_cg_negative_curvature_stops(monkeypatch):
     """An indefinite H: the first direction of non-positive curvature ends the solve (-1)."""
     monkeypatch.setattr(cg_module, "COMPILED_MIN", 0)

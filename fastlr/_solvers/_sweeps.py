@@ -563,9 +563,10 @@ def _inverse_positive(d, out):
 _INVERSE_POSITIVE = _twice(_inverse_positive)
 
 
-def inverse_positive(d):
-    """A new vector: 1 / dⱼ where dⱼ > 0, else 1 — ``np.divide(1, d, where=d > 0)`` over ones,
-    in one pass (Newton-CG's Jacobi preconditioner)."""
-    out = np.empty(d.shape[0])
+def inverse_positive(d, out=None):
+    """1 / dⱼ where dⱼ > 0, else 1 — ``np.divide(1, d, where=d > 0)`` over ones, in one pass
+    (Newton-CG's Jacobi preconditioner): into ``out``, or a new vector."""
+    if out is None:
+        out = np.empty(d.shape[0])
     _run_elementwise(_INVERSE_POSITIVE, threads_for(16.0 * d.shape[0]), d, out)
     return out

@@ -31,7 +31,7 @@ import math
 
 import numpy as np
 
-from .cg import COMPILED_MIN, conjugate_gradient
+from .cg import COMPILED_MIN, Workspace, conjugate_gradient
 from .common import EPS, SolverResult, finite, gmax, start
 
 __all__ = ["newton", "newton_cg"]
@@ -65,13 +65,14 @@ def _newton(x0, tol, max_iter, evaluate, precondition):
         return SolverResult(np.array(x0, dtype=np.float64), 0, False, [], why)
     f, g = answer[0], answer[1]
     H = answer[2] if cholesky else None
+    work = None if cholesky else Workspace()
     for it in range(n_iter + 1, max_iter + 1):
         if gmax(g) <= tol:
             return SolverResult(x, it - 1, True, [], "max|grad| <= tol")
         if cholesky:
             d = _cholesky_direction(H, g)
         else:
-            d = yield from _cg_direction(g, precondition)
+            d = yield from _cg_direction(g, precondition, work)
         slope = float(g @ d)
         if not slope < 0:  # not a descent direction (H numerically singular): use −g
             d = -g
@@ -146,27 +147,40 @@ def _acceptable(f, g, f_new, g_new, decrease) -> bool:
             and float(np.sum(np.abs(g_new))) < float(np.sum(np.abs(g))))
 
 
-def _cg_direction(g, precondition):
+def _cg_direction(g, precondition, work=None):
     """An inexact Newton direction: CG on H·d = −g (module docstring); −g if CG gives nothing
-    finite."""
+    finite. ``work``: CG's vectors kept from one Newton step to the next (``cg.Workspace``;
+    the direction returned is one of them)."""
     inverse = None
     if precondition:
         diagonal = np.asarray((yield ("hessian_diagonal",)), dtype=np.float64)
-        inverse = _inverse_positive(diagonal)
+        inverse = _inverse_positive(diagonal, work)
+    if work is not None and g.ndim == 1 and g.shape[0] >= COMPILED_MIN:
+        # |g| (for ‖g‖₁, NumPy's sum) then −g into CG's own r: no temporaries, no copy
+        b = work.get("r", g.shape[0])
+        l1 = float(np.sum(np.abs(g, out=b)))
+        np.negative(g, out=b)
+    else:
+        l1 = float(np.sum(np.abs(g)))
+        b = -g
     steps, _ = yield from conjugate_gradient(
-        -g, rtol=min(0.5, math.sqrt(float(np.sum(np.abs(g))))), atol=0.0,
-        maxiter=max(200, g.shape[0] // 10), inverse_diagonal=inverse)
-    return steps if steps is not None and np.all(np.isfinite(steps)) else -g
+        b, rtol=min(0.5, math.sqrt(l1)), atol=0.0,
+        maxiter=max(200, g.shape[0] // 10), inverse_diagonal=inverse, work=work)
+    # finite iff its largest and smallest values are (no boolean temporary)
+    return (steps if steps is not None and steps.size
+            and math.isfinite(float(np.max(steps))) and math.isfinite(float(np.min(steps)))
+            else -g)
 
 
-def _inverse_positive(diagonal):
+def _inverse_positive(diagonal, work=None):
     """1/dⱼ where dⱼ > 0, else 1 (Jacobi's M⁻¹): NumPy's masked divide (three passes and two
     temporaries) below ``cg.COMPILED_MIN`` values, one compiled pass from there (the same
-    division, so the same bits)."""
+    division, so the same bits), into ``work``'s vector "w" when given."""
     if diagonal.ndim == 1 and diagonal.shape[0] >= COMPILED_MIN:
         from . import _sweeps
 
-        return _sweeps.inverse_positive(np.ascontiguousarray(diagonal))
+        out = None if work is None else work.get("w", diagonal.shape[0])
+        return _sweeps.inverse_positive(np.ascontiguousarray(diagonal), out)
     return np.divide(1.0, diagonal, out=np.ones_like(diagonal), where=diagonal > 0)
 
 
