@@ -309,6 +309,8 @@ REGISTER_SCATTER_MAX_K = 5
 
 @jit()
 def _csr_margins_registers(data, indices, indptr, start, count, Wt, b, Z):
+    """Z[k, i] = b[k] + Σ_q data[q]·Wt[indices[q], k] over row start + i's nonzeros in order,
+    four functions at a time in registers (the comment above)."""
     K = Wt.shape[1]
     for i in range(count):
         q0 = np.uint64(indptr[start + i])
@@ -341,6 +343,8 @@ def _csr_margins_registers(data, indices, indptr, start, count, Wt, b, Z):
 
 @jit()
 def _csr_scatter_registers(data, indices, indptr, start, count, D, Gt):
+    """Gt[indices[q], k] += data[q]·D[k, i] over row start + i's nonzeros in order, four
+    functions' D values at a time in registers (the comment above)."""
     K = Gt.shape[1]
     for i in range(count):
         q0 = np.uint64(indptr[start + i])
