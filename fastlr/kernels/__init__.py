@@ -103,8 +103,8 @@ def loss_grad(w, b, X, y, sample_weight=None, l2=0.0):
     one pass over the nonzeros.
     """
     p = check_problem(w, b, X, y, sample_weight, l2)
-    return _in_dtype(p, _penalised(normalise(_sums.gradient_sums(*_binary(p)), p.weight_sum), p.w,
-                                   p.l2))
+    sums = _sums.gradient_sums(*_binary(p), keep=False)  # divided at once: no copy first
+    return _in_dtype(p, _penalised(normalise(sums, p.weight_sum), p.w, p.l2))
 
 
 def loss_grad_loops(w, b, X, y, sample_weight=None, l2=0.0):
