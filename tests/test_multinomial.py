@@ -375,3 +375,25 @@ def test_two_phase_csr_pass_is_the_generic_pass_bitwise(weighted, wide, monkeypa
     HU = sw[:, None] * P * (U - np.sum(P * U, axis=1, keepdims=True))
     np.testing.assert_allclose(hv_new[0], HU.T @ base, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(hv_new[1], HU.sum(axis=0), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_gradient_returned_outlives_the_next_call(sparse):
+    """``multinomial_loss_grad`` divides the pass's sums straight out of its reused workspace: a
+    gradient returned earlier stays as it was through a later call, equals a fresh call's and
+    NumPy's softmax gradient."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(3)
+    Xd = rng.standard_normal((300, 40))
+    Xd[rng.random(Xd.shape) < 0.7] = 0.0
+    X = sp.csr_matrix(Xd) if sparse else Xd
+    y = rng.integers(0, 4, 300)
+    W1, W2 = rng.standard_normal((40, 4)), rng.standard_normal((40, 4))
+    first = kernels.multinomial_loss_grad(W1, np.zeros(4), X, y)[1]
+    kept = first.copy()
+    kernels.multinomial_loss_grad(W2, np.ones(4), X, y)
+    np.testing.assert_array_equal(first, kept)
+    np.testing.assert_array_equal(first, kernels.multinomial_loss_grad(W1, np.zeros(4), X, y)[1])
+    P = softmax(Xd @ W1, axis=1)
+    np.testing.assert_allclose(first, Xd.T @ (P - np.eye(4)[y]) / 300, rtol=1e-12, atol=1e-15)
