@@ -326,8 +326,10 @@ def run(step, X, T: Transposed, Wt, b, fit_arrays, curvature, with_grad, task_ro
     D = np.empty((m, K)) if with_grad else np.empty((0, K))
     threads = threads_for(work_bytes)
     n_groups = min(MAX_ROW_GROUPS, n_blocks)
-    _call(rows, min(threads, n_groups), X.data, X.indices, X.indptr, Wt, b, *fit_arrays,
-          curvature, D, starts, counts, BL, BG, block_rows, n_groups)
+    # X's arrays read-only, as the generic pass passes them: one compiled signature of the
+    # shared gather (``_xpass.csr_margins_k``) serves both passes
+    _call(rows, min(threads, n_groups), _ro(X.data), _ro(X.indices), _ro(X.indptr), Wt, b,
+          *fit_arrays, curvature, D, starts, counts, BL, BG, block_rows, n_groups)
     gb = np.empty(K)
     loss = np.empty(1)
     _replay(BL, BG, owner, -(-m // task_rows), gb, loss)
