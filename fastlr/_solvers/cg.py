@@ -59,7 +59,8 @@ def conjugate_gradient(b, *, rtol: float, maxiter: int, atol: float = 0.0,
     atol = max(float(atol), float(rtol) * bnrm2)
     if bnrm2 == 0:
         return np.array(b, dtype=np.float64), 0
-    if work is not None and b.ndim == 1 and b.shape[0] >= COMPILED_MIN:
+    compiled = b.ndim == 1 and b.shape[0] >= COMPILED_MIN
+    if compiled and work is not None:
         n = b.shape[0]
         x = work.get("x", n)
         x.fill(0.0)
@@ -69,7 +70,7 @@ def conjugate_gradient(b, *, rtol: float, maxiter: int, atol: float = 0.0,
     else:
         x = np.zeros_like(b, dtype=np.float64)
         r = np.array(b, dtype=np.float64)
-    if r.ndim == 1 and r.shape[0] >= COMPILED_MIN:
+    if compiled:
         w = (None if inverse_diagonal is None
              else np.ascontiguousarray(inverse_diagonal, dtype=np.float64))
         p = np.empty_like(r) if work is None else work.get("p", r.shape[0])

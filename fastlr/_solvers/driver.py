@@ -189,6 +189,8 @@ THREADED_STEP_SOLVERS = frozenset({"lbfgs"})
 #: 1.28 s, 30,000 x 50,000 1.81 / 1.95 -> 1.74 / 1.62 s, 100,000 x 100,000 5.97 / 5.87 ->
 #: 5.28 / 5.36 s; with a process spinning on one core 8.37 -> 8.29 s (no loss)
 STEP_THREADS_MIN_PARAMS = 32_768
+
+
 def step_threads(solvers, n_params: int, n_problems: int) -> int:
     """Python threads for the steps of ``n_problems`` solvers named ``solvers`` (one name per
     problem) on ``n_params`` parameters each: the kernels' threads where every solver is in

@@ -111,9 +111,10 @@ def _free_scale(sv, yv, penalised):
     H₀ = γ·D⁻¹ carries each block's own curvature — or None (no free block, or a curvature
     that is not positive: the metric stays). The intercepts' curvature (Σ p(1 − p) / S) dwarfs
     a sparse column's; the ratio grows along a run (7.7 after the first step, 5,500 after the
-    second, 47,000 after the third on the text corpus of the module docstring). Taken from the first step alone it saved a quarter of the iterations
-    (344 -> 242); tracked from the second step on (the first is a short step along −◇f, whose
-    ratio misleads), the pairs moved with it, 63 % (128)."""
+    second, 47,000 after the third on the text corpus of the module docstring). Taken from the
+    first step alone it saved a quarter of the iterations (344 -> 242); tracked from the second
+    step on (the first is a short step along −◇f, whose ratio misleads), the pairs moved with
+    it, 63 % (128)."""
     free = ~penalised
     if not free.any() or free.all():
         return None

@@ -372,8 +372,11 @@ def _csr_scatter_registers(data, indices, indptr, start, count, D, Gt):
 
 @jit()
 def csr_margins_k(X, start, count, Wt, b, Z):
-    """Wt: (n, K), feature-major. Where Wt is larger than ``PREFETCH_TABLE_BYTES`` the row
-    of Wt that the nonzero ``PREFETCH_NONZEROS`` ahead will read is prefetched."""
+    """Wt: (n, K), feature-major. Up to ``REGISTER_MARGINS_MAX_K`` functions the sums run in
+    registers (``_csr_margins_registers``); above, in a buffer, and where Wt is larger than
+    ``PREFETCH_TABLE_BYTES`` the row that the nonzero ``PREFETCH_NONZEROS`` ahead will read is
+    prefetched. (The prefetch test is written out here and in ``csr_scatter_k``: the same test
+    as an inlined helper made both loops 3-5x slower, K = 12-20.)"""
     data, indices, indptr = X
     K = Wt.shape[1]
     if K <= REGISTER_MARGINS_MAX_K:
@@ -398,7 +401,9 @@ def csr_margins_k(X, start, count, Wt, b, Z):
 
 @jit()
 def csr_scatter_k(X, start, count, D, Gt):
-    """Gt: (n, K), feature-major."""
+    """Gt: (n, K), feature-major. Up to ``REGISTER_SCATTER_MAX_K`` functions the values of D
+    sit in registers (``_csr_scatter_registers``); above, in a buffer, with the rows of a Gt
+    larger than ``PREFETCH_TABLE_BYTES`` prefetched as in ``csr_margins_k``."""
     data, indices, indptr = X
     K = Gt.shape[1]
     if K <= REGISTER_SCATTER_MAX_K:
